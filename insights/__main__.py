@@ -1,0 +1,5 @@
+"""Entry point: `python -m insights report|questions`."""
+
+from insights.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,193 @@
+"""The statistics report: rolled-up days and live days stitched into one period.
+
+A day that the retention job has rolled up is read from the statistics table (its raw
+events may be gone); every other day is aggregated from the live events with the very
+same function the job uses, so a day's numbers do not change when it is pruned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from retention.schema import conversation_stats_daily, intent_stats_daily
+from retention.stats import COUNTER_FIELDS, DayStats, compute_day
+
+TOP_INTENTS = 10
+
+
+@dataclass
+class DayRow:
+    """One day of the report and where its numbers came from."""
+
+    stats: DayStats
+    source: str  # "rolled-up" or "live"
+
+
+@dataclass
+class Report:
+    """Aggregates over [since, until]; contains counts and intent names only."""
+
+    since: dt.date
+    until: dt.date
+    days: list[DayRow] = field(default_factory=list)
+
+    def totals(self) -> dict[str, int]:
+        """Sum of every counter over the period."""
+        total = Counter({name: 0 for name in COUNTER_FIELDS})
+        for row in self.days:
+            total.update(row.stats.counters())
+        return dict(total)
+
+    def intents(self) -> Counter[str]:
+        """Shopper messages per predicted intent over the period."""
+        counts: Counter[str] = Counter()
+        for row in self.days:
+            counts.update(row.stats.intents)
+        return counts
+
+    def rates(self) -> dict[str, float | None]:
+        """Shares of conversations with a shopper message (None when there were none)."""
+        t = self.totals()
+        engaged, messages = t["engaged_conversations"], t["shopper_messages"]
+
+        def share(part: int, whole: int) -> float | None:
+            return round(part / whole, 4) if whole else None
+
+        return {
+            "fallback_rate": share(t["fallback_conversations"], engaged),
+            "fallback_message_rate": share(t["fallback_messages"], messages),
+            "handover_rate": share(t["handover_conversations"], engaged),
+            "automated_resolution_rate": share(t["resolved_without_agent"], engaged),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The machine-readable report (what report.json holds)."""
+        intents = self.intents()
+        messages = sum(intents.values())
+        return {
+            "period": {"since": self.since.isoformat(), "until": self.until.isoformat()},
+            "totals": self.totals(),
+            "rates": self.rates(),
+            "top_intents": [
+                {"intent": name, "messages": n, "share": round(n / messages, 4)}
+                for name, n in intents.most_common(TOP_INTENTS)
+            ],
+            "days": [
+                {"day": r.stats.day.isoformat(), "source": r.source, **r.stats.counters()}
+                for r in self.days
+            ],
+        }
+
+
+def _rolled_up(conn: Connection, since: dt.date, until: dt.date) -> dict[dt.date, DayStats]:
+    """Stored days in the period; an empty dict before the job ever ran."""
+    inspector = sa.inspect(conn)
+    if not inspector.has_table(conversation_stats_daily.name):
+        return {}
+    table = conversation_stats_daily
+    out: dict[dt.date, DayStats] = {}
+    for row in conn.execute(sa.select(table).where(table.c.day >= since, table.c.day <= until)):
+        values = row._mapping
+        stats = DayStats(values["day"])
+        for name in COUNTER_FIELDS:
+            setattr(stats, name, int(values[name]))
+        out[stats.day] = stats
+    if out and inspector.has_table(intent_stats_daily.name):
+        it = intent_stats_daily
+        query = sa.select(it.c.day, it.c.intent, it.c.messages).where(
+            it.c.day >= since, it.c.day <= until
+        )
+        for day, intent, messages in conn.execute(query):
+            if day in out:
+                out[day].intents[str(intent)] = int(messages)
+    return out
+
+
+def build_report(engine: Engine, since: dt.date, until: dt.date) -> Report:
+    """Collect every day of [since, until] from the statistics table or the live events."""
+    if until < since:
+        raise ValueError("until is before since")
+    report = Report(since=since, until=until)
+    with engine.connect() as conn:
+        stored = _rolled_up(conn, since, until)
+        day = since
+        while day <= until:
+            if day in stored:
+                report.days.append(DayRow(stored[day], "rolled-up"))
+            else:
+                report.days.append(DayRow(compute_day(conn, day), "live"))
+            day += dt.timedelta(days=1)
+    return report
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.1f} %"
+
+
+def to_markdown(report: Report, chart_name: str | None = "report.png") -> str:
+    """The human-readable report (what report.md holds)."""
+    t, r = report.totals(), report.rates()
+    lines = [
+        f"# Assistant statistics {report.since.isoformat()} to {report.until.isoformat()}",
+        "",
+        "Counts are per conversation-day (one conversation on one UTC day). "
+        "Contains no personal data.",
+        "",
+        "| Measure | Value |",
+        "|---|---|",
+        f"| Conversations | {t['conversations']} |",
+        f"| Conversations with a shopper message | {t['engaged_conversations']} |",
+        f"| Shopper messages | {t['shopper_messages']} |",
+        f"| Fallback rate (conversations with a fallback) | {_pct(r['fallback_rate'])} |",
+        f"| Fallback rate (messages) | {_pct(r['fallback_message_rate'])} |",
+        f"| Handover rate | {_pct(r['handover_rate'])} |",
+        f"| Automated-resolution rate | {_pct(r['automated_resolution_rate'])} |",
+        "",
+        "## Top intents",
+        "",
+        "| Intent | Messages | Share |",
+        "|---|---:|---:|",
+    ]
+    for item in report.to_json()["top_intents"]:
+        lines.append(f"| {item['intent']} | {item['messages']} | {_pct(item['share'])} |")
+    if chart_name:
+        lines += ["", f"![Conversations and rates per day]({chart_name})"]
+    lines += [
+        "",
+        "## Per day",
+        "",
+        "| Day | Conv. | With message | Messages | Fallback | Handover | Resolved | Source |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in report.days:
+        s = row.stats
+        lines.append(
+            f"| {s.day.isoformat()} | {s.conversations} | {s.engaged_conversations} | "
+            f"{s.shopper_messages} | {s.fallback_conversations} | {s.handover_conversations} | "
+            f"{s.resolved_without_agent} | {row.source} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: Report, out_dir: Path) -> dict[str, Path]:
+    """Write report.md, report.json and report.png into `out_dir`; returns the paths."""
+    from insights.chart import render_chart
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "markdown": out_dir / "report.md",
+        "json": out_dir / "report.json",
+        "chart": out_dir / "report.png",
+    }
+    paths["json"].write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+    paths["markdown"].write_text(to_markdown(report, paths["chart"].name), encoding="utf-8")
+    render_chart(report, paths["chart"])
+    return paths

@@ -1,0 +1,25 @@
+"""The event markers the statistics are built from, in one place.
+
+Actions, rules and the handover code emit exactly these names; if one of them is renamed
+there, it has to change here too, or fallbacks and handovers silently drop to zero.
+"""
+
+from __future__ import annotations
+
+#: Tracker event type of a shopper message.
+USER_EVENT = "user"
+#: Tracker event type of an executed action.
+ACTION_EVENT = "action"
+#: `ConversationPaused`: the bot stops predicting because an agent takes over.
+PAUSE_EVENT = "pause"
+
+#: Intent the FallbackClassifier predicts when NLU is unsure.
+FALLBACK_INTENT = "nlu_fallback"
+#: Action Rasa runs when no policy is confident enough.
+FALLBACK_ACTION = "action_default_fallback"
+
+#: Actions that put the shopper in the agent queue or take a message for an agent.
+HANDOVER_ACTIONS: tuple[str, ...] = ("action_join_queue", "action_leave_message")
+
+#: Intent label for shopper messages without an intent (e.g. parse failures).
+NO_INTENT = "(none)"
