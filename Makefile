@@ -28,7 +28,7 @@ export MODEL = models/$(MODEL_HASH).tar.gz
 PACKAGES = $(patsubst %/__init__.py,%,$(wildcard */__init__.py))
 
 .PHONY: help install lock lint validate train run shell test test-stories test-nlu \
-        pytest bench bench-nlu clean
+        pytest bench bench-nlu bench-retention retention insights questions clean
 
 help:
 	@echo "make run        start the assistant (installs and trains when needed)"
@@ -38,6 +38,10 @@ help:
 	@echo "make validate   rasa data validate --fail-on-warnings"
 	@echo "make train      train a model if none matches the current data and config"
 	@echo "make bench-nlu  NLU accuracy on ../shared/eval/dev.csv"
+	@echo "make bench      every benchmark (NLU, retention, ...)"
+	@echo "make retention  roll up statistics, delete bot conversations older than 90 days"
+	@echo "make insights   statistics report of the last 30 days (insights/out/)"
+	@echo "make questions  redacted shopper messages of the last 7 days, for designers"
 	@echo "make lock       re-pin requirements.lock from requirements.in"
 	@echo "make clean      remove models, results, logs and the virtualenv"
 
@@ -120,7 +124,24 @@ shell: train
 bench-nlu: train
 	$(PY) bench/nlu.py --model $(MODEL)
 
-bench: bench-nlu
+bench-retention: install
+	$(PY) bench/retention_bench.py
+
+bench: bench-nlu bench-retention
+
+# --- operations --------------------------------------------------------------------
+
+# Roll up statistics, then delete bot conversations older than 90 days.
+# RETENTION_ARGS="--dry-run" shows what would happen.
+RETENTION_ARGS ?=
+retention: install
+	@$(PY) -m retention $(RETENTION_ARGS)
+
+insights: install
+	$(PY) -m insights report --days 30
+
+questions: install
+	$(PY) -m insights questions --days 7 --out insights/out/questions.csv
 
 clean:
 	rm -rf models results logs $(VENV) .mypy_cache .ruff_cache rasa.db
