@@ -1,0 +1,272 @@
+"""Human handover: opening hours, the handover form, joining the queue, leaving a message.
+
+The actions stay thin: opening hours and the queue live in handover/, shared with the
+agent desk in the web chat channel. Joining the queue pauses the conversation
+(`ConversationPaused`), so the bot stays silent while the shopper waits and while an
+agent chats; the desk resumes it when the agent closes or the shopper leaves the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from abc import abstractmethod
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from handover.settings import HandoverSettings, load_handover_settings
+from handover.store import Clock, HandoverStore, make_engine
+
+logger = logging.getLogger(__name__)
+
+EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
+ORDER_NUMBER = re.compile(r"^\d{8}$")
+MIN_DESCRIPTION_CHARS = 3
+MAX_DESCRIPTION_CHARS = 500
+#: Intents that say "ask me something else", never a slot value.
+NOT_AN_ANSWER = {"stop", "human_handoff", "contact", "no_order_number"}
+#: Intents that say nothing about the shopper's topic.
+NO_TOPIC = {
+    "human_handoff", "contact", "affirm", "deny", "inform", "no_order_number", "stop",
+    "greet", "goodbye", "thank", "nlu_fallback", "bot_challenge", "out_of_scope",
+}
+
+
+@lru_cache(maxsize=1)
+def _default_store() -> HandoverStore:
+    """One store per action-server process, built on first use (no I/O at import)."""
+    s = load_handover_settings()
+    return HandoverStore(
+        make_engine(s.database_url),
+        default_handling_minutes=s.default_handling_minutes,
+        median_window=s.median_window,
+    )
+
+
+def topic_of(tracker: Tracker) -> str:
+    """What the shopper was asking about before asking for a person, for the agent."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        name = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if name and name not in NO_TOPIC:
+            return str(name)
+    return "general"
+
+
+def clean_email(value: Any) -> str | None:
+    text = str(value or "").strip().strip(".,;").lower()
+    return text if EMAIL.match(text) else None
+
+
+def clean_order_number(value: Any) -> str | None:
+    text = re.sub(r"[\s#-]", "", str(value or ""))
+    return text if ORDER_NUMBER.match(text) else None
+
+
+def _intent(tracker: Tracker) -> str | None:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+class ActionCheckOpeningHours(Action):
+    """Decides between the live queue and leaving a message, by the shop's clock."""
+
+    def __init__(self, settings: HandoverSettings | None = None, clock: Clock | None = None
+                 ) -> None:
+        self._settings = settings
+        self._clock = clock
+
+    def name(self) -> str:
+        return "action_check_opening_hours"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        hours = (self._settings or load_handover_settings()).opening_hours
+        now = (self._clock or time.time)()
+        if hours.is_open(now):
+            return [SlotSet("agents_available", True)]
+        dispatcher.utter_message(
+            response="utter_agents_closed",
+            opening_hours=hours.describe(),
+            next_opening=hours.describe_next_opening(now),
+        )
+        return [SlotSet("agents_available", False)]
+
+
+class _EmailValidation(FormValidationAction):
+    """Shared email handling: a malformed address is re-asked, not rejected silently.
+
+    The email slot fills from the email entity only, so a typo such as "anna@example"
+    would otherwise leave the form with nothing and the shopper with no explanation;
+    while the email is asked, the raw answer is taken as a candidate and checked.
+    """
+
+    @abstractmethod
+    def name(self) -> str:
+        """Abstract, so rasa-sdk does not register this base as an action."""
+
+    async def extract_email(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "email" or _intent(tracker) in NOT_AN_ANSWER:
+            return {}
+        entities = [e for e in (tracker.latest_message or {}).get("entities") or []
+                    if e.get("entity") == "email"]
+        if entities:
+            return {}
+        text = ((tracker.latest_message or {}).get("text") or "").strip()
+        return {"email": text} if text and not text.startswith("/") else {}
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        email = clean_email(value)
+        if email is None:
+            dispatcher.utter_message(response="utter_handover_invalid_email")
+        return {"email": email}
+
+
+class ValidateHandoverForm(_EmailValidation):
+    def name(self) -> str:
+        return "validate_handover_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        said_no_order = (
+            tracker.get_slot("requested_slot") == "order_number"
+            and _intent(tracker) == "no_order_number"
+        )
+        if said_no_order:
+            # Seen by required_slots below, and returned so the form knows the answer
+            # was understood (an answer that sets no slot would be rejected).
+            tracker.slots["handover_no_order"] = True
+        events = await super().run(dispatcher, tracker, domain)
+        if said_no_order:
+            events.insert(0, SlotSet("handover_no_order", True))
+        return events
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot("handover_no_order"):
+            return [s for s in domain_slots if s != "order_number"]
+        return domain_slots
+
+    def validate_order_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        number = clean_order_number(value)
+        if number is None:
+            dispatcher.utter_message(response="utter_handover_invalid_order_number")
+        return {"order_number": number}
+
+    def validate_handover_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        text = " ".join(str(value or "").split())
+        if len(text) < MIN_DESCRIPTION_CHARS:
+            dispatcher.utter_message(response="utter_handover_description_too_short")
+            return {"handover_description": None}
+        return {"handover_description": text[:MAX_DESCRIPTION_CHARS]}
+
+
+class ValidateLeaveMessageForm(_EmailValidation):
+    def name(self) -> str:
+        return "validate_leave_message_form"
+
+    def validate_handover_message(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        if len(text) < MIN_DESCRIPTION_CHARS:
+            dispatcher.utter_message(response="utter_handover_description_too_short")
+            return {"handover_message": None}
+        return {"handover_message": text[:2000]}
+
+
+class ActionJoinQueue(Action):
+    """Create the waiting request, tell the shopper where they stand, pause the bot."""
+
+    def __init__(self, store: HandoverStore | None = None, clock: Clock | None = None) -> None:
+        self._store = store
+        if store is not None and clock is not None:
+            store.clock = clock
+
+    def name(self) -> str:
+        return "action_join_queue"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        store = self._store or _default_store()
+        no_order = bool(tracker.get_slot("handover_no_order"))
+        try:
+            ticket = await asyncio.to_thread(
+                store.join,
+                tracker.sender_id,
+                order_number=None if no_order else tracker.get_slot("order_number"),
+                email=tracker.get_slot("email"),
+                topic=topic_of(tracker),
+                description=tracker.get_slot("handover_description"),
+            )
+        except SQLAlchemyError:
+            logger.exception("could not join the handover queue")
+            dispatcher.utter_message(response="utter_handover_unavailable")
+            return []
+        if ticket.position > 0:
+            dispatcher.utter_message(
+                response="utter_queue_position",
+                position=ticket.position,
+                minutes=ticket.estimated_wait_minutes,
+            )
+        return [
+            SlotSet("handover_description", None),
+            SlotSet("handover_no_order", None),
+            ConversationPaused(),
+        ]
+
+
+class ActionLeaveMessage(Action):
+    """Outside opening hours: an offline request that agents answer by email."""
+
+    def __init__(self, store: HandoverStore | None = None) -> None:
+        self._store = store
+
+    def name(self) -> str:
+        return "action_leave_message"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        store = self._store or _default_store()
+        email = tracker.get_slot("email")
+        try:
+            await asyncio.to_thread(
+                store.leave_offline,
+                tracker.sender_id,
+                email=email or "",
+                text=tracker.get_slot("handover_message") or "",
+                topic=topic_of(tracker),
+                order_number=tracker.get_slot("order_number"),
+            )
+        except SQLAlchemyError:
+            logger.exception("could not store the offline message")
+            dispatcher.utter_message(response="utter_handover_unavailable")
+            return [SlotSet("handover_message", None)]
+        dispatcher.utter_message(response="utter_message_left", email=email)
+        return [SlotSet("handover_message", None)]

@@ -1,0 +1,111 @@
+"""Settings of the human handover, read from the environment and validated once.
+
+Both processes read them: the action server (opening hours, the queue database) and the
+Rasa server's web chat channel (agent tokens, the same database). The database is the
+tracker store's own (`DATABASE_URL`, as in endpoints.yml), so one backup and one
+deletion route cover the bot's and the agents' conversations alike.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from handover.hours import (
+    DEFAULT_OPENING_HOURS,
+    DEFAULT_TIMEZONE,
+    OpeningHours,
+    OpeningHoursError,
+)
+
+#: Accepted only when APP_ENV=development, so a demo can't be reached in production.
+DEMO_AGENT_NAME = "Demo Agent"
+DEMO_AGENT_TOKEN = "demo-agent-token"  # noqa: S105 - a documented demo value
+MIN_TOKEN_LENGTH = 16
+DEFAULT_DATABASE_URL = "sqlite:///rasa.db"
+
+
+class HandoverSettingsError(ValueError):
+    """A handover setting is malformed; raised at start-up, not mid-conversation."""
+
+
+@dataclass(frozen=True)
+class HandoverSettings:
+    opening_hours: OpeningHours = field(default_factory=OpeningHours.parse)
+    #: Estimate per queue position while too few requests were handled to take a median.
+    default_handling_minutes: float = 4.0
+    #: How many recently closed requests the median handling time is taken over.
+    median_window: int = 20
+    #: token -> agent name.
+    agent_tokens: Mapping[str, str] = field(default_factory=dict)
+    database_url: str = DEFAULT_DATABASE_URL
+    app_env: str = "production"
+    #: How often the desk re-checks queue positions to push changes to the widgets.
+    position_poll_seconds: float = 2.0
+
+
+def _agent_tokens(env: Mapping[str, str], app_env: str) -> dict[str, str]:
+    raw = env.get("AGENT_TOKENS", "").strip()
+    tokens: dict[str, str] = {}
+    for item in (i.strip() for i in raw.split(",") if i.strip()):
+        name, sep, token = item.partition(":")
+        name, token = name.strip(), token.strip()
+        if not sep or not name or not token:
+            raise HandoverSettingsError("AGENT_TOKENS must look like 'name:token,name:token'")
+        if token == DEMO_AGENT_TOKEN and app_env != "development":
+            raise HandoverSettingsError("the demo agent token is allowed only in development")
+        if len(token) < MIN_TOKEN_LENGTH and app_env != "development":
+            raise HandoverSettingsError(
+                f"agent token of {name!r} is shorter than {MIN_TOKEN_LENGTH} characters"
+            )
+        if token in tokens:
+            raise HandoverSettingsError("two agents share one token in AGENT_TOKENS")
+        tokens[token] = name
+    if app_env == "development":
+        tokens.setdefault(DEMO_AGENT_TOKEN, DEMO_AGENT_NAME)
+    return tokens
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise HandoverSettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not value > 0:
+        raise HandoverSettingsError(f"{name} must be greater than 0, got {raw!r}")
+    return value
+
+
+def handover_settings_from_env(env: Mapping[str, str]) -> HandoverSettings:
+    """Build settings from any mapping, so tests need not touch `os.environ`."""
+    app_env = env.get("APP_ENV", "production").strip() or "production"
+    try:
+        hours = OpeningHours.parse(
+            env.get("HANDOVER_OPENING_HOURS", "").strip() or DEFAULT_OPENING_HOURS,
+            env.get("HANDOVER_TIMEZONE", "").strip() or DEFAULT_TIMEZONE,
+        )
+    except OpeningHoursError as exc:
+        raise HandoverSettingsError(f"HANDOVER_OPENING_HOURS/HANDOVER_TIMEZONE: {exc}") from exc
+    url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    if "://" not in url:
+        raise HandoverSettingsError(f"DATABASE_URL must be a database URL, got {url!r}")
+    return HandoverSettings(
+        opening_hours=hours,
+        default_handling_minutes=_positive(env, "HANDOVER_DEFAULT_HANDLING_MINUTES", 4.0),
+        median_window=int(_positive(env, "HANDOVER_MEDIAN_WINDOW", 20)),
+        agent_tokens=_agent_tokens(env, app_env),
+        database_url=url,
+        app_env=app_env,
+        position_poll_seconds=_positive(env, "HANDOVER_POSITION_POLL_SECONDS", 2.0),
+    )
+
+
+@lru_cache(maxsize=1)
+def load_handover_settings() -> HandoverSettings:
+    """The process-wide settings; tests call `load_handover_settings.cache_clear()`."""
+    return handover_settings_from_env(os.environ)

@@ -1,0 +1,246 @@
+"""The agent console in headless Chromium against a real agent desk.
+
+The desk runs on a Sanic server in this process (no Rasa needed: the console only talks
+to the desk routes); the page is served by the demo page server when it knows /agent,
+otherwise by a stand-in that serves the same three files the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import requests
+from sanic import Blueprint, Sanic
+
+from handover.desk import RESUME_AFTER_CLOSE, AgentDesk
+from handover.models import ACTIVE, AGENT, CLOSED
+from handover.settings import HandoverSettings
+from handover.store import HandoverStore, make_engine
+from tests.support.servers import free_port, start_webchat_page, stop
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "console-test-token-0123456789"
+HOSTILE = '<img src=x onerror="document.title=\'pwned\'">'
+
+
+class RecordingChannel:
+    def __init__(self) -> None:
+        self.emitted: list[tuple[str, str, Any]] = []
+
+    async def emit_to_conversation(self, conversation_id: str, event: str, data: Any) -> None:
+        self.emitted.append((conversation_id, event, data))
+
+    def get_output_channel(self) -> None:
+        return None
+
+
+class _ConsoleFiles(SimpleHTTPRequestHandler):
+    """Stand-in for `python -m webchat` while it has no /agent route."""
+
+    files = {"/agent": ("agent.html", "text/html"), "/agent.js": ("agent.js", "text/javascript"),
+             "/agent.css": ("agent.css", "text/css")}
+
+    def __init__(self, *args: Any, server_url: str, **kwargs: Any) -> None:
+        self.server_url = server_url
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:
+        entry = self.files.get(self.path.split("?")[0])
+        if entry is None:
+            self.send_error(404)
+            return
+        data = (ROOT / "webchat" / entry[0]).read_bytes().replace(
+            b"http://localhost:5005", self.server_url.encode())
+        self.send_response(200)
+        self.send_header("Content-Type", f"{entry[1]}; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture()
+def desk_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    page_port = free_port()
+    origins = (f"http://localhost:{page_port}", f"http://127.0.0.1:{page_port}")
+    store = HandoverStore(make_engine(f"sqlite:///{tmp_path / 'rasa.db'}"))
+    channel = RecordingChannel()
+    resumed: list[tuple[str, str]] = []
+
+    async def resumer(conversation_id: str, response: str) -> None:
+        resumed.append((conversation_id, response))
+
+    desk = AgentDesk(SimpleNamespace(allowed_origins=origins), store=store,
+                     settings=HandoverSettings(agent_tokens={TOKEN: "Sam"}), resumer=resumer)
+    Sanic.test_mode = True
+    app = Sanic(f"console_test_{uuid.uuid4().hex[:8]}")
+    bp = Blueprint("webchat_webhook", url_prefix="/webhooks/webchat")
+    desk.register(bp, None, channel)  # type: ignore[arg-type]
+    app.blueprint(bp)
+    port = free_port()
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    holder: dict[str, Any] = {}
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+
+        async def start() -> None:
+            server = await app.create_server(host="127.0.0.1", port=port,
+                                             return_asyncio_server=True, access_log=False)
+            assert server is not None
+            await server.startup()
+            await server.after_start()
+            holder["server"] = server
+            ready.set()
+
+        loop.run_until_complete(start())
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(30)
+    api_url = f"http://localhost:{port}"
+
+    page_proc = None
+    page_url, page_proc = start_webchat_page(api_url, port=page_port)
+    if requests.get(page_url + "agent", timeout=5).status_code == 404:
+        stop(page_proc)
+        page_proc = None
+        httpd = ThreadingHTTPServer(("127.0.0.1", page_port),
+                                    partial(_ConsoleFiles, server_url=api_url))
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield {"page": f"http://localhost:{page_port}/agent", "store": store,
+               "channel": channel, "resumed": resumed}
+    finally:
+        if page_proc is not None:
+            stop(page_proc)
+        else:
+            httpd.shutdown()
+            httpd.server_close()
+
+        async def shutdown() -> None:
+            server = holder["server"]
+            await server.before_stop()
+            server.close()
+            await server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(15)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        store.engine.dispose()
+
+
+@pytest.fixture()
+def browser() -> Iterator[Any]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromedriver = shutil.which("chromedriver")
+    if not chromium or not chromedriver:
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromedriver are needed")
+        pytest.skip("chromium and chromedriver are needed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--disable-gpu", "--window-size=1280,900"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait_until(condition: Any, timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = condition()
+            if last:
+                return last
+        except Exception as exc:  # element not there yet
+            last = exc
+        time.sleep(0.2)
+    raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+
+
+def test_agent_console_claims_chats_and_closes(desk_server: dict[str, Any], browser: Any
+                                               ) -> None:
+    from selenium.webdriver.common.by import By
+
+    started = time.monotonic()
+    store: HandoverStore = desk_server["store"]
+    first = store.join("shopper-1", order_number="40012345", email="anna@example.com",
+                       topic="order_status", description=HOSTILE).request
+    store.join("shopper-2", email="ben@example.com", topic="returns",
+               description="refund not received")
+
+    browser.get(desk_server["page"])
+    find = partial(browser.find_element, By.ID)
+
+    find("token").send_keys("not-the-token")
+    find("sign-in").click()
+    wait_until(lambda: "not accepted" in find("status").text)
+
+    find("token").send_keys(TOKEN)
+    find("sign-in").click()
+    wait_until(lambda: find("agent-name").text == "Sam")
+
+    items = wait_until(lambda: (lambda li: li if len(li) == 2 else None)(
+        browser.find_elements(By.CSS_SELECTOR, "#queue li.request")))
+    text = items[0].text
+    for expected in ("anna@example.com", "Order: 40012345", "Topic: order_status", "Waiting:"):
+        assert expected in text
+    assert HOSTILE in text  # shown as text ...
+    assert browser.find_elements(By.CSS_SELECTOR, "#queue img") == []  # ... never as HTML
+    assert browser.title != "pwned"
+
+    items[0].find_element(By.CSS_SELECTOR, "button.claim").click()
+    wait_until(lambda: store.get(first.id).status == ACTIVE)
+    wait_until(lambda: "anna@example.com" in find("chat-title").text)
+    assert ("shopper-1", "handover_status", {"state": "active", "agent_name": "Sam"}
+            ) in desk_server["channel"].emitted
+    wait_until(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#queue li.request")) == 1)
+
+    store.add_shopper_message("shopper-1", HOSTILE)
+    wait_until(lambda: HOSTILE in find("chat-log").text)
+    assert browser.find_elements(By.CSS_SELECTOR, "#chat-log img") == []
+
+    find("reply").send_keys("Hello Anna, Sam here.")
+    find("send").click()
+    wait_until(lambda: any(m.sender == AGENT and m.text == "Hello Anna, Sam here."
+                           for m in store.messages(first.id)))
+    assert ("shopper-1", "bot_uttered", {"text": "Hello Anna, Sam here.", "sender": "agent",
+                                         "agent_name": "Sam"}) in desk_server["channel"].emitted
+    wait_until(lambda: "Hello Anna, Sam here." in find("chat-log").text)
+
+    find("close").click()
+    wait_until(lambda: store.get(first.id).status == CLOSED)
+    wait_until(lambda: desk_server["resumed"] == [("shopper-1", RESUME_AFTER_CLOSE)])
+    wait_until(lambda: "closed" in find("status").text)
+
+    # The token lives in sessionStorage: a reload keeps the agent signed in.
+    browser.refresh()
+    wait_until(lambda: find("agent-name").text == "Sam")
+    print(f"\nagent console browser test took {time.monotonic() - started:.1f}s")

@@ -1,0 +1,261 @@
+/*
+ * Agent console: the queue, the claimed shopper's chat and a close button.
+ *
+ * Plain JavaScript, no build step. Talks to the agent desk routes of the web chat
+ * channel with the agent's bearer token, which is typed in and kept in sessionStorage
+ * only (gone when the tab closes). Everything a shopper wrote is rendered with
+ * textContent, never as HTML, so a message can't inject markup into the console.
+ */
+(function () {
+  "use strict";
+
+  var TOKEN_KEY = "agentDeskToken";
+  var QUEUE_POLL_MS = 2000;
+  var CHAT_POLL_MS = 1500;
+
+  var params = new URLSearchParams(window.location.search);
+  var meta = document.querySelector('meta[name="desk-api"]');
+  var API = (params.get("api") || (meta && meta.content) || "/webhooks/webchat/agent")
+    .replace(/\/+$/, "");
+
+  var state = { token: null, agent: null, selected: null, timers: [], lastChat: "" };
+
+  function $(id) { return document.getElementById(id); }
+
+  function setStatus(text) { $("status").textContent = text || ""; }
+
+  function api(method, path, body) {
+    var options = { method: method, headers: { Authorization: "Bearer " + state.token } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(API + path, options).then(function (resp) {
+      return resp.json().catch(function () { return {}; }).then(function (data) {
+        if (resp.status === 401) { signOut("Your token was not accepted."); }
+        if (!resp.ok) {
+          var error = new Error(data.error || ("HTTP " + resp.status));
+          error.status = resp.status;
+          throw error;
+        }
+        return data;
+      });
+    });
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function minutes(seconds) {
+    var m = Math.floor(seconds / 60), s = Math.floor(seconds % 60);
+    return m + ":" + (s < 10 ? "0" : "") + s + " min";
+  }
+
+  function time(epoch) {
+    return new Date(epoch * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  // --- signing in and out ------------------------------------------------------------
+
+  function signIn(token) {
+    state.token = token;
+    return api("GET", "/me").then(function (data) {
+      state.agent = data.agent;
+      sessionStorage.setItem(TOKEN_KEY, token);
+      $("agent-name").textContent = data.agent;
+      $("sign-in-form").hidden = true;
+      $("signed-in").hidden = false;
+      $("desk").hidden = false;
+      setStatus("");
+      startPolling();
+    }).catch(function (err) {
+      if (err.status !== 401) { setStatus("Cannot reach the agent desk: " + err.message); }
+    });
+  }
+
+  function signOut(message) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.timers.forEach(clearInterval);
+    state.timers = [];
+    state.token = null;
+    state.agent = null;
+    state.selected = null;
+    $("sign-in-form").hidden = false;
+    $("signed-in").hidden = true;
+    $("desk").hidden = true;
+    setStatus(message || "");
+  }
+
+  function startPolling() {
+    refreshQueue();
+    state.timers.push(setInterval(refreshQueue, QUEUE_POLL_MS));
+    state.timers.push(setInterval(refreshChat, CHAT_POLL_MS));
+  }
+
+  // --- the queue ---------------------------------------------------------------------
+
+  function field(parent, label, value) {
+    if (value === null || value === undefined || value === "") { return; }
+    parent.appendChild(el("span", "meta", label + ": " + value + "  "));
+  }
+
+  function requestItem(req, withClaim) {
+    var li = el("li", "request");
+    li.dataset.id = req.id;
+    if (state.selected === req.id) { li.classList.add("selected"); }
+    var head = el("div");
+    if (req.position) { head.appendChild(el("strong", null, "#" + req.position + " ")); }
+    head.appendChild(el("span", "email", req.email || "(no email)"));
+    li.appendChild(head);
+    var info = el("div");
+    field(info, "Order", req.order_number || "none");
+    field(info, "Topic", req.topic);
+    field(info, req.status === "waiting" ? "Waiting" : "Waited", minutes(req.waiting_seconds));
+    li.appendChild(info);
+    li.appendChild(el("div", "description", req.description || ""));
+    if (withClaim) {
+      var claim = el("button", "claim", "Claim");
+      claim.type = "button";
+      claim.addEventListener("click", function () { claimRequest(req.id); });
+      li.appendChild(claim);
+    } else {
+      var open = el("button", "open", "Open");
+      open.type = "button";
+      open.addEventListener("click", function () { select(req.id); });
+      li.appendChild(open);
+    }
+    return li;
+  }
+
+  function refreshQueue() {
+    if (!state.token) { return; }
+    api("GET", "/queue").then(function (data) {
+      var queue = $("queue"), mine = $("mine"), offline = $("offline");
+      queue.replaceChildren();
+      mine.replaceChildren();
+      offline.replaceChildren();
+      data.waiting.forEach(function (req) { queue.appendChild(requestItem(req, true)); });
+      data.active.filter(function (r) { return r.mine; }).forEach(function (req) {
+        mine.appendChild(requestItem(req, false));
+      });
+      data.offline.forEach(function (req) {
+        var li = el("li", "request");
+        li.appendChild(el("div", "email", (req.email || "") + " · " + time(req.created_at)));
+        li.appendChild(el("div", "description", req.description || ""));
+        offline.appendChild(li);
+      });
+      $("waiting-count").textContent = "(" + data.waiting.length + ")";
+    }).catch(function (err) { setStatus("Queue not updated: " + err.message); });
+  }
+
+  function claimRequest(id) {
+    var body = id === undefined ? {} : { request_id: id };
+    api("POST", "/claim", body).then(function (data) {
+      setStatus("");
+      select(data.request.id);
+      refreshQueue();
+    }).catch(function (err) {
+      setStatus(err.status === 404 ? "Nobody is waiting." :
+        err.status === 409 ? "Someone else was faster; pick another shopper." : err.message);
+      refreshQueue();
+    });
+  }
+
+  // --- the chat ----------------------------------------------------------------------
+
+  function select(id) {
+    state.selected = id;
+    state.lastChat = "";
+    $("reply-form").hidden = false;
+    refreshChat();
+    $("reply").focus();
+  }
+
+  function renderLine(list, sender, text, when, name) {
+    var li = el("li", "from-" + sender);
+    if (sender !== "system") {
+      var who = sender === "agent" ? (name || "Agent") : sender === "bot" ? "Bot" : "Shopper";
+      li.appendChild(el("span", "who", who));
+    }
+    li.appendChild(el("span", "text", text));
+    li.title = time(when);
+    list.appendChild(li);
+  }
+
+  function refreshChat() {
+    if (!state.token || state.selected === null) { return; }
+    var id = state.selected;
+    api("GET", "/requests/" + id).then(function (data) {
+      if (state.selected !== id) { return; }
+      var req = data.request;
+      var fingerprint = JSON.stringify([req.status, data.messages.length,
+        data.bot_conversation.length]);
+      if (fingerprint === state.lastChat) { return; }
+      state.lastChat = fingerprint;
+      $("chat-title").textContent = "Chat with " + (req.email || "shopper");
+      var info = $("case");
+      info.replaceChildren();
+      [["Order number", req.order_number || "none"], ["Email", req.email],
+        ["Topic", req.topic], ["Description", req.description], ["Status", req.status]]
+        .forEach(function (pair) {
+          info.appendChild(el("dt", null, pair[0]));
+          info.appendChild(el("dd", null, pair[1] || ""));
+        });
+      var bot = $("bot-log");
+      bot.replaceChildren();
+      data.bot_conversation.forEach(function (m) {
+        renderLine(bot, m.sender, m.text, m.timestamp);
+      });
+      var log = $("chat-log");
+      log.replaceChildren();
+      data.messages.forEach(function (m) {
+        renderLine(log, m.sender, m.text, m.created_at, req.agent);
+      });
+      log.scrollTop = log.scrollHeight;
+      var open = req.status === "active" && req.agent === state.agent;
+      $("reply-form").hidden = !open;
+      if (!open) { setStatus("This chat is " + req.status + "."); }
+    }).catch(function (err) { setStatus("Chat not updated: " + err.message); });
+  }
+
+  function send(event) {
+    event.preventDefault();
+    var text = $("reply").value.trim();
+    if (!text || state.selected === null) { return; }
+    api("POST", "/requests/" + state.selected + "/messages", { text: text })
+      .then(function () { $("reply").value = ""; refreshChat(); })
+      .catch(function (err) { setStatus("Not sent: " + err.message); });
+  }
+
+  function closeChat() {
+    if (state.selected === null) { return; }
+    api("POST", "/requests/" + state.selected + "/close").then(function () {
+      setStatus("Chat closed; the bot has taken over again.");
+      state.lastChat = "";
+      refreshChat();
+      refreshQueue();
+    }).catch(function (err) { setStatus("Not closed: " + err.message); });
+  }
+
+  // --- wiring ------------------------------------------------------------------------
+
+  $("sign-in-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    signIn($("token").value.trim());
+    $("token").value = "";
+  });
+  $("sign-out").addEventListener("click", function () { signOut(""); });
+  $("claim-next").addEventListener("click", function () { claimRequest(); });
+  $("reply-form").addEventListener("submit", send);
+  $("reply").addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) { send(event); }
+  });
+  $("close").addEventListener("click", closeChat);
+
+  var saved = sessionStorage.getItem(TOKEN_KEY);
+  if (saved) { signIn(saved); }
+})();
