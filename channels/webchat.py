@@ -1,0 +1,394 @@
+"""The web chat channel: Rasa's socket.io channel with server-issued sessions.
+
+Rasa's `SocketIOInput` trusts whatever `session_id` a client sends, so anyone who learns
+an id joins that conversation's room and reads its replies. This channel issues the ids
+itself and lets a widget resume one only with the token the server signed for it; an
+unknown id or a bad token gets a fresh session. It also awaits `enter_room` when
+python-socketio makes it a coroutine (RasaHQ/rasa#13027), limits message size and rate,
+and adds the shopper's transcript download and conversation delete routes.
+
+Socket events (client -> server): `session_request {session_id?, session_token?}`,
+`user_uttered {message}`, `leave_queue`. Server -> client: `session_confirm
+{session_id, session_token, resumed}`, `bot_uttered {text, quick_replies?, sender?,
+agent_name?, notice?}`, `handover_status {...}`, `conversation_deleted {}`.
+
+HTTP under /webhooks/webchat/: `GET health`, `GET conversations/<id>/transcript
+?format=json|txt` and `DELETE conversations/<id>`, both with `Authorization: Bearer
+<session_token>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+from sqlalchemy.engine import Engine
+
+from channels import transcript
+from channels.extensions import call_hook, load_extension
+from channels.sessions import RateLimiter, SessionSigner
+from channels.settings import WebchatSettings, load_settings
+
+logger = logging.getLogger(__name__)
+
+TOO_LONG = "too_long"
+TOO_FAST = "too_fast"
+NO_SESSION = "no_session"
+SESSION_START = "/session_start"
+NOTICES = {
+    TOO_LONG: "Sorry, that message is too long for me ({limit} characters at most). "
+    "Could you shorten it or split it up?",
+    TOO_FAST: "You're typing faster than I can read. Please wait a few seconds and "
+    "send your message again.",
+    NO_SESSION: "Sorry, the chat lost its connection. Please reload the page.",
+}
+
+
+class WebchatOutput(SocketIOOutput):
+    """Bot replies go to the conversation's room, so every tab of the shopper sees them."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "webchat"
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        # Rasa's version passes the dict as keyword arguments to emit(), which fails.
+        await self.sio.emit(self.bot_message_evt, {"custom": json_message}, room=recipient_id)
+
+
+class WebchatInput(SocketIOInput):
+    """Socket.io input channel for the shop's chat widget."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        extensions = credentials.get("extensions") or []
+        if not isinstance(extensions, list) or not all(isinstance(e, str) for e in extensions):
+            raise ValueError("webchat `extensions` must be a list of 'module:Class' strings")
+        return cls(
+            settings=load_settings(),
+            extensions=extensions,
+            socketio_path=credentials.get("socketio_path", "/socket.io"),
+        )
+
+    def __init__(
+        self,
+        settings: WebchatSettings,
+        extensions: list[str] | None = None,
+        socketio_path: str = "/socket.io",
+    ) -> None:
+        super().__init__(
+            user_message_evt="user_uttered",
+            bot_message_evt="bot_uttered",
+            namespace=None,
+            session_persistence=True,
+            socketio_path=socketio_path,
+        )
+        self.settings = settings
+        self.signer = SessionSigner(settings.secret)
+        self.limiter = RateLimiter(settings.rate_limit_messages, settings.rate_limit_window_seconds)
+        self.extensions: list[Any] = [load_extension(p, settings) for p in extensions or []]
+        self._app: Sanic | None = None
+
+    def get_output_channel(self) -> OutputChannel | None:
+        if self.sio is None:
+            return None
+        return WebchatOutput(self.sio, self.bot_message_evt)
+
+    async def emit_to_conversation(self, conversation_id: str, event: str, data: Any) -> None:
+        """Push an event to every socket of a conversation, from anywhere in this process.
+
+        This is how an agent's message or a queue update reaches the shopper.
+        """
+        if self.sio is None:
+            raise RuntimeError("the web chat channel has not been started")
+        await self.sio.emit(event, data, room=conversation_id)
+
+    # --- socket.io ---------------------------------------------------------------------
+
+    async def _notice(self, sid: str, kind: str) -> None:
+        assert self.sio is not None
+        text = NOTICES[kind].format(limit=self.settings.max_message_chars)
+        await self.sio.emit(
+            self.bot_message_evt, {"text": text, "sender": "system", "notice": kind}, to=sid
+        )
+
+    async def _join(self, sid: str, conversation_id: str) -> None:
+        assert self.sio is not None
+        old = (await self.sio.get_session(sid)).get("conversation_id")
+        # python-socketio >= 5.10 made enter_room and leave_room coroutines; 5.9 returns None.
+        if old and old != conversation_id:
+            left = self.sio.leave_room(sid, old)
+            if inspect.isawaitable(left):
+                await left
+        entered = self.sio.enter_room(sid, conversation_id)
+        if inspect.isawaitable(entered):
+            await entered
+        await self.sio.save_session(sid, {"conversation_id": conversation_id})
+
+    async def _start_session(
+        self,
+        conversation_id: str,
+        output: OutputChannel,
+        text: str,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
+        """Run the session start (the bot's introduction) without a user message.
+
+        A widget opening a new session sends "/session_start" to get the introduction
+        before the shopper types. Passed on to Rasa, that message would start the session
+        twice on a new tracker (once because the tracker is new, once by the built-in rule
+        for the session_start intent): two introductions. Rasa's own session update runs
+        it once for a new or expired session and not at all otherwise.
+        """
+        agent = getattr(getattr(self._app, "ctx", None), "agent", None)
+        if agent is None or agent.processor is None:
+            await on_new_message(
+                UserMessage(text, output, conversation_id, input_channel=self.name())
+            )
+            return
+        async with agent.lock_store.lock(conversation_id):
+            tracker = await agent.processor.fetch_tracker_and_update_session(
+                conversation_id, output
+            )
+            await agent.processor.save_tracker(tracker)
+
+    def _register_socket_handlers(
+        self, sio: AsyncServer, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
+        @sio.on("connect")
+        async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+            return True
+
+        @sio.on("session_request")
+        async def session_request(sid: str, data: Any = None) -> None:
+            data = data if isinstance(data, dict) else {}
+            claimed_id, token = data.get("session_id"), data.get("session_token")
+            resumed = self.signer.verify(claimed_id, token)
+            if resumed:
+                session_id, session_token = str(claimed_id), str(token)
+            else:
+                if claimed_id:
+                    logger.info("web chat: refused a resume without a valid token")
+                issued = self.signer.issue()
+                session_id, session_token = issued.session_id, issued.session_token
+            await self._join(sid, session_id)
+            await sio.emit(
+                "session_confirm",
+                {"session_id": session_id, "session_token": session_token, "resumed": resumed},
+                to=sid,
+            )
+
+        @sio.on(self.user_message_evt)
+        async def handle_message(sid: str, data: Any = None) -> None:
+            conversation_id = (await sio.get_session(sid)).get("conversation_id")
+            if not conversation_id:
+                await self._notice(sid, NO_SESSION)
+                return
+            text = data.get("message") if isinstance(data, dict) else None
+            if not isinstance(text, str) or not text.strip():
+                return
+            if len(text) > self.settings.max_message_chars:
+                await self._notice(sid, TOO_LONG)
+                return
+            if not self.limiter.allow(conversation_id):
+                await self._notice(sid, TOO_FAST)
+                return
+            output = WebchatOutput(sio, self.bot_message_evt)
+            if text.strip() == SESSION_START:
+                await self._start_session(conversation_id, output, text, on_new_message)
+                return
+            for extension in self.extensions:
+                try:
+                    await call_hook(extension, "on_shopper_message", conversation_id, text)
+                except Exception:
+                    logger.exception("web chat extension failed in on_shopper_message")
+            # Client metadata is not passed on: nothing a browser says is trusted.
+            await on_new_message(
+                UserMessage(text, output, conversation_id, input_channel=self.name())
+            )
+
+        @sio.on("leave_queue")
+        async def leave_queue(sid: str, data: Any = None) -> None:
+            conversation_id = (await sio.get_session(sid)).get("conversation_id")
+            if not conversation_id:
+                return
+            for extension in self.extensions:
+                try:
+                    await call_hook(extension, "on_leave_queue", conversation_id)
+                except Exception:
+                    logger.exception("web chat extension failed in on_leave_queue")
+
+    # --- HTTP ----------------------------------------------------------------------------
+
+    def _cors_headers(self, request: Request) -> dict[str, str]:
+        origin = request.headers.get("origin", "")
+        if origin not in self.settings.allowed_origins:
+            return {}
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Methods": "GET, DELETE, OPTIONS",
+            "Access-Control-Allow-Headers": "Authorization",
+            "Access-Control-Expose-Headers": "Content-Disposition",
+            "Access-Control-Max-Age": "600",
+            "Vary": "Origin",
+        }
+
+    def _authorise(self, request: Request, conversation_id: str) -> HTTPResponse | None:
+        """None if the bearer token is the one signed for this id, else the refusal."""
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        cors = self._cors_headers(request)
+        if scheme.lower() != "bearer" or not token.strip():
+            return response.json(
+                {"error": "missing bearer token"},
+                status=401,
+                headers={**cors, "WWW-Authenticate": "Bearer"},
+            )
+        if not self.signer.verify(conversation_id, token.strip()):
+            return response.json({"error": "forbidden"}, status=403, headers=cors)
+        return None
+
+    def _register_routes(self, blueprint: Blueprint) -> None:
+        # Rasa installs sanic_cors on the whole app with the origins of `--cors` (none by
+        # default); it answers every preflight itself, so our headers are added here,
+        # after it, for the routes of this blueprint only.
+        @blueprint.middleware("response")
+        async def add_cors_headers(request: Request, reply: HTTPResponse) -> None:
+            for name, value in self._cors_headers(request).items():
+                reply.headers[name] = value
+
+        @blueprint.route("/health", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or not agent.is_ready():
+                return response.json({"status": "loading"}, status=503)
+            return response.json({"status": "ok"})
+
+        @blueprint.route("/conversations/<conversation_id>/transcript", methods=["GET", "OPTIONS"])
+        async def get_transcript(request: Request, conversation_id: str) -> HTTPResponse:
+            if request.method == "OPTIONS":
+                return response.empty(headers=self._cors_headers(request))
+            refusal = self._authorise(request, conversation_id)
+            if refusal is not None:
+                return refusal
+            fmt = request.args.get("format", "json")
+            if fmt not in ("json", "txt"):
+                return response.json(
+                    {"error": "format must be json or txt"},
+                    status=400,
+                    headers=self._cors_headers(request),
+                )
+            engine = _sql_engine(request)
+            messages = await asyncio.to_thread(_read, engine, conversation_id)
+            extra: list[dict[str, Any]] = []
+            for extension in self.extensions:
+                extra.extend(await call_hook(extension, "transcript_extra", conversation_id) or [])
+            messages = transcript.merge_extra(messages, extra)
+            now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            filename = f"conversation-{conversation_id[:8]}.{fmt}"
+            headers = {
+                **self._cors_headers(request),
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "no-store",
+            }
+            if fmt == "txt":
+                body = transcript.render_text(conversation_id, messages, now)
+                return response.text(body, headers=headers)
+            return response.json(
+                {"conversation_id": conversation_id, "generated_at": now, "messages": messages},
+                headers=headers,
+            )
+
+        @blueprint.route("/conversations/<conversation_id>", methods=["DELETE", "OPTIONS"])
+        async def delete_conversation(request: Request, conversation_id: str) -> HTTPResponse:
+            if request.method == "OPTIONS":
+                return response.empty(headers=self._cors_headers(request))
+            refusal = self._authorise(request, conversation_id)
+            if refusal is not None:
+                return refusal
+            agent = request.app.ctx.agent
+            engine = _sql_engine(request)
+            # The lock keeps Rasa from writing this conversation while its rows go.
+            try:
+                async with agent.lock_store.lock(conversation_id):
+                    deleted = await asyncio.to_thread(
+                        _delete, engine, conversation_id, list(self.extensions)
+                    )
+            except Exception:
+                # Nothing was deleted (one transaction); the shopper may simply try again.
+                logger.exception("web chat: deleting a conversation failed")
+                return response.json({"error": "the conversation could not be deleted"}, status=500)
+            self.limiter.forget(conversation_id)
+            await self.emit_to_conversation(
+                conversation_id, "conversation_deleted", {"conversation_id": conversation_id}
+            )
+            return response.json(
+                {"conversation_id": conversation_id, "deleted": deleted},
+                headers={**self._cors_headers(request), "Cache-Control": "no-store"},
+            )
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=list(self.settings.allowed_origins),
+            max_http_buffer_size=64 * 1024,
+        )
+        self.sio = sio
+        blueprint = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
+
+        @blueprint.listener("after_server_start")
+        async def keep_app(app: Sanic, _loop: Any) -> None:
+            # Socket handlers have no request; the agent is on the app (app.ctx.agent).
+            self._app = app
+
+        self._register_socket_handlers(sio, on_new_message)
+        self._register_routes(blueprint)
+        for extension in self.extensions:
+            register = getattr(extension, "register", None)
+            if register is not None:
+                register(blueprint, sio, self)
+        return blueprint
+
+
+def _sql_engine(request: Request) -> Engine:
+    """The SQL engine of the running agent's tracker store, under Rasa's wrappers."""
+    store = request.app.ctx.agent.tracker_store
+    while not hasattr(store, "engine") and hasattr(store, "_tracker_store"):
+        store = store._tracker_store
+    engine = getattr(store, "engine", None)
+    if not isinstance(engine, Engine):
+        raise RuntimeError("the web chat transcript and delete routes need the SQL tracker store")
+    return engine
+
+
+def _read(engine: Engine, conversation_id: str) -> list[dict[str, Any]]:
+    with engine.connect() as connection:
+        return transcript.read_messages(connection, conversation_id)
+
+
+def _delete(engine: Engine, conversation_id: str, extensions: list[Any]) -> dict[str, int]:
+    """One transaction: tracker events and every extension's rows, or nothing."""
+    with engine.begin() as connection:
+        counts = {"events": transcript.delete_events(connection, conversation_id)}
+        for extension in extensions:
+            hook = getattr(extension, "delete_conversation", None)
+            if hook is not None:
+                counts.update(hook(connection, conversation_id) or {})
+    return counts

@@ -1,0 +1,144 @@
+"""A real Rasa server with the web chat channel (and a fake agent desk) for protocol tests.
+
+One server per test session on a temporary SQLite tracker store, plus the action server,
+because the first bot message comes from our custom action_session_start. PostgreSQL
+tests get their own server on a throw-away database; they are skipped when the server
+is unreachable, except in CI (env CI set), where that fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) does not add the cwd
+    sys.path.insert(0, str(ROOT))
+
+from tests.support.servers import (  # noqa: E402
+    find_model,
+    start_action_server,
+    start_rasa,
+    stop,
+    write_endpoints,
+)
+
+SECRET = "test-secret-" + "s" * 40
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+ALLOWED_ORIGIN = "http://localhost:8080"
+CREDENTIALS = """\
+channels.webchat.WebchatInput:
+  extensions: ["tests.channels.fake_extension:FakeDesk"]
+"""
+
+
+def server_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a test Rasa server: production-like, with a test secret."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBCHAT_")}
+    env.update(
+        APP_ENV="test",
+        WEBCHAT_SECRET=SECRET,
+        WEBCHAT_ALLOWED_ORIGINS=f"{ALLOWED_ORIGIN},http://127.0.0.1:8080",
+        WEBCHAT_RATE_LIMIT="5/10",
+        WEBCHAT_MAX_MESSAGE_CHARS="2000",
+        DATABASE_URL=database_url,
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def model() -> Path:
+    return find_model()
+
+
+@pytest.fixture(scope="session")
+def credentials_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("webchat") / "credentials.yml"
+    path.write_text(CREDENTIALS)
+    return path
+
+
+@pytest.fixture(scope="session")
+def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, proc = start_action_server(dict(os.environ))
+    yield url
+    stop(proc)
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('webchat-db') / 'rasa.db'}"
+
+
+@pytest.fixture(scope="session")
+def rasa_url(
+    model: Path, action_server: str, credentials_file: Path, sqlite_url: str
+) -> Iterator[str]:
+    env = server_env(sqlite_url, ACTION_SERVER_URL=action_server)
+    endpoints = write_endpoints(
+        credentials_file.with_name("sqlite-endpoints.yml"), action_server, sqlite_url
+    )
+    base_url, proc = start_rasa(model, env, credentials_file, endpoints_path=endpoints)
+    yield base_url
+    stop(proc)
+
+
+@pytest.fixture(scope="session")
+def sqlite_engine(rasa_url: str, sqlite_url: str) -> Iterator[sa.engine.Engine]:
+    engine = sa.create_engine(sqlite_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throw-away database on TEST_POSTGRES_URL's server, dropped at the end."""
+    admin_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_PG_URL)
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as error:
+        admin.dispose()
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL at {admin_url} is unreachable in CI: {error}")
+        pytest.skip(f"PostgreSQL at {admin_url} is unreachable")
+    name = f"webchat_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(admin_url).set(database=name)
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_rasa(
+    model: Path, action_server: str, credentials_file: Path, postgres_url: str
+) -> Iterator[dict[str, Any]]:
+    env = server_env(postgres_url, ACTION_SERVER_URL=action_server)
+    endpoints = write_endpoints(
+        credentials_file.with_name("pg-endpoints.yml"), action_server, postgres_url
+    )
+    base_url, proc = start_rasa(model, env, credentials_file, endpoints_path=endpoints)
+    engine = sa.create_engine(postgres_url)
+    yield {"url": base_url, "engine": engine}
+    engine.dispose()
+    stop(proc)

@@ -1,0 +1,1 @@
+"""Helpers shared by test suites: starting real servers (servers.py)."""

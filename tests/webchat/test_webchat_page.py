@@ -1,0 +1,66 @@
+"""The demo page server: the right files, the Rasa URL filled in, nothing else served."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.support.servers import start_webchat_page, stop  # noqa: E402
+
+RASA = "http://rasa.example:5005"
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator[str]:
+    url, proc = start_webchat_page(RASA)
+    yield url
+    stop(proc)
+
+
+def test_demo_page_embeds_the_widget_with_one_script_tag(page: str) -> None:
+    reply = requests.get(page, timeout=10)
+    assert reply.status_code == 200
+    assert reply.text.count("<script") == 1
+    assert f'src="/widget.js" data-server-url="{RASA}"' in reply.text
+    policy = reply.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert f"connect-src 'self' {RASA} ws://rasa.example:5005" in policy
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("widget.js", "text/javascript"),
+        ("widget.css", "text/css"),
+        ("vendor/socket.io.min.js", "text/javascript"),
+        ("vendor/socket.io-client.LICENSE", "text/plain"),
+    ],
+)
+def test_widget_files_are_served(page: str, path: str, kind: str) -> None:
+    reply = requests.get(page + path, timeout=10)
+    assert reply.status_code == 200, f"{path}: run `npm ci --prefix webchat`?"
+    assert reply.headers["Content-Type"].startswith(kind)
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_privacy_notice(page: str) -> None:
+    text = requests.get(page + "privacy", timeout=10).text
+    for needed in ("bot", "90 days", "until you delete", "no personal data", "Download", "Delete"):
+        assert needed in text
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["__main__.py", "package.json", "node_modules/socket.io-client/package.json", "../Makefile",
+     "%2e%2e/Makefile", "index.html%2f..%2fMakefile"],
+)  # fmt: skip
+def test_nothing_else_is_served(page: str, path: str) -> None:
+    assert requests.get(page + path, timeout=10).status_code == 404

@@ -1,0 +1,467 @@
+/*
+ * Chat widget of the retail assistant. Plain JavaScript, no build step.
+ *
+ * Embed with one tag (the attributes are optional):
+ *   <script src="/widget.js" data-server-url="http://localhost:5005"
+ *           data-privacy-url="/privacy" data-title="Chat with us" defer></script>
+ *
+ * Loads widget.css and the socket.io client from the directory widget.js came from.
+ * The server issues the session; the widget keeps only its id and token in localStorage
+ * (no message text), resumes with them after a reload or a reconnect, and re-reads the
+ * history from the transcript route. Every message is rendered with textContent: text
+ * that looks like HTML is shown, never interpreted.
+ */
+(function () {
+  'use strict';
+
+  var script = document.currentScript;
+  if (!script || window.__retailWebchatLoaded) { return; }
+  window.__retailWebchatLoaded = true;
+
+  var base = new URL('.', script.src).href;
+  var config = {
+    serverUrl: (script.dataset.serverUrl || 'http://localhost:5005').replace(/\/+$/, ''),
+    privacyUrl: script.dataset.privacyUrl || new URL('/privacy', script.src).href,
+    title: script.dataset.title || 'Chat with us',
+    maxChars: parseInt(script.dataset.maxChars || '2000', 10),
+    storageKey: 'retail-assistant-webchat'
+  };
+  var SESSION_START = '/session_start';
+  var TYPING_TIMEOUT_MS = 20000;
+
+  // --- small helpers -------------------------------------------------------------------
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === 'className') { node.className = attrs[name]; } else { node.setAttribute(name, attrs[name]); }
+    });
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function loadSession() {
+    try {
+      var stored = JSON.parse(window.localStorage.getItem(config.storageKey) || 'null');
+      if (stored && typeof stored.session_id === 'string' && typeof stored.session_token === 'string') {
+        return stored;
+      }
+    } catch (e) { /* storage blocked or corrupt: start afresh */ }
+    return null;
+  }
+
+  function saveSession(session) {
+    try {
+      if (session) {
+        window.localStorage.setItem(config.storageKey, JSON.stringify({
+          session_id: session.session_id, session_token: session.session_token
+        }));
+      } else {
+        window.localStorage.removeItem(config.storageKey);
+      }
+    } catch (e) { /* the chat still works for this page view */ }
+  }
+
+  function formatTime(date) {
+    return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  }
+
+  // --- DOM ------------------------------------------------------------------------------
+
+  var css = el('link', { rel: 'stylesheet', href: base + 'widget.css' });
+  document.head.appendChild(css);
+
+  var root = el('div', { className: 'rwc-root' });
+  var launcher = el('button', {
+    type: 'button', className: 'rwc-launcher', 'aria-expanded': 'false',
+    'aria-controls': 'rwc-panel', 'aria-label': 'Open chat'
+  });
+  launcher.appendChild(el('span', { className: 'rwc-launcher-icon', 'aria-hidden': 'true' }));
+
+  var panel = el('section', {
+    id: 'rwc-panel', className: 'rwc-panel', role: 'dialog', 'aria-label': config.title
+  });
+  panel.hidden = true;
+
+  var header = el('header', { className: 'rwc-header' });
+  var heading = el('h2', { className: 'rwc-title' }, config.title);
+  var gear = el('button', {
+    type: 'button', className: 'rwc-icon-button rwc-gear', 'aria-haspopup': 'menu',
+    'aria-expanded': 'false', 'aria-controls': 'rwc-menu', 'aria-label': 'Chat settings'
+  }, '\u2699');
+  var closeButton = el('button', {
+    type: 'button', className: 'rwc-icon-button rwc-close', 'aria-label': 'Close chat'
+  }, '\u00d7');
+  header.appendChild(heading);
+  header.appendChild(gear);
+  header.appendChild(closeButton);
+
+  var menu = el('div', { id: 'rwc-menu', className: 'rwc-menu', role: 'menu', 'aria-label': 'Chat settings' });
+  menu.hidden = true;
+  var downloadTxt = el('button', { type: 'button', role: 'menuitem', className: 'rwc-menuitem', 'data-action': 'download-txt' }, 'Download conversation (.txt)');
+  var downloadJson = el('button', { type: 'button', role: 'menuitem', className: 'rwc-menuitem', 'data-action': 'download-json' }, 'Download conversation (.json)');
+  var deleteItem = el('button', { type: 'button', role: 'menuitem', className: 'rwc-menuitem rwc-danger', 'data-action': 'delete' }, 'Delete conversation');
+  var privacyLink = el('a', { role: 'menuitem', className: 'rwc-menuitem', href: config.privacyUrl, target: '_blank', rel: 'noopener' }, 'Privacy notice');
+  [downloadTxt, downloadJson, deleteItem, privacyLink].forEach(function (item) { menu.appendChild(item); });
+
+  var confirmBox = el('div', { className: 'rwc-confirm', role: 'alertdialog', 'aria-labelledby': 'rwc-confirm-text' });
+  confirmBox.hidden = true;
+  confirmBox.appendChild(el('p', { id: 'rwc-confirm-text' }, 'Delete this conversation for good? This cannot be undone.'));
+  var confirmYes = el('button', { type: 'button', className: 'rwc-button rwc-danger', 'data-action': 'confirm-delete' }, 'Delete');
+  var confirmNo = el('button', { type: 'button', className: 'rwc-button', 'data-action': 'cancel-delete' }, 'Cancel');
+  confirmBox.appendChild(confirmYes);
+  confirmBox.appendChild(confirmNo);
+
+  var handoverBar = el('div', { className: 'rwc-handover', role: 'status' });
+  handoverBar.hidden = true;
+  var handoverText = el('span', { className: 'rwc-handover-text' });
+  var leaveQueue = el('button', { type: 'button', className: 'rwc-button rwc-small' }, 'Leave queue');
+  handoverBar.appendChild(handoverText);
+  handoverBar.appendChild(leaveQueue);
+
+  var log = el('ol', {
+    className: 'rwc-messages', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions',
+    'aria-label': 'Conversation', tabindex: '0'
+  });
+  var typing = el('div', { className: 'rwc-typing', 'aria-hidden': 'true' });
+  typing.appendChild(el('span', { className: 'rwc-dot' }));
+  typing.appendChild(el('span', { className: 'rwc-dot' }));
+  typing.appendChild(el('span', { className: 'rwc-dot' }));
+  typing.appendChild(el('span', { className: 'rwc-sr-only' }, 'The assistant is typing'));
+  typing.hidden = true;
+  var quickReplies = el('div', { className: 'rwc-quick-replies', role: 'group', 'aria-label': 'Suggested answers' });
+
+  var status = el('div', { className: 'rwc-status', role: 'status', 'aria-live': 'polite' });
+
+  var form = el('form', { className: 'rwc-form' });
+  var inputId = 'rwc-input';
+  form.appendChild(el('label', { 'for': inputId, className: 'rwc-sr-only' }, 'Your message'));
+  var input = el('input', {
+    id: inputId, type: 'text', className: 'rwc-input', autocomplete: 'off',
+    maxlength: String(config.maxChars), placeholder: 'Type your message\u2026'
+  });
+  var send = el('button', { type: 'submit', className: 'rwc-send' }, 'Send');
+  form.appendChild(input);
+  form.appendChild(send);
+
+  [header, menu, confirmBox, handoverBar, log, typing, quickReplies, status, form].forEach(function (node) {
+    panel.appendChild(node);
+  });
+  root.appendChild(panel);
+  root.appendChild(launcher);
+
+  function mount() { document.body.appendChild(root); }
+  if (document.body) { mount(); } else { document.addEventListener('DOMContentLoaded', mount); }
+
+  // --- rendering ------------------------------------------------------------------------
+
+  var typingTimer = null;
+
+  function showTyping(on) {
+    typing.hidden = !on;
+    if (typingTimer) { clearTimeout(typingTimer); typingTimer = null; }
+    if (on) { typingTimer = setTimeout(function () { typing.hidden = true; }, TYPING_TIMEOUT_MS); }
+  }
+
+  function setStatus(text) { status.textContent = text || ''; }
+
+  function addMessage(sender, text, options) {
+    options = options || {};
+    var item = el('li', { className: 'rwc-message rwc-from-' + sender });
+    var who = sender === 'shopper' ? 'You' : sender === 'agent'
+      ? (options.name ? options.name + ' (agent)' : 'Agent') : sender === 'system' ? 'Notice' : 'Assistant (bot)';
+    var label = el('span', { className: sender === 'agent' ? 'rwc-sender' : 'rwc-sr-only' }, who + ': ');
+    var body = el('span', { className: 'rwc-text' });
+    body.textContent = text; // never innerHTML: message text is shown, not interpreted
+    var time = el('time', { className: 'rwc-time' }, formatTime(options.time || new Date()));
+    if (options.time) { time.setAttribute('datetime', options.time.toISOString()); }
+    item.appendChild(label);
+    item.appendChild(body);
+    item.appendChild(time);
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+    return item;
+  }
+
+  function setQuickReplies(replies) {
+    while (quickReplies.firstChild) { quickReplies.removeChild(quickReplies.firstChild); }
+    (replies || []).forEach(function (reply) {
+      if (!reply || typeof reply.title !== 'string') { return; }
+      var button = el('button', { type: 'button', className: 'rwc-quick-reply' }, reply.title);
+      button.addEventListener('click', function () {
+        sendText(typeof reply.payload === 'string' ? reply.payload : reply.title, reply.title);
+      });
+      quickReplies.appendChild(button);
+    });
+  }
+
+  function clearMessages() {
+    while (log.firstChild) { log.removeChild(log.firstChild); }
+    setQuickReplies([]);
+    showTyping(false);
+    handoverBar.hidden = true;
+  }
+
+  // --- connection -------------------------------------------------------------------------
+
+  var socket = null;
+  var session = loadSession();
+
+  // The socket.io client comes from beside widget.js, loaded once, when first needed.
+  var clientLoading = null;
+  function loadClient() {
+    if (typeof window.io === 'function') { return Promise.resolve(); }
+    if (!clientLoading) {
+      clientLoading = new Promise(function (resolve, reject) {
+        var tag = el('script', { src: base + 'vendor/socket.io.min.js' });
+        tag.addEventListener('load', resolve);
+        tag.addEventListener('error', reject);
+        document.head.appendChild(tag);
+      });
+    }
+    return clientLoading;
+  }
+
+  function connect() {
+    if (socket) { return; }
+    loadClient().then(startSocket, function () {
+      clientLoading = null;
+      setStatus('The chat could not load. Please try again later.');
+    });
+  }
+
+  function startSocket() {
+    if (socket) { return; }
+    setStatus('Connecting\u2026');
+    socket = window.io(config.serverUrl, { reconnectionDelayMax: 10000 });
+
+    socket.on('connect', function () {
+      setStatus('');
+      // On every (re)connect: present the stored session; the server decides.
+      socket.emit('session_request', session ? {
+        session_id: session.session_id, session_token: session.session_token
+      } : {});
+    });
+    socket.on('disconnect', function () { setStatus('Connection lost. Reconnecting\u2026'); });
+    socket.on('connect_error', function () { setStatus('Cannot reach the chat. Retrying\u2026'); });
+
+    socket.on('session_confirm', function (data) {
+      if (!data || typeof data.session_id !== 'string') { return; }
+      var changed = !session || session.session_id !== data.session_id;
+      session = { session_id: data.session_id, session_token: data.session_token };
+      saveSession(session);
+      send.disabled = false;
+      if (!data.resumed) {
+        if (changed) { clearMessages(); }
+        // A brand-new session: ask for the bot's introduction before the shopper types.
+        socket.emit('user_uttered', { message: SESSION_START });
+        showTyping(true);
+      } else {
+        // Resumed after a reload or a dropped connection: show what the server has,
+        // including anything said while this tab was away.
+        loadHistory();
+      }
+    });
+
+    socket.on('bot_uttered', function (data) {
+      if (!data) { return; }
+      showTyping(false);
+      if (typeof data.text === 'string' && data.text) {
+        var sender = data.sender === 'agent' ? 'agent' : data.sender === 'system' ? 'system' : 'bot';
+        addMessage(sender, data.text, { name: data.agent_name });
+      }
+      setQuickReplies(data.quick_replies || (data.buttons || []));
+    });
+
+    socket.on('handover_status', showHandover);
+
+    socket.on('conversation_deleted', function (data) {
+      if (data && session && data.conversation_id && data.conversation_id !== session.session_id) { return; }
+      startAfresh('The conversation was deleted.');
+    });
+  }
+
+  function startAfresh(message) {
+    session = null;
+    saveSession(null);
+    clearMessages();
+    setStatus(message || '');
+    if (socket && socket.connected) { socket.emit('session_request', {}); }
+  }
+
+  function loadHistory() {
+    fetchTranscript('json').then(function (response) {
+      if (response.status === 401 || response.status === 403) { startAfresh(); return null; }
+      return response.ok ? response.json() : null;
+    }).then(function (data) {
+      if (!data || !Array.isArray(data.messages)) { return; }
+      clearMessages();
+      data.messages.forEach(function (m) {
+        addMessage(m.sender, m.text, { name: m.name, time: new Date(m.timestamp) });
+      });
+      if (data.messages.length === 0 && socket && socket.connected) {
+        socket.emit('user_uttered', { message: SESSION_START }); // nothing yet: introduce
+        showTyping(true);
+      }
+    }).catch(function () { setStatus('Could not load the earlier messages.'); });
+  }
+
+  function sendText(text, shown) {
+    if (!socket || !socket.connected || !session) {
+      setStatus('Not connected yet. Please wait a moment.');
+      return false;
+    }
+    if (text.length > config.maxChars) {
+      setStatus('That message is too long (' + config.maxChars + ' characters at most).');
+      return false;
+    }
+    addMessage('shopper', shown || text);
+    setQuickReplies([]);
+    socket.emit('user_uttered', { message: text });
+    showTyping(true);
+    return true;
+  }
+
+  function showHandover(data) {
+    if (!data || typeof data.state !== 'string') { return; }
+    leaveQueue.hidden = data.state !== 'waiting';
+    if (data.state === 'waiting') {
+      var text = 'Waiting for an agent';
+      if (typeof data.position === 'number') { text += ': you are number ' + data.position + ' in the queue'; }
+      if (typeof data.estimated_wait_minutes === 'number') { text += ', about ' + data.estimated_wait_minutes + ' min'; }
+      handoverText.textContent = text + '.';
+    } else if (data.state === 'active') {
+      handoverText.textContent = 'You are chatting with ' + (data.agent_name || 'an agent') + '.';
+    } else if (data.state === 'closed') {
+      handoverText.textContent = 'The agent has left the chat. The assistant is back.';
+    } else {
+      handoverText.textContent = '';
+    }
+    handoverBar.hidden = !handoverText.textContent;
+  }
+
+  // --- transcript and delete ----------------------------------------------------------------
+
+  function conversationUrl(suffix) {
+    return config.serverUrl + '/webhooks/webchat/conversations/' + encodeURIComponent(session.session_id) + suffix;
+  }
+
+  function fetchTranscript(format) {
+    return fetch(conversationUrl('/transcript?format=' + format), {
+      headers: { Authorization: 'Bearer ' + session.session_token }, cache: 'no-store'
+    });
+  }
+
+  function download(format) {
+    if (!session) { setStatus('There is no conversation to download yet.'); return; }
+    setStatus('Preparing your download\u2026');
+    fetchTranscript(format).then(function (response) {
+      if (!response.ok) { throw new Error('HTTP ' + response.status); }
+      return response.blob();
+    }).then(function (blob) {
+      var url = URL.createObjectURL(blob);
+      var link = el('a', { href: url, download: 'conversation-' + session.session_id.slice(0, 8) + '.' + format });
+      link.hidden = true;
+      document.body.appendChild(link);
+      link.click();
+      document.body.removeChild(link);
+      setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+      setStatus('Conversation downloaded.');
+    }).catch(function () { setStatus('Sorry, the download failed. Please try again.'); });
+  }
+
+  function deleteConversation() {
+    if (!session) { return; }
+    var deletedId = session.session_id;
+    setStatus('Deleting\u2026');
+    fetch(conversationUrl(''), {
+      method: 'DELETE', headers: { Authorization: 'Bearer ' + session.session_token }
+    }).then(function (response) {
+      if (!response.ok) { throw new Error('HTTP ' + response.status); }
+      // The server also tells every open tab; this covers a dropped socket.
+      if (session && session.session_id === deletedId) { startAfresh('The conversation was deleted.'); }
+      else { setStatus('The conversation was deleted.'); }
+    }).catch(function () { setStatus('Sorry, the conversation could not be deleted. Please try again.'); });
+  }
+
+  // --- interaction ----------------------------------------------------------------------------
+
+  function openPanel() {
+    panel.hidden = false;
+    launcher.setAttribute('aria-expanded', 'true');
+    launcher.setAttribute('aria-label', 'Close chat');
+    root.classList.add('rwc-open');
+    connect();
+    input.focus();
+  }
+
+  function closePanel() {
+    closeMenu();
+    panel.hidden = true;
+    launcher.setAttribute('aria-expanded', 'false');
+    launcher.setAttribute('aria-label', 'Open chat');
+    root.classList.remove('rwc-open');
+    launcher.focus();
+  }
+
+  function openMenu() {
+    menu.hidden = false;
+    gear.setAttribute('aria-expanded', 'true');
+    downloadTxt.focus();
+  }
+
+  function closeMenu(returnFocus) {
+    if (menu.hidden) { return; }
+    menu.hidden = true;
+    gear.setAttribute('aria-expanded', 'false');
+    if (returnFocus) { gear.focus(); }
+  }
+
+  launcher.addEventListener('click', function () { if (panel.hidden) { openPanel(); } else { closePanel(); } });
+  closeButton.addEventListener('click', closePanel);
+  gear.addEventListener('click', function () { if (menu.hidden) { openMenu(); } else { closeMenu(true); } });
+  downloadTxt.addEventListener('click', function () { closeMenu(true); download('txt'); });
+  downloadJson.addEventListener('click', function () { closeMenu(true); download('json'); });
+  deleteItem.addEventListener('click', function () {
+    closeMenu();
+    confirmBox.hidden = false;
+    confirmNo.focus();
+  });
+  privacyLink.addEventListener('click', function () { closeMenu(); });
+  confirmNo.addEventListener('click', function () { confirmBox.hidden = true; gear.focus(); });
+  confirmYes.addEventListener('click', function () { confirmBox.hidden = true; input.focus(); deleteConversation(); });
+  leaveQueue.addEventListener('click', function () {
+    if (socket && socket.connected) { socket.emit('leave_queue', {}); }
+    leaveQueue.hidden = true;
+    handoverText.textContent = 'You left the queue. The assistant is here to help.';
+  });
+
+  document.addEventListener('click', function (event) {
+    if (!menu.hidden && !menu.contains(event.target) && !gear.contains(event.target)) { closeMenu(); }
+  });
+
+  menu.addEventListener('keydown', function (event) {
+    var items = Array.prototype.slice.call(menu.querySelectorAll('[role="menuitem"]'));
+    var index = items.indexOf(document.activeElement);
+    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault();
+      var step = event.key === 'ArrowDown' ? 1 : -1;
+      items[(index + step + items.length) % items.length].focus();
+    } else if (event.key === 'Home' || event.key === 'End') {
+      event.preventDefault();
+      items[event.key === 'Home' ? 0 : items.length - 1].focus();
+    }
+  });
+
+  panel.addEventListener('keydown', function (event) {
+    if (event.key !== 'Escape') { return; }
+    if (!menu.hidden) { closeMenu(true); } else if (!confirmBox.hidden) { confirmBox.hidden = true; gear.focus(); } else { closePanel(); }
+  });
+
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text) { return; }
+    if (sendText(text)) { input.value = ''; }
+  });
+})();
