@@ -47,7 +47,7 @@ def _user_event(text: str, intent: str, entities: list[dict[str, Any]], confiden
 
 
 @pytest.fixture()
-def make_tracker(domain: dict[str, Any]):  # noqa: ANN201 - returns a factory
+def make_tracker(domain: dict[str, Any]):  # returns a factory
     """Build a `Tracker` the way the action server would receive it.
 
     `slots` override the domain's initial values; `text`/`intent`/`entities` describe the

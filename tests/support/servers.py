@@ -127,8 +127,13 @@ def wait_for_http(
 def start_action_server(
     env: Mapping[str, str], port: int | None = None
 ) -> tuple[str, subprocess.Popen[bytes]]:
-    """Start `rasa run actions`; returns (webhook URL for ACTION_SERVER_URL, process)."""
+    """Start `rasa run actions`; returns (webhook URL for ACTION_SERVER_URL, process).
+
+    The long keep-alive is the Procfile's: rasa-sdk 3.6 closes idle connections after
+    5 s, racing Rasa's reuse of them.
+    """
     port = port or free_port()
+    env = {"SANIC_KEEP_ALIVE_TIMEOUT": "120", **env}
     proc = _spawn(
         "actions",
         [str(RASA), "run", "actions", "--actions", "actions", "--port", str(port)],

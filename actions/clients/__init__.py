@@ -1,0 +1,32 @@
+"""Typed HTTP clients for the retailer's order, tracking and product services.
+
+Each client raises only the exceptions in `actions.clients.errors`, so actions never see
+`requests` exceptions and backend error text never reaches the shopper.
+"""
+
+from actions.clients.errors import (
+    BadResponse,
+    NotFound,
+    ServiceError,
+    ServiceUnavailable,
+)
+from actions.clients.orders import Order, OrderClient, OrderItem
+from actions.clients.products import Product, ProductClient, SizeStock
+from actions.clients.tracking import Parcel, ParcelEvent, PickupPoint, TrackingClient
+
+__all__ = [
+    "BadResponse",
+    "NotFound",
+    "Order",
+    "OrderClient",
+    "OrderItem",
+    "Parcel",
+    "ParcelEvent",
+    "PickupPoint",
+    "Product",
+    "ProductClient",
+    "ServiceError",
+    "ServiceUnavailable",
+    "SizeStock",
+    "TrackingClient",
+]

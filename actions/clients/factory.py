@@ -1,0 +1,37 @@
+"""Build the real clients from settings (used lazily by the actions)."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from actions.clients.base import JsonServiceClient
+from actions.clients.orders import OrderClient
+from actions.clients.products import ProductClient
+from actions.clients.tracking import TrackingClient
+from actions.settings import Settings, load_settings
+
+C = TypeVar("C", bound=JsonServiceClient)
+
+
+def _build(cls: type[C], url: str, settings: Settings) -> C:
+    return cls(
+        url,
+        connect_timeout=settings.service_connect_timeout,
+        read_timeout=settings.service_read_timeout,
+        retries=settings.service_retries,
+    )
+
+
+def order_client(settings: Settings | None = None) -> OrderClient:
+    s = settings or load_settings()
+    return _build(OrderClient, s.order_service_url, s)
+
+
+def tracking_client(settings: Settings | None = None) -> TrackingClient:
+    s = settings or load_settings()
+    return _build(TrackingClient, s.tracking_service_url, s)
+
+
+def product_client(settings: Settings | None = None) -> ProductClient:
+    s = settings or load_settings()
+    return _build(ProductClient, s.product_service_url, s)

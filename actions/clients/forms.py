@@ -1,0 +1,111 @@
+"""Abstract base for the validation actions of the service forms (orders, tracking, products).
+
+Why custom extraction: the domain maps slots from entities, but "1234" is no entity, so
+without help the form would reject the turn and the shopper would never hear *why* the
+input was wrong. `raw_attempt` hands such text to validation when it looks like an answer
+to the question just asked, and leaves anything else (another topic) to the rules.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+ATTEMPTS_SLOT = "invalid_attempts"
+MAX_ATTEMPTS = 3
+# Intents with which a shopper answers a question; other intents mean a change of topic.
+ANSWER_INTENTS = frozenset({"inform", "nlu_fallback"})
+# Intents that start one of the service forms; in another form they mean a topic switch.
+TOPIC_INTENTS = frozenset({"order_status", "track_parcel", "product_info"})
+HAS_DIGIT = re.compile(r"\d")
+
+
+def attempts(tracker: Tracker) -> int:
+    value = tracker.get_slot(ATTEMPTS_SLOT)
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+class ServiceFormValidation(FormValidationAction, ABC):
+    """Counts invalid answers across the form and ends it after `MAX_ATTEMPTS`.
+
+    Ending works by returning no required slots, which makes rasa-sdk set `requested_slot`
+    to None: the form deactivates and the submit action offers a human agent.
+    """
+
+    # Intents that count as an answer to the form's question even without a recognisable
+    # value; subclasses add the intent that started their form ("where is my order?" again).
+    answer_intents: frozenset[str] = ANSWER_INTENTS
+
+    @abstractmethod
+    def name(self) -> str:
+        """Concrete forms name themselves; abstract so rasa-sdk does not register the base."""
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if attempts(tracker) >= MAX_ATTEMPTS:
+            return []
+        return domain_slots
+
+    def raw_attempt(
+        self, tracker: Tracker, domain: DomainDict, slot: str, looks_like: re.Pattern[str]
+    ) -> dict[str, Any]:
+        """`{slot: text}` if the latest message answers the question for `slot`, else {}."""
+        if tracker.get_slot("requested_slot") != slot:
+            return {}
+        if self._resumed_after_interruption(tracker):
+            return {}  # that message was answered by another action already
+        set_this_turn = tracker.slots_to_validate()
+        if any(set_this_turn.get(s) is not None for s in self.domain_slots(domain)):
+            return {}  # an entity already filled a slot of this form: nothing to guess
+        message = tracker.latest_message or {}
+        text = (message.get("text") or "").strip()
+        if not text or text.startswith("/"):
+            return {}  # empty, or a button payload for another intent
+        intent = (message.get("intent") or {}).get("name")
+        if intent in TOPIC_INTENTS - self.answer_intents:
+            return {}  # the shopper switched to another service topic: rules take over
+        if intent in self.answer_intents or looks_like.search(text):
+            return {slot: text}
+        return {}
+
+    def _resumed_after_interruption(self, tracker: Tracker) -> bool:
+        """Whether another action ran since the shopper's latest message.
+
+        Rasa calls the validation action with a tracker that ends in an `action` event for
+        the form itself (so `latest_action_name` is always the form); any other action
+        between the message and that marker means the form is being resumed after an
+        interruption was answered.
+        """
+        for event in reversed(tracker.events):
+            kind = event.get("event")
+            if kind == "user":
+                return False
+            if kind == "action" and event.get("name") not in (
+                self.form_name(), "action_listen", "action_extract_slots", None
+            ):
+                return True
+        return False
+
+    def invalid(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, hint: str
+    ) -> dict[str, Any]:
+        """Reject a value: explain the format, or stay silent when giving up (the submit
+        action then apologises and offers a human agent)."""
+        count = attempts(tracker) + 1
+        if count < MAX_ATTEMPTS:
+            dispatcher.utter_message(response=hint)
+        return {slot: None, ATTEMPTS_SLOT: float(count)}

@@ -1,0 +1,92 @@
+"""Client of the order service (`POST /orders/lookup`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from actions.clients.base import (
+    JsonServiceClient,
+    obj,
+    opt_date,
+    opt_str,
+    req_date,
+    req_int,
+    req_list,
+    req_str,
+)
+from actions.clients.errors import BadResponse
+
+ORDER_STATUSES = frozenset(
+    {
+        "received",
+        "packed",
+        "shipped",
+        "out_for_delivery",
+        "delivered",
+        "delayed",
+        "cancelled",
+        "returned",
+    }
+)
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    article_number: str
+    name: str
+    size: str | None
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Order:
+    order_number: str
+    status: str
+    placed_on: date
+    items: list[OrderItem]
+    delivery_method: str
+    payment_method: str
+    expected_delivery: date | None
+    carrier: str | None
+    tracking_number: str | None
+
+
+def _item(data: Any) -> OrderItem:
+    item = obj(data, "order item")
+    return OrderItem(
+        article_number=req_str(item, "article_number"),
+        name=req_str(item, "name"),
+        size=opt_str(item, "size"),
+        quantity=req_int(item, "quantity"),
+    )
+
+
+def parse_order(data: Any) -> Order:
+    """An `Order` from the contract's JSON, or BadResponse if the shape is wrong."""
+    order = obj(data, "order")
+    status = req_str(order, "status")
+    if status not in ORDER_STATUSES:
+        raise BadResponse("unknown order status")
+    return Order(
+        order_number=req_str(order, "order_number"),
+        status=status,
+        placed_on=req_date(order, "placed_on"),
+        items=req_list(order, "items", _item),
+        delivery_method=req_str(order, "delivery_method"),
+        payment_method=req_str(order, "payment_method"),
+        expected_delivery=opt_date(order, "expected_delivery"),
+        carrier=opt_str(order, "carrier"),
+        tracking_number=opt_str(order, "tracking_number"),
+    )
+
+
+class OrderClient(JsonServiceClient):
+    """Looks orders up by number and email; both are needed so numbers cannot be guessed."""
+
+    def lookup(self, order_number: str, email: str) -> Order:
+        data = self.request_json(
+            "POST", "/orders/lookup", json={"order_number": order_number, "email": email}
+        )
+        return parse_order(data)

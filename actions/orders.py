@@ -1,0 +1,161 @@
+"""Order status: a form collects order number and email, then the order service answers.
+
+The shopper gets one or two plain sentences per status (responses `utter_order_<status>` in
+domain.yml), the email masked. Slots are cleared afterwards so another order can follow.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.clients import factory
+from actions.clients.calls import ANSWERED, NEEDS_HUMAN, apologise, call, log_failure
+from actions.clients.errors import NotFound, ServiceError
+from actions.clients.formats import mask_email, normalise_email, normalise_order_number
+from actions.clients.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormValidation
+from actions.clients.orders import Order, OrderClient
+from actions.clients.tracking import Parcel, TrackingClient
+
+logger = logging.getLogger(__name__)
+LOOKS_LIKE_EMAIL = re.compile(r"@")
+# Statuses for which the parcel's latest event is worth a tracking lookup.
+IN_TRANSIT = frozenset({"shipped", "out_for_delivery", "delayed"})
+
+
+def friendly_date(day: date | None, today: date | None = None, on: bool = False) -> str:
+    """'today', 'tomorrow' or 'Thursday 26 November' ('on Thursday 26 November' with `on`,
+    for the middle of a sentence): what a shopper would say."""
+    if day is None:
+        return "soon"
+    today = today or date.today()
+    delta = (day - today).days
+    if delta == 0:
+        return "today"
+    if delta == 1:
+        return "tomorrow"
+    if delta == -1:
+        return "yesterday"
+    return f"{'on ' if on else ''}{day:%A} {day.day} {day:%B}"
+
+
+def latest_event_text(parcel: Parcel) -> str:
+    event = parcel.latest_event
+    if event is None:
+        return ""
+    where = f" ({event.location})" if event.location else ""
+    when = friendly_date(event.timestamp.date())
+    return f"Latest update {when} at {event.timestamp:%H:%M}: {event.description}{where}."
+
+
+class ValidateOrderStatusForm(ServiceFormValidation):
+    answer_intents = ANSWER_INTENTS | {"order_status"}
+    def name(self) -> str:
+        return "validate_order_status_form"
+
+    async def extract_order_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return self.raw_attempt(tracker, domain, "order_number", HAS_DIGIT)
+
+    async def extract_email(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return self.raw_attempt(tracker, domain, "email", LOOKS_LIKE_EMAIL)
+
+    def validate_order_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        number = normalise_order_number(value)
+        if number:
+            return {"order_number": number}
+        return self.invalid(dispatcher, tracker, "order_number", "utter_invalid_order_number")
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        email = normalise_email(value)
+        if email:
+            return {"email": email}
+        return self.invalid(dispatcher, tracker, "email", "utter_invalid_email")
+
+
+class ActionOrderStatus(Action):
+    """Looks the order up and tells its status; clients are created lazily from settings."""
+
+    def __init__(
+        self, client: OrderClient | None = None, tracking: TrackingClient | None = None
+    ) -> None:
+        self._client = client
+        self._tracking = tracking
+
+    def name(self) -> str:
+        return "action_order_status"
+
+    @property
+    def client(self) -> OrderClient:
+        if self._client is None:
+            self._client = factory.order_client()
+        return self._client
+
+    @property
+    def tracking(self) -> TrackingClient:
+        if self._tracking is None:
+            self._tracking = factory.tracking_client()
+        return self._tracking
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reset: list[EventType] = [
+            SlotSet("order_number", None),
+            SlotSet("email", None),
+            SlotSet(ATTEMPTS_SLOT, 0.0),
+        ]
+        number = normalise_order_number(tracker.get_slot("order_number"))
+        email = normalise_email(tracker.get_slot("email"))
+        if not number or not email:
+            # the form gave up after too many invalid answers
+            dispatcher.utter_message(response="utter_too_many_attempts")
+            return [*reset, NEEDS_HUMAN]
+        try:
+            order = await call(self.client.lookup, number, email)
+        except NotFound as exc:
+            log_failure("order lookup", exc)
+            dispatcher.utter_message(response="utter_order_not_found")
+            return [*reset, NEEDS_HUMAN]
+        except ServiceError as exc:
+            log_failure("order lookup", exc)
+            return [*reset, apologise(dispatcher)]
+        dispatcher.utter_message(
+            response=f"utter_order_{order.status}", **await self._details(order, email)
+        )
+        return [*reset, ANSWERED]
+
+    async def _details(self, order: Order, email: str) -> dict[str, str]:
+        """Template values for the status response; a tracking failure only loses a line."""
+        latest = ""
+        if order.tracking_number and order.status in IN_TRANSIT:
+            try:
+                parcel = await call(self.tracking.parcel, order.tracking_number)
+                latest = latest_event_text(parcel)
+            except ServiceError as exc:
+                log_failure("parcel lookup for order status", exc)
+        return {
+            "order_ref": order.order_number,
+            "masked_email": mask_email(email),
+            "expected_delivery": friendly_date(order.expected_delivery, on=True),
+            "carrier": order.carrier or "our carrier",
+            "tracking_ref": order.tracking_number or "not available yet",
+            "latest_event": latest,
+            "delivery_method": order.delivery_method,
+        }

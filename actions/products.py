@@ -1,0 +1,139 @@
+"""Product info by article number or name: price and the sizes that are in stock."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.clients import factory
+from actions.clients.calls import ANSWERED, NEEDS_HUMAN, apologise, call, log_failure
+from actions.clients.errors import NotFound, ServiceError
+from actions.clients.formats import normalise_article_number
+from actions.clients.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormValidation
+from actions.clients.products import Product, ProductClient
+
+SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+# Words that carry no product meaning; dropped so the service searches for "linen dress".
+_STOP_WORDS_TEXT = """
+    a an the do does you have has is are it its in of for me my i want need looking
+    about info information on price prices cost costs how much what which size sizes
+    stock available availability tell please show any some your with and or
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+MATCHES_SHOWN = 3
+
+
+def search_terms(text: str) -> str:
+    words = re.findall(r"[\w/-]+", text.lower())
+    return " ".join(w for w in words if w not in STOP_WORDS)[:100]
+
+
+def price_text(price: Decimal, currency: str) -> str:
+    symbol = SYMBOLS.get(currency)
+    return f"{symbol}{price:.2f}" if symbol else f"{price:.2f} {currency}"
+
+
+def describe(product: Product) -> dict[str, str]:
+    return {
+        "product_name": product.name,
+        "colour": product.colour or "",
+        "article": product.article_number,
+        "price": price_text(product.price, product.currency),
+        "sizes": ", ".join(product.sizes_in_stock),
+    }
+
+
+class ValidateProductForm(ServiceFormValidation):
+    # product names are easily taken for something out of scope
+    answer_intents = ANSWER_INTENTS | {"product_info", "out_of_scope"}
+    def name(self) -> str:
+        return "validate_product_form"
+
+    async def extract_product_query(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        # An article number in the message (entity) answers the question directly,
+        # also in the message that starts the form.
+        for entity in (tracker.latest_message or {}).get("entities") or []:
+            if entity.get("entity") == "article_number":
+                article = normalise_article_number(entity.get("value"))
+                if article:
+                    return {"product_query": article}
+        return self.raw_attempt(tracker, domain, "product_query", HAS_DIGIT)
+
+    def validate_product_query(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if not isinstance(value, str):
+            return self.invalid(dispatcher, tracker, "product_query", "utter_invalid_product_query")
+        article = normalise_article_number(value)
+        if article:
+            return {"product_query": article}
+        if re.sub(r"\d", "", search_terms(value)).strip() and len(search_terms(value)) >= 3:
+            return {"product_query": value.strip()[:200]}
+        return self.invalid(dispatcher, tracker, "product_query", "utter_invalid_product_query")
+
+
+class ActionProductInfo(Action):
+    def __init__(self, client: ProductClient | None = None) -> None:
+        self._client = client
+
+    def name(self) -> str:
+        return "action_product_info"
+
+    @property
+    def client(self) -> ProductClient:
+        if self._client is None:
+            self._client = factory.product_client()
+        return self._client
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reset: list[EventType] = [
+            SlotSet("product_query", None),
+            SlotSet("article_number", None),
+            SlotSet(ATTEMPTS_SLOT, 0.0),
+        ]
+        query = tracker.get_slot("product_query")
+        if not isinstance(query, str) or not query.strip():
+            dispatcher.utter_message(response="utter_too_many_attempts")
+            return [*reset, NEEDS_HUMAN]
+        try:
+            article = normalise_article_number(query)
+            if article:
+                products = [await call(self.client.product, article)]
+            else:
+                products = await call(self.client.search, search_terms(query), MATCHES_SHOWN + 1)
+        except NotFound as exc:
+            log_failure("product lookup", exc)
+            products = []
+        except ServiceError as exc:
+            log_failure("product lookup", exc)
+            return [*reset, apologise(dispatcher)]
+        self._answer(dispatcher, products)
+        return [*reset, ANSWERED]
+
+    @staticmethod
+    def _answer(dispatcher: CollectingDispatcher, products: list[Product]) -> None:
+        if not products:
+            dispatcher.utter_message(response="utter_product_not_found")
+            return
+        if len(products) == 1:
+            product = products[0]
+            name = "utter_product_info" if product.sizes_in_stock else "utter_product_sold_out"
+            dispatcher.utter_message(response=name, **describe(product))
+            return
+        lines = "\n".join(
+            f"- {p.name} ({p.colour}), article {p.article_number}: "
+            f"{price_text(p.price, p.currency)}"
+            for p in products[:MATCHES_SHOWN]
+        )
+        dispatcher.utter_message(response="utter_product_matches", matches=lines)

@@ -1,0 +1,118 @@
+"""Parcel tracking: a form asks for the tracking number, the tracking service answers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.clients import factory
+from actions.clients.calls import ANSWERED, NEEDS_HUMAN, apologise, call, log_failure
+from actions.clients.errors import NotFound, ServiceError
+from actions.clients.formats import normalise_tracking_number
+from actions.clients.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, ServiceFormValidation
+from actions.clients.tracking import Parcel, TrackingClient
+from actions.orders import friendly_date
+
+LOOKS_LIKE_TRACKING = re.compile(r"\d{3}|[A-Za-z]{2}\s*\d")
+STATUS_TEXT = {
+    "in_transit": "on its way",
+    "out_for_delivery": "out for delivery today",
+    "delivered": "delivered",
+    "delayed": "delayed",
+    "at_pickup_point": "waiting for you at the pickup point",
+    "returned": "on its way back to us as a return",
+}
+EVENTS_SHOWN = 3
+
+
+def event_lines(parcel: Parcel) -> str:
+    newest_first = sorted(parcel.events, key=lambda e: e.timestamp, reverse=True)
+    return "\n".join(
+        f"- {friendly_date(e.timestamp.date())} {e.timestamp:%H:%M}: {e.description}"
+        + (f" ({e.location})" if e.location else "")
+        for e in newest_first[:EVENTS_SHOWN]
+    )
+
+
+def eta_text(parcel: Parcel) -> str:
+    if parcel.status in ("delivered", "returned", "at_pickup_point"):
+        return ""  # nothing left to expect (the pickup point message says where to go)
+    if parcel.estimated_delivery is None:
+        return "The carrier has not given a delivery date yet."
+    return f"Expected delivery: {friendly_date(parcel.estimated_delivery)}."
+
+
+class ValidateTrackingForm(ServiceFormValidation):
+    answer_intents = ANSWER_INTENTS | {"track_parcel"}
+    def name(self) -> str:
+        return "validate_tracking_form"
+
+    async def extract_tracking_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return self.raw_attempt(tracker, domain, "tracking_number", LOOKS_LIKE_TRACKING)
+
+    def validate_tracking_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        number = normalise_tracking_number(value)
+        if number:
+            return {"tracking_number": number}
+        return self.invalid(
+            dispatcher, tracker, "tracking_number", "utter_invalid_tracking_number"
+        )
+
+
+class ActionTrackParcel(Action):
+    def __init__(self, client: TrackingClient | None = None) -> None:
+        self._client = client
+
+    def name(self) -> str:
+        return "action_track_parcel"
+
+    @property
+    def client(self) -> TrackingClient:
+        if self._client is None:
+            self._client = factory.tracking_client()
+        return self._client
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reset: list[EventType] = [SlotSet("tracking_number", None), SlotSet(ATTEMPTS_SLOT, 0.0)]
+        number = normalise_tracking_number(tracker.get_slot("tracking_number"))
+        if not number:
+            dispatcher.utter_message(response="utter_too_many_attempts")
+            return [*reset, NEEDS_HUMAN]
+        try:
+            parcel = await call(self.client.parcel, number)
+        except NotFound as exc:
+            log_failure("parcel lookup", exc)
+            dispatcher.utter_message(response="utter_parcel_not_found")
+            return [*reset, NEEDS_HUMAN]
+        except ServiceError as exc:
+            log_failure("parcel lookup", exc)
+            return [*reset, apologise(dispatcher)]
+        dispatcher.utter_message(
+            response="utter_parcel_status",
+            tracking_ref=parcel.tracking_number,
+            carrier=parcel.carrier,
+            parcel_status=STATUS_TEXT.get(parcel.status, parcel.status.replace("_", " ")),
+            eta=eta_text(parcel),
+            events=event_lines(parcel) or "- no scans yet",
+        )
+        if parcel.pickup_point is not None:
+            point = parcel.pickup_point
+            dispatcher.utter_message(
+                response="utter_parcel_pickup_point",
+                pickup_name=point.name,
+                pickup_address=point.address,
+                pickup_hours=point.opening_hours or "see the carrier's website",
+            )
+        return [*reset, ANSWERED]

@@ -1,0 +1,103 @@
+"""HTTP routes of the reference service (aiohttp), implementing services/openapi.yaml.
+
+Error bodies are generic on purpose: a lookup that fails says the same thing whether the
+order number exists or not, so the endpoint cannot be used to probe for order numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+from aiohttp import web
+
+from services import db
+
+ORDER_NUMBER = re.compile(r"^\d{8}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
+TRACKING_NUMBER = re.compile(r"^[A-Z]{2}\d{9}[A-Z]{2}$")
+ARTICLE_NUMBER = re.compile(r"^\d{6}$")
+
+CONN: web.AppKey[sqlite3.Connection] = web.AppKey("conn", sqlite3.Connection)
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": code, "message": message}, status=status)
+
+
+def _not_found(what: str) -> web.Response:
+    return _error(404, "not_found", f"No {what} found.")
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", **db.counts(request.app[CONN])})
+
+
+async def lookup_order(request: web.Request) -> web.Response:
+    try:
+        body: Any = await request.json()
+    except ValueError:
+        return _error(400, "bad_request", "Body must be JSON.")
+    if not isinstance(body, dict):
+        return _error(400, "bad_request", "Body must be a JSON object.")
+    number, email = body.get("order_number"), body.get("email")
+    if not isinstance(number, str) or not isinstance(email, str):
+        return _error(400, "bad_request", "order_number and email are required strings.")
+    number, email = number.strip(), email.strip()
+    order = None
+    if ORDER_NUMBER.match(number) and EMAIL.match(email):
+        order = db.find_order(request.app[CONN], number, email)
+    if order is None:
+        return _not_found("order for this order number and email")
+    return web.json_response(order)
+
+
+async def get_parcel(request: web.Request) -> web.Response:
+    number = request.match_info["tracking_number"].strip().upper()
+    parcel = db.find_parcel(request.app[CONN], number) if TRACKING_NUMBER.match(number) else None
+    if parcel is None:
+        return _not_found("parcel with this tracking number")
+    return web.json_response(parcel)
+
+
+async def get_product(request: web.Request) -> web.Response:
+    number = request.match_info["article_number"].strip()
+    product = db.find_product(request.app[CONN], number) if ARTICLE_NUMBER.match(number) else None
+    if product is None:
+        return _not_found("product with this article number")
+    return web.json_response(product)
+
+
+async def search_products(request: web.Request) -> web.Response:
+    query = request.query.get("q", "").strip()
+    if not query:
+        return _error(400, "bad_request", "Query parameter q is required.")
+    try:
+        limit = min(max(int(request.query.get("limit", "10")), 1), 50)
+    except ValueError:
+        return _error(400, "bad_request", "limit must be a whole number.")
+    products = db.search_products(request.app[CONN], query[:200], limit)
+    return web.json_response({"query": query, "products": products})
+
+
+def create_app(db_path: str = ":memory:", today: date | None = None) -> web.Application:
+    """The application with a freshly seeded database (seeded here, not at import)."""
+    conn = db.connect(db_path)
+    db.seed(conn, today or date.today())
+    app = web.Application()
+    app[CONN] = conn
+    app.router.add_get("/health", health)
+    app.router.add_post("/orders/lookup", lookup_order)
+    app.router.add_get("/parcels/{tracking_number}", get_parcel)
+    app.router.add_get("/products/{article_number}", get_product)
+    app.router.add_get("/products", search_products)
+
+    async def close_on_cleanup(app: web.Application) -> AsyncIterator[None]:
+        yield
+        app[CONN].close()
+
+    app.cleanup_ctx.append(close_on_cleanup)
+    return app

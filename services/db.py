@@ -1,0 +1,228 @@
+"""SQLite storage of the reference service: schema, seeding and the few queries it needs.
+
+The database is rebuilt on every start because the seed dates are relative to today; it is
+demo data, not a system of record.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from services.seed import SeedData, build_seed
+
+SCHEMA = """
+DROP TABLE IF EXISTS order_items;
+DROP TABLE IF EXISTS orders;
+DROP TABLE IF EXISTS parcel_events;
+DROP TABLE IF EXISTS parcels;
+DROP TABLE IF EXISTS product_sizes;
+DROP TABLE IF EXISTS products;
+CREATE TABLE products (
+    article_number TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    category TEXT NOT NULL,
+    colour TEXT NOT NULL,
+    price TEXT NOT NULL,
+    currency TEXT NOT NULL DEFAULT 'EUR'
+);
+CREATE TABLE product_sizes (
+    article_number TEXT NOT NULL REFERENCES products(article_number),
+    position INTEGER NOT NULL,
+    size TEXT NOT NULL,
+    stock INTEGER NOT NULL,
+    PRIMARY KEY (article_number, size)
+);
+CREATE TABLE parcels (
+    tracking_number TEXT PRIMARY KEY,
+    carrier TEXT NOT NULL,
+    status TEXT NOT NULL,
+    estimated_delivery TEXT,
+    pickup_name TEXT,
+    pickup_address TEXT,
+    pickup_hours TEXT
+);
+CREATE TABLE parcel_events (
+    tracking_number TEXT NOT NULL REFERENCES parcels(tracking_number),
+    timestamp TEXT NOT NULL,
+    location TEXT,
+    description TEXT NOT NULL
+);
+CREATE TABLE orders (
+    order_number TEXT PRIMARY KEY,
+    email TEXT NOT NULL,
+    status TEXT NOT NULL,
+    placed_on TEXT NOT NULL,
+    delivery_method TEXT NOT NULL,
+    payment_method TEXT NOT NULL,
+    expected_delivery TEXT,
+    carrier TEXT,
+    tracking_number TEXT REFERENCES parcels(tracking_number)
+);
+CREATE TABLE order_items (
+    order_number TEXT NOT NULL REFERENCES orders(order_number),
+    article_number TEXT NOT NULL REFERENCES products(article_number),
+    size TEXT,
+    quantity INTEGER NOT NULL
+);
+CREATE INDEX parcel_events_by_parcel ON parcel_events(tracking_number);
+CREATE INDEX order_items_by_order ON order_items(order_number);
+"""
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    # The aiohttp app uses the connection from its single event-loop thread only.
+    conn = sqlite3.connect(str(path), check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def seed(conn: sqlite3.Connection, today: date) -> SeedData:
+    """Recreate all tables and fill them with the demo data for `today`."""
+    data = build_seed(today)
+    with conn:
+        conn.executescript(SCHEMA)
+        for p in data.products:
+            conn.execute(
+                "INSERT INTO products (article_number, name, category, colour, price)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (p.article_number, p.name, p.category, p.colour, p.price),
+            )
+            conn.executemany(
+                "INSERT INTO product_sizes VALUES (?, ?, ?, ?)",
+                [(p.article_number, i, size, stock) for i, (size, stock) in enumerate(p.sizes)],
+            )
+        for parcel in data.parcels:
+            conn.execute(
+                "INSERT INTO parcels VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (parcel.tracking_number, parcel.carrier, parcel.status,
+                 _iso(parcel.estimated_delivery), parcel.pickup_name, parcel.pickup_address,
+                 parcel.pickup_hours),
+            )
+            conn.executemany(
+                "INSERT INTO parcel_events VALUES (?, ?, ?, ?)",
+                [(parcel.tracking_number, e.timestamp.isoformat(), e.location, e.description)
+                 for e in parcel.events],
+            )
+        for o in data.orders:
+            conn.execute(
+                "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (o.order_number, o.email, o.status, o.placed_on.isoformat(), o.delivery_method,
+                 o.payment_method, _iso(o.expected_delivery), o.carrier, o.tracking_number),
+            )
+            conn.executemany(
+                "INSERT INTO order_items VALUES (?, ?, ?, ?)",
+                [(o.order_number, a, s, q) for a, s, q in o.items],
+            )
+    return data
+
+
+def find_order(conn: sqlite3.Connection, order_number: str, email: str) -> dict[str, Any] | None:
+    """The order only if number and email belong together: one query, one answer shape."""
+    row = conn.execute(
+        "SELECT * FROM orders WHERE order_number = ? AND lower(email) = lower(?)",
+        (order_number, email),
+    ).fetchone()
+    if row is None:
+        return None
+    items = conn.execute(
+        "SELECT i.article_number, p.name, i.size, i.quantity FROM order_items i"
+        " JOIN products p USING (article_number) WHERE i.order_number = ? ORDER BY i.rowid",
+        (order_number,),
+    ).fetchall()
+    order = dict(row)
+    del order["email"]
+    order["items"] = [dict(i) for i in items]
+    return order
+
+
+def find_parcel(conn: sqlite3.Connection, tracking_number: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        "SELECT * FROM parcels WHERE tracking_number = ?", (tracking_number,)
+    ).fetchone()
+    if row is None:
+        return None
+    events = conn.execute(
+        "SELECT timestamp, location, description FROM parcel_events"
+        " WHERE tracking_number = ? ORDER BY timestamp DESC",
+        (tracking_number,),
+    ).fetchall()
+    pickup = None
+    if row["pickup_name"]:
+        pickup = {"name": row["pickup_name"], "address": row["pickup_address"],
+                  "opening_hours": row["pickup_hours"]}
+    return {
+        "tracking_number": row["tracking_number"],
+        "carrier": row["carrier"],
+        "status": row["status"],
+        "estimated_delivery": row["estimated_delivery"],
+        "pickup_point": pickup,
+        "events": [dict(e) for e in events],
+    }
+
+
+def _product(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+    sizes = conn.execute(
+        "SELECT size, stock FROM product_sizes WHERE article_number = ? ORDER BY position",
+        (row["article_number"],),
+    ).fetchall()
+    return {
+        "article_number": row["article_number"],
+        "name": row["name"],
+        "category": row["category"],
+        "colour": row["colour"],
+        "price": row["price"],
+        "currency": row["currency"],
+        "sizes": [dict(s) for s in sizes],
+    }
+
+
+def find_product(conn: sqlite3.Connection, article_number: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        "SELECT * FROM products WHERE article_number = ?", (article_number,)
+    ).fetchone()
+    return _product(conn, row) if row else None
+
+
+def _stem(word: str) -> str:
+    """Crude plural folding so "dresses" finds "dress" and "boots" finds "boot"."""
+    if len(word) > 4 and word.endswith("es"):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def search_products(conn: sqlite3.Connection, query: str, limit: int) -> list[dict[str, Any]]:
+    """Products matching every word of `query` in name, colour or category."""
+    words = [_stem(w) for w in re.findall(r"[\w/-]+", query.lower())][:8]
+    if not words:
+        return []
+    clause = " AND ".join(
+        "(lower(name) LIKE ? ESCAPE '\\' OR lower(colour) LIKE ? ESCAPE '\\'"
+        " OR lower(category) LIKE ? ESCAPE '\\')"
+        for _ in words
+    )
+    params: list[Any] = []
+    for word in words:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params += [pattern, pattern, pattern]
+    rows = conn.execute(
+        f"SELECT * FROM products WHERE {clause} ORDER BY name, article_number LIMIT ?",  # noqa: S608 - placeholders only
+        [*params, limit],
+    ).fetchall()
+    return [_product(conn, r) for r in rows]
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    return {
+        table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
+        for table in ("orders", "parcels", "products")
+    }

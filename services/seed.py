@@ -1,0 +1,266 @@
+"""Deterministic demo data: the same orders, parcels and products on every start.
+
+Dates are computed from a `today` argument (not stored), so the data always looks current
+and tests can pin `today`. All emails are invented, on example.com/.org/.net.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+SEED = 20240517
+
+
+@dataclass(frozen=True)
+class SeedProduct:
+    article_number: str
+    name: str
+    category: str
+    colour: str
+    price: str  # decimal as text: SQLite has no decimal type and floats would round
+    sizes: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class SeedEvent:
+    timestamp: datetime
+    location: str | None
+    description: str
+
+
+@dataclass(frozen=True)
+class SeedParcel:
+    tracking_number: str
+    carrier: str
+    status: str
+    estimated_delivery: date | None
+    pickup_name: str | None
+    pickup_address: str | None
+    pickup_hours: str | None
+    events: tuple[SeedEvent, ...]
+
+
+@dataclass(frozen=True)
+class SeedOrder:
+    order_number: str
+    email: str
+    status: str
+    placed_on: date
+    delivery_method: str
+    payment_method: str
+    expected_delivery: date | None
+    carrier: str | None
+    tracking_number: str | None
+    items: tuple[tuple[str, str | None, int], ...]  # article number, size, quantity
+
+
+@dataclass
+class SeedData:
+    products: list[SeedProduct] = field(default_factory=list)
+    orders: list[SeedOrder] = field(default_factory=list)
+    parcels: list[SeedParcel] = field(default_factory=list)
+
+
+CLOTHING = ("XS", "S", "M", "L", "XL")
+SHOES = ("37", "38", "39", "40", "41", "42", "43", "44")
+ONE_SIZE = ("one size",)
+
+_PRODUCTS: tuple[tuple[str, str, str, str, str, tuple[str, ...]], ...] = (
+    ("204518", "Linen summer dress", "dresses", "sand", "59.95", CLOTHING),
+    ("204519", "Wrap midi dress", "dresses", "bottle green", "69.95", CLOTHING),
+    ("204533", "Knitted jumper dress", "dresses", "oatmeal", "79.00", CLOTHING),
+    ("211402", "Slim fit chinos", "trousers", "navy", "49.95", CLOTHING),
+    ("211407", "Wide leg trousers", "trousers", "black", "54.95", CLOTHING),
+    ("211415", "Straight leg jeans", "jeans", "mid blue", "64.95", CLOTHING),
+    ("211416", "Skinny jeans", "jeans", "washed black", "59.95", CLOTHING),
+    ("218020", "Organic cotton T-shirt", "tops", "white", "14.95", CLOTHING),
+    ("218021", "Organic cotton T-shirt", "tops", "black", "14.95", CLOTHING),
+    ("218044", "Striped Breton top", "tops", "navy/ecru", "29.95", CLOTHING),
+    ("218060", "Silk blouse", "tops", "ivory", "89.00", CLOTHING),
+    ("222310", "Merino wool jumper", "knitwear", "charcoal", "79.95", CLOTHING),
+    ("222318", "Chunky cardigan", "knitwear", "camel", "84.95", CLOTHING),
+    ("230105", "Quilted rain jacket", "outerwear", "olive", "119.00", CLOTHING),
+    ("230122", "Wool blend coat", "outerwear", "camel", "189.00", CLOTHING),
+    ("230140", "Denim jacket", "outerwear", "light blue", "79.95", CLOTHING),
+    ("241007", "Leather ankle boots", "shoes", "cognac", "129.00", SHOES),
+    ("241015", "Canvas trainers", "shoes", "white", "49.95", SHOES),
+    ("241022", "Suede loafers", "shoes", "tan", "99.00", SHOES),
+    ("252201", "Leather belt", "accessories", "brown", "34.95", ("S", "M", "L")),
+    ("252230", "Wool scarf", "accessories", "grey melange", "39.95", ONE_SIZE),
+    ("252244", "Canvas tote bag", "accessories", "natural", "24.95", ONE_SIZE),
+    ("260310", "Pyjama set", "nightwear", "pale blue", "44.95", CLOTHING),
+    ("260318", "Cashmere socks", "accessories", "heather", "19.95", ONE_SIZE),
+)
+# Sold out in every size, so the assistant's "not in stock" wording has a demo.
+SOLD_OUT = frozenset({"230122"})
+
+_FIRST = ("anna", "ben", "carla", "david", "emma", "farid", "greta", "hugo", "ines", "jonas",
+          "katja", "liam", "mona", "nils", "olga", "paul", "rosa", "sami", "tara", "ugo")
+_LAST = ("berg", "okafor", "munoz", "klein", "novak", "haddad", "lind", "moreau", "silva",
+         "weber", "kowalski", "brennan", "rossi", "jensen", "ivanova", "tanaka")
+_DOMAINS = ("example.com", "example.org", "example.net")
+_CARRIERS = ("DHL", "DPD", "GLS", "UPS")
+_CITIES = ("Hamburg", "Berlin", "Cologne", "Munich", "Leipzig", "Frankfurt", "Bremen")
+_PICKUP_POINTS = (
+    ("Kiosk am Markt (parcel shop)", "Marktstraße 12, 20357 Hamburg", "Mon-Sat 8:00-20:00"),
+    ("Parcel locker Hauptbahnhof", "Europaplatz 1, 10557 Berlin", "24/7"),
+    ("Post office Altstadt", "Domplatz 3, 50667 Cologne", "Mon-Fri 9:00-18:00"),
+)
+_PAYMENTS = ("invoice", "credit card", "PayPal", "direct debit")
+STATUSES = ("received", "packed", "shipped", "out_for_delivery", "delivered", "delayed",
+            "cancelled", "returned")
+
+# Hand-picked demo orders listed in services/README.md; the rest are generated.
+DEMO_ORDERS: tuple[tuple[str, str, str, str], ...] = (
+    ("40012345", "anna.berg@example.com", "shipped", "standard"),
+    ("40012346", "ben.okafor@example.org", "out_for_delivery", "express"),
+    ("40012347", "carla.munoz@example.net", "delayed", "standard"),
+    ("40012348", "david.klein@example.com", "delivered", "pickup point"),
+    ("40012349", "emma.novak@example.org", "received", "standard"),
+    ("40012350", "farid.haddad@example.net", "packed", "express"),
+    ("40012351", "greta.lind@example.com", "cancelled", "standard"),
+    ("40012352", "hugo.moreau@example.org", "returned", "standard"),
+    ("40012353", "ines.silva@example.net", "shipped", "pickup point"),
+)
+DEMO_TRACKING = {
+    "40012345": "JX482913077GB",
+    "40012346": "ZE188492446GB",
+    "40012347": "RX430563674GB",
+    "40012348": "SM408173398GB",
+    "40012352": "NR106338687GB",
+    "40012353": "PK550128734GB",
+}
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=timezone.utc)
+
+
+def _tracking_number(rng: random.Random) -> str:
+    letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
+    return f"{rng.choice(letters)}{rng.choice(letters)}{rng.randrange(10**8, 10**9)}GB"
+
+
+def _parcel(
+    rng: random.Random, tracking: str, carrier: str, status: str, placed: date,
+    today: date, pickup: tuple[str, str, str] | None,
+) -> tuple[SeedParcel, date | None]:
+    """A parcel whose event history fits the order status; returns it and its ETA."""
+    city = rng.choice(_CITIES)
+    if pickup:  # the local depot is in the pickup point's town
+        city = pickup[1].rsplit(" ", 1)[-1]
+    shipped_day = placed + timedelta(days=1)
+    events = [
+        SeedEvent(_at(placed, 18, 5), "Warehouse", "Shipment information received"),
+        SeedEvent(_at(shipped_day, 9, 40), "Warehouse", f"Parcel handed over to {carrier}"),
+        SeedEvent(_at(shipped_day, 22, 15), "National hub", "Arrived at sorting centre"),
+    ]
+    eta: date | None
+    parcel_status = status
+    if status == "shipped":
+        events.append(SeedEvent(_at(today, 5, 30), f"{city} depot", "Arrived at local depot"))
+        eta = today + timedelta(days=1)
+        parcel_status = "in_transit"
+        if pickup:
+            events.append(SeedEvent(_at(today, 11, 0), pickup[0],
+                                    "Ready for collection at the pickup point"))
+            parcel_status = "at_pickup_point"
+            eta = today
+    elif status == "out_for_delivery":
+        events.append(SeedEvent(_at(today, 5, 30), f"{city} depot", "Arrived at local depot"))
+        events.append(SeedEvent(_at(today, 7, 45), city, "Out for delivery"))
+        eta = today
+    elif status == "delayed":
+        events.append(SeedEvent(_at(today - timedelta(days=1), 16, 20), "National hub",
+                                "Delayed: high parcel volumes, forwarded on the next run"))
+        eta = today + timedelta(days=2)
+    elif status == "delivered":
+        delivered_day = today - timedelta(days=rng.randint(1, 6))
+        if pickup:
+            events.append(SeedEvent(_at(delivered_day, 10, 5), pickup[0],
+                                    "Ready for collection at the pickup point"))
+            events.append(SeedEvent(_at(delivered_day, 17, 30), pickup[0],
+                                    "Collected by the recipient"))
+        else:
+            events.append(SeedEvent(_at(delivered_day, 13, 12), city,
+                                    "Delivered, handed to the recipient"))
+        eta = delivered_day
+    else:  # returned
+        delivered_day = placed + timedelta(days=3)
+        events.append(SeedEvent(_at(delivered_day, 12, 0), city, "Delivered"))
+        events.append(SeedEvent(_at(today - timedelta(days=3), 15, 0), city,
+                                "Return parcel handed in"))
+        events.append(SeedEvent(_at(today - timedelta(days=1), 10, 30), "Warehouse",
+                                "Return received at the warehouse"))
+        eta = None
+        parcel_status = "returned"
+    parcel = SeedParcel(
+        tracking_number=tracking, carrier=carrier, status=parcel_status,
+        estimated_delivery=eta,
+        pickup_name=pickup[0] if pickup else None,
+        pickup_address=pickup[1] if pickup else None,
+        pickup_hours=pickup[2] if pickup else None,
+        events=tuple(events),
+    )
+    return parcel, eta
+
+
+def build_seed(today: date) -> SeedData:
+    """All demo data for `today`; identical for the same `today`."""
+    rng = random.Random(SEED)
+    data = SeedData()
+    for article, name, category, colour, price, sizes in _PRODUCTS:
+        stock = tuple(
+            (size, 0 if article in SOLD_OUT else rng.choice((0, 2, 5, 12, 30)))
+            for size in sizes
+        )
+        data.products.append(SeedProduct(article, name, category, colour, price, stock))
+
+    plan = list(DEMO_ORDERS)
+    used_emails = {email for _, email, _, _ in plan}
+    number = 40020001
+    # four generated orders per status on top of the demo ones: 9 + 32 = 41 orders
+    for status in STATUSES:
+        for _ in range(4):
+            while True:
+                email = (f"{rng.choice(_FIRST)}.{rng.choice(_LAST)}"
+                         f"{rng.randint(1, 99)}@{rng.choice(_DOMAINS)}")
+                if email not in used_emails:
+                    used_emails.add(email)
+                    break
+            method = rng.choice(("standard", "standard", "express", "pickup point"))
+            plan.append((str(number), email, status, method))
+            number += rng.randint(3, 977)
+
+    for order_number, email, status, method in plan:
+        age = {"received": 0, "packed": 1, "shipped": 2, "out_for_delivery": 3,
+               "delivered": 8, "delayed": 5, "cancelled": 2, "returned": 20}[status]
+        placed = today - timedelta(days=age + rng.randint(0, 1))
+        pickup = rng.choice(_PICKUP_POINTS) if method == "pickup point" else None
+        carrier: str | None = None
+        tracking: str | None = None
+        expected: date | None
+        if status in ("received", "packed"):
+            expected = today + timedelta(days=(5 if status == "received" else 3)
+                                         - (1 if method == "express" else 0))
+        elif status == "cancelled":
+            expected = None
+        else:
+            carrier = rng.choice(_CARRIERS)
+            tracking = DEMO_TRACKING.get(order_number) or _tracking_number(rng)
+            parcel, expected = _parcel(rng, tracking, carrier, status, placed, today, pickup)
+            data.parcels.append(parcel)
+        count = rng.randint(1, 3)
+        items = []
+        for product in rng.sample(data.products, count):
+            size = rng.choice(product.sizes)[0]
+            items.append((product.article_number, size, rng.choice((1, 1, 1, 2))))
+        data.orders.append(SeedOrder(
+            order_number=order_number, email=email, status=status, placed_on=placed,
+            delivery_method=method, payment_method=rng.choice(_PAYMENTS),
+            expected_delivery=expected, carrier=carrier, tracking_number=tracking,
+            items=tuple(items),
+        ))
+    return data

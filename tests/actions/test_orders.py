@@ -1,0 +1,272 @@
+"""Order status: the form's extraction and validation, and every branch of the answer."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+from service_fakes import (
+    TODAY,
+    FakeOrderClient,
+    FakeTrackingClient,
+    make_order,
+    make_parcel,
+    slot_events,
+    with_candidates,
+)
+
+from actions.clients import BadResponse, NotFound, ServiceUnavailable
+from actions.orders import ActionOrderStatus, ValidateOrderStatusForm, friendly_date
+
+FORM = "order_status_form"
+EMAIL = "anna.berg@example.com"
+
+# --- the form ---------------------------------------------------------------------
+
+
+async def run_form(make_tracker, dispatcher, domain, *, text, intent="inform", slots=None,
+                   candidates=None, entities=None):
+    tracker = make_tracker(slots=slots or {}, text=text, intent=intent, entities=entities,
+                           active_loop=FORM)
+    if candidates:
+        with_candidates(tracker, **candidates)
+    return slot_events(await ValidateOrderStatusForm().run(dispatcher, tracker, domain))
+
+
+@pytest.mark.parametrize("typed", ["40012345", "#40012345", "4001 2345", "4001-2345",
+                                   "my order number is #4001-2345"])
+async def test_typed_order_number_is_normalised(make_tracker, dispatcher, domain, typed):
+    slots = await run_form(make_tracker, dispatcher, domain, text=typed,
+                           slots={"requested_slot": "order_number"})
+    assert slots["order_number"] == "40012345"
+    assert dispatcher.messages == []
+
+
+async def test_entity_values_are_validated_on_activation(make_tracker, dispatcher, domain):
+    slots = await run_form(
+        make_tracker, dispatcher, domain, intent="order_status",
+        text="where is 40012345? email Anna.Berg@example.com",
+        candidates={"order_number": "40012345", "email": "Anna.Berg@example.com"},
+    )
+    assert slots["order_number"] == "40012345"
+    assert slots["email"] == "Anna.Berg@example.com"
+
+
+async def test_invalid_order_number_gets_a_helpful_reask(make_tracker, dispatcher, domain):
+    slots = await run_form(make_tracker, dispatcher, domain, text="1234",
+                           slots={"requested_slot": "order_number"})
+    assert slots["order_number"] is None
+    assert slots["invalid_attempts"] == 1.0
+    assert [m["response"] for m in dispatcher.messages] == ["utter_invalid_order_number"]
+    assert "8 digits" in domain["responses"]["utter_invalid_order_number"][0]["text"]
+
+
+async def test_invalid_email_gets_a_helpful_reask(make_tracker, dispatcher, domain):
+    slots = await run_form(make_tracker, dispatcher, domain, text="anna at example dot com",
+                           slots={"requested_slot": "email", "order_number": "40012345",
+                                  "invalid_attempts": 1.0})
+    assert slots["email"] is None
+    assert slots["invalid_attempts"] == 2.0
+    assert [m["response"] for m in dispatcher.messages] == ["utter_invalid_email"]
+
+
+async def test_third_invalid_try_ends_the_form_silently(make_tracker, dispatcher, domain):
+    slots = await run_form(make_tracker, dispatcher, domain, text="123",
+                           slots={"requested_slot": "order_number", "invalid_attempts": 2.0})
+    assert slots["invalid_attempts"] == 3.0
+    assert slots["requested_slot"] is None  # the form deactivates
+    assert dispatcher.messages == []  # action_order_status apologises and offers a person
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("which payment methods do you accept?", "payment_methods"),
+        ("are you a bot", "bot_challenge"),
+        ("track JX482913077GB", "track_parcel"),  # another service topic: rules switch
+    ],
+)
+async def test_topic_switch_is_left_to_the_rules(make_tracker, dispatcher, domain, text, intent):
+    slots = await run_form(make_tracker, dispatcher, domain, text=text, intent=intent,
+                           slots={"requested_slot": "order_number"})
+    # nothing extracted: Rasa rejects the form and the interruption rule answers
+    assert "order_number" not in slots and "invalid_attempts" not in slots
+    assert dispatcher.messages == []
+
+
+async def test_no_guessing_when_resuming_after_an_interruption(make_tracker, dispatcher,
+                                                               domain):
+    tracker = make_tracker(slots={"requested_slot": "order_number"}, active_loop=FORM,
+                           text="do you deliver in 2 days?", intent="delivery_time")
+    # what Rasa sends when the form resumes: the answer to the interruption, then the
+    # form's own marker event
+    tracker.events += [{"event": "action_execution_rejected", "name": FORM},
+                       {"event": "action", "name": "utter_delivery_time"},
+                       {"event": "bot", "text": "Orders placed before 2 pm ..."},
+                       {"event": "action", "name": FORM}]
+    tracker.latest_action_name = FORM
+    events = await ValidateOrderStatusForm().run(dispatcher, tracker, domain)
+    assert "invalid_attempts" not in slot_events(events)
+
+
+async def test_answer_is_taken_although_rasa_marks_the_form_as_latest_action(
+    make_tracker, dispatcher, domain
+):
+    # Rasa's temporary tracker for validation ends with the form's own action event
+    tracker = make_tracker(slots={"requested_slot": "order_number"}, active_loop=FORM,
+                           text="my order number is #4001-2346", intent="delivery_time")
+    tracker.events += [{"event": "slot", "name": "requested_slot", "value": "order_number"},
+                       {"event": "action", "name": FORM}]
+    tracker.latest_action_name = FORM
+    events = await ValidateOrderStatusForm().run(dispatcher, tracker, domain)
+    assert slot_events(events)["order_number"] == "40012346"
+
+
+async def test_button_payload_is_not_an_answer(make_tracker, dispatcher, domain):
+    slots = await run_form(make_tracker, dispatcher, domain, text="/inform", intent="inform",
+                           slots={"requested_slot": "order_number"})
+    assert "order_number" not in slots
+
+
+# --- the answer -------------------------------------------------------------------
+
+
+def action(result, parcel=None) -> tuple[ActionOrderStatus, FakeOrderClient, FakeTrackingClient]:
+    orders = FakeOrderClient(result)
+    tracking = FakeTrackingClient(parcel if parcel is not None else make_parcel())
+    return ActionOrderStatus(client=orders, tracking=tracking), orders, tracking  # type: ignore[arg-type]
+
+
+FILLED = {"order_number": "40012345", "email": EMAIL}
+RESET = {"order_number": None, "email": None, "invalid_attempts": 0.0}
+
+
+@pytest.mark.parametrize(
+    "status",
+    ["received", "packed", "shipped", "out_for_delivery", "delivered", "delayed", "cancelled",
+     "returned"],
+)
+async def test_each_status_has_its_answer(make_tracker, dispatcher, domain, status):
+    act, orders, _ = action(make_order(status))
+    events = await act.run(dispatcher, make_tracker(slots=FILLED), domain)
+
+    assert orders.calls == [("lookup", ("40012345", EMAIL))]
+    [message] = dispatcher.messages
+    assert message["response"] == f"utter_order_{status}"
+    assert message["response"] in domain["responses"]
+    assert message["masked_email"] == "a***@example.com"
+    assert message["order_ref"] == "40012345"
+    assert slot_events(events) == {**RESET, "service_outcome": "answered"}
+
+
+async def test_shipped_order_names_carrier_tracking_number_and_latest_event(
+    make_tracker, dispatcher, domain
+):
+    act, _, tracking = action(make_order("shipped"))
+    await act.run(dispatcher, make_tracker(slots=FILLED), domain)
+    [message] = dispatcher.messages
+    assert message["carrier"] == "DHL"
+    assert message["tracking_ref"] == "JX482913077GB"
+    assert message["expected_delivery"] == "tomorrow"
+    assert message["latest_event"] == (
+        "Latest update today at 05:30: Arrived at local depot (Hamburg depot)."
+    )
+    assert tracking.calls == [("parcel", ("JX482913077GB",))]
+    template = domain["responses"]["utter_order_shipped"][0]["text"]
+    for key in ("carrier", "tracking_ref", "latest_event", "masked_email", "expected_delivery"):
+        assert "{" + key + "}" in template
+
+
+async def test_order_without_parcel_does_not_call_tracking(make_tracker, dispatcher, domain):
+    act, _, tracking = action(make_order("packed", carrier=None, tracking_number=None))
+    await act.run(dispatcher, make_tracker(slots=FILLED), domain)
+    assert tracking.calls == []
+    assert dispatcher.messages[0]["tracking_ref"] == "not available yet"
+
+
+async def test_tracking_failure_only_loses_the_latest_event(make_tracker, dispatcher, domain,
+                                                           caplog):
+    act, _, _ = action(make_order("delayed"), parcel=ServiceUnavailable("timeout"))
+    with caplog.at_level(logging.INFO):
+        events = await act.run(dispatcher, make_tracker(slots=FILLED), domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_order_delayed"
+    assert message["latest_event"] == ""
+    assert slot_events(events)["service_outcome"] == "answered"
+    assert "parcel lookup for order status failed: timeout" in caplog.text
+
+
+async def test_not_found_is_polite_and_offers_a_person(make_tracker, dispatcher, domain,
+                                                       caplog):
+    act, _, _ = action(NotFound("HTTP 404"))
+    with caplog.at_level(logging.INFO):
+        events = await act.run(dispatcher, make_tracker(slots=FILLED), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_order_not_found"]
+    assert slot_events(events) == {**RESET, "service_outcome": "needs_human"}
+    assert "order lookup failed: HTTP 404" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ServiceUnavailable("timeout"), ServiceUnavailable("HTTP 503"), BadResponse("invalid JSON")],
+)
+async def test_service_failures_apologise_and_log_without_personal_data(
+    make_tracker, dispatcher, domain, caplog, error
+):
+    act, _, _ = action(error)
+    with caplog.at_level(logging.INFO):
+        events = await act.run(dispatcher, make_tracker(slots=FILLED), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_service_unavailable"]
+    assert slot_events(events) == {**RESET, "service_outcome": "needs_human"}
+    assert f"order lookup failed: {error.reason}" in caplog.text
+    assert "40012345" not in caplog.text and "example.com" not in caplog.text
+
+
+async def test_given_up_form_offers_a_person_without_calling(make_tracker, dispatcher, domain):
+    act, orders, _ = action(make_order())
+    events = await act.run(
+        dispatcher, make_tracker(slots={"order_number": None, "invalid_attempts": 3.0}), domain
+    )
+    assert orders.calls == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_too_many_attempts"]
+    assert slot_events(events) == {**RESET, "service_outcome": "needs_human"}
+
+
+async def test_lookup_runs_off_the_event_loop(make_tracker, dispatcher, domain):
+    act, orders, _ = action(make_order("received"))
+    await act.run(dispatcher, make_tracker(slots=FILLED), domain)
+    assert orders.threads and orders.threads[0] != threading.get_ident()
+
+
+def test_real_clients_are_created_lazily_from_settings(monkeypatch):
+    from actions.settings import load_settings
+
+    monkeypatch.setenv("ORDER_SERVICE_URL", "http://orders.invalid:9")
+    load_settings.cache_clear()
+    try:
+        act = ActionOrderStatus()  # what rasa-sdk does at registration: no I/O, no client
+        assert act._client is None
+        assert act.client.base_url == "http://orders.invalid:9"
+    finally:
+        load_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [(0, "today"), (1, "tomorrow"), (-1, "yesterday")],
+)
+def test_friendly_dates(offset, expected):
+    from datetime import timedelta
+
+    assert friendly_date(TODAY + timedelta(days=offset)) == expected
+    assert friendly_date(None) == "soon"
+
+
+def test_friendly_date_names_the_weekday():
+    from datetime import date
+
+    assert friendly_date(date(2026, 11, 27), today=date(2026, 11, 20)) == "Friday 27 November"
+    assert friendly_date(date(2026, 11, 27), date(2026, 11, 20), on=True) == (
+        "on Friday 27 November"
+    )

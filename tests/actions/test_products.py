@@ -1,0 +1,117 @@
+"""Product info: by article number or name, found, several, sold out, none, failures."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from service_fakes import FakeProductClient, make_product, slot_events
+
+from actions.clients import NotFound, ServiceUnavailable
+from actions.products import ActionProductInfo, ValidateProductForm, search_terms
+
+FORM = "product_form"
+RESET = {"product_query": None, "article_number": None, "invalid_attempts": 0.0}
+
+
+async def run_form(make_tracker, dispatcher, domain, *, text, intent="inform", slots=None,
+                   entities=None):
+    tracker = make_tracker(slots=slots if slots is not None else
+                           {"requested_slot": "product_query"},
+                           text=text, intent=intent, entities=entities, active_loop=FORM)
+    return slot_events(await ValidateProductForm().run(dispatcher, tracker, domain))
+
+
+async def test_article_number_in_the_first_message(make_tracker, dispatcher, domain):
+    slots = await run_form(
+        make_tracker, dispatcher, domain, slots={}, intent="product_info",
+        text="do you have 204518 in M?",
+        entities=[{"entity": "article_number", "value": "204518", "start": 12, "end": 18}],
+    )
+    assert slots["product_query"] == "204518"
+
+
+@pytest.mark.parametrize("text", ["linen dress", "the wool coat please"])
+async def test_name_answers_the_question(make_tracker, dispatcher, domain, text):
+    slots = await run_form(make_tracker, dispatcher, domain, text=text)
+    assert slots["product_query"] == text
+
+
+async def test_too_vague_gets_a_reask(make_tracker, dispatcher, domain):
+    slots = await run_form(make_tracker, dispatcher, domain, text="the price please")
+    assert slots == {"product_query": None, "invalid_attempts": 1.0}
+    assert [m["response"] for m in dispatcher.messages] == ["utter_invalid_product_query"]
+
+
+async def test_other_topic_is_left_to_the_rules(make_tracker, dispatcher, domain):
+    assert await run_form(make_tracker, dispatcher, domain, text="how do returns work",
+                          intent="returns") == {}
+
+
+def action(result) -> tuple[ActionProductInfo, FakeProductClient]:
+    client = FakeProductClient(result)
+    return ActionProductInfo(client=client), client  # type: ignore[arg-type]
+
+
+async def test_by_article_number(make_tracker, dispatcher, domain):
+    act, client = action(make_product())
+    events = await act.run(dispatcher, make_tracker(slots={"product_query": "204518"}), domain)
+    assert client.calls == [("product", ("204518",))]
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_product_info"
+    assert message["price"] == "€59.95"
+    assert message["sizes"] == "M, L"  # S has no stock
+    assert slot_events(events) == {**RESET, "service_outcome": "answered"}
+
+
+async def test_by_name_with_one_match(make_tracker, dispatcher, domain):
+    act, client = action([make_product()])
+    await act.run(dispatcher, make_tracker(slots={"product_query": "Do you have the linen dress?"}),
+                  domain)
+    assert client.calls == [("search", ("linen dress", 4))]
+    assert dispatcher.messages[0]["response"] == "utter_product_info"
+
+
+async def test_several_matches_are_listed(make_tracker, dispatcher, domain):
+    products = [make_product(str(204518 + i), name=f"Dress {i}") for i in range(4)]
+    act, _ = action(products)
+    await act.run(dispatcher, make_tracker(slots={"product_query": "dress"}), domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_product_matches"
+    assert len(message["matches"].splitlines()) == 3
+
+
+async def test_sold_out(make_tracker, dispatcher, domain):
+    act, _ = action(make_product(stock=0))
+    await act.run(dispatcher, make_tracker(slots={"product_query": "204518"}), domain)
+    assert dispatcher.messages[0]["response"] == "utter_product_sold_out"
+
+
+@pytest.mark.parametrize(("query", "result"), [("999999", NotFound("HTTP 404")),
+                                               ("velvet tuxedo", [])])
+async def test_nothing_matches(make_tracker, dispatcher, domain, query, result):
+    act, _ = action(result)
+    events = await act.run(dispatcher, make_tracker(slots={"product_query": query}), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_product_not_found"]
+    assert slot_events(events)["service_outcome"] == "answered"
+
+
+async def test_service_down(make_tracker, dispatcher, domain, caplog):
+    act, _ = action(ServiceUnavailable("HTTP 503"))
+    with caplog.at_level(logging.INFO):
+        events = await act.run(dispatcher, make_tracker(slots={"product_query": "dress"}),
+                               domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_service_unavailable"]
+    assert slot_events(events)["service_outcome"] == "needs_human"
+    assert "product lookup failed: HTTP 503" in caplog.text
+
+
+async def test_given_up_form(make_tracker, dispatcher, domain):
+    act, client = action(make_product())
+    events = await act.run(dispatcher, make_tracker(slots={"product_query": None}), domain)
+    assert client.calls == []
+    assert slot_events(events)["service_outcome"] == "needs_human"
+
+
+def test_search_terms_drop_filler_words():
+    assert search_terms("Do you have the Linen dress in stock?") == "linen dress"

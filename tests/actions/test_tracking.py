@@ -1,0 +1,130 @@
+"""Parcel tracking: the form's validation and every branch of the answer."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+from service_fakes import FakeTrackingClient, make_parcel, slot_events, with_candidates
+
+from actions.clients import BadResponse, NotFound, ServiceUnavailable
+from actions.tracking import ActionTrackParcel, ValidateTrackingForm
+
+FORM = "tracking_form"
+RESET = {"tracking_number": None, "invalid_attempts": 0.0}
+
+
+async def run_form(make_tracker, dispatcher, domain, *, text, intent="inform", slots=None,
+                   candidates=None):
+    tracker = make_tracker(slots=slots or {"requested_slot": "tracking_number"}, text=text,
+                           intent=intent, active_loop=FORM)
+    if candidates:
+        with_candidates(tracker, **candidates)
+    return slot_events(await ValidateTrackingForm().run(dispatcher, tracker, domain))
+
+
+@pytest.mark.parametrize("typed", ["JX482913077GB", "jx482913077gb", "jx 482 913 077 gb",
+                                   "tracking number JX-482-913-077-GB"])
+async def test_typed_tracking_number_is_normalised(make_tracker, dispatcher, domain, typed):
+    slots = await run_form(make_tracker, dispatcher, domain, text=typed)
+    assert slots["tracking_number"] == "JX482913077GB"
+    assert dispatcher.messages == []
+
+
+async def test_tracking_number_from_the_first_message(make_tracker, dispatcher, domain):
+    slots = await run_form(make_tracker, dispatcher, domain, intent="track_parcel",
+                           text="where is jx482913077gb", slots={},
+                           candidates={"tracking_number": "jx482913077gb"})
+    assert slots["tracking_number"] == "JX482913077GB"
+
+
+async def test_invalid_tracking_number_gets_a_helpful_reask(make_tracker, dispatcher, domain):
+    slots = await run_form(make_tracker, dispatcher, domain, text="JX4829")
+    assert slots == {"tracking_number": None, "invalid_attempts": 1.0}
+    assert [m["response"] for m in dispatcher.messages] == ["utter_invalid_tracking_number"]
+
+
+async def test_third_invalid_try_ends_the_form(make_tracker, dispatcher, domain):
+    slots = await run_form(make_tracker, dispatcher, domain, text="123",
+                           slots={"requested_slot": "tracking_number", "invalid_attempts": 2.0})
+    assert slots["requested_slot"] is None
+    assert dispatcher.messages == []
+
+
+async def test_other_topic_is_left_to_the_rules(make_tracker, dispatcher, domain):
+    slots = await run_form(make_tracker, dispatcher, domain, text="how can I pay?",
+                           intent="payment_methods")
+    assert slots == {}
+
+
+def action(result) -> tuple[ActionTrackParcel, FakeTrackingClient]:
+    client = FakeTrackingClient(result)
+    return ActionTrackParcel(client=client), client  # type: ignore[arg-type]
+
+
+async def test_parcel_status_events_and_eta(make_tracker, dispatcher, domain):
+    act, client = action(make_parcel())
+    events = await act.run(dispatcher, make_tracker(slots={"tracking_number": "JX482913077GB"}),
+                           domain)
+    assert client.calls == [("parcel", ("JX482913077GB",))]
+    assert client.threads[0] != threading.get_ident()
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_parcel_status"
+    assert message["parcel_status"] == "on its way"
+    assert message["eta"] == "Expected delivery: tomorrow."
+    lines = message["events"].splitlines()
+    assert len(lines) == 3  # the latest three, newest first
+    assert lines[0] == "- today 05:30: Arrived at local depot (Hamburg depot)"
+    assert slot_events(events) == {**RESET, "service_outcome": "answered"}
+
+
+async def test_pickup_point_is_named(make_tracker, dispatcher, domain):
+    act, _ = action(make_parcel("at_pickup_point", pickup=True))
+    await act.run(dispatcher, make_tracker(slots={"tracking_number": "JX482913077GB"}), domain)
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_parcel_status", "utter_parcel_pickup_point"]
+    pickup = dispatcher.messages[1]
+    assert pickup["pickup_address"] == "Marktstraße 12, 20357 Hamburg"
+    assert dispatcher.messages[0]["parcel_status"] == "waiting for you at the pickup point"
+
+
+async def test_delivered_parcel_has_no_eta(make_tracker, dispatcher, domain):
+    act, _ = action(make_parcel("delivered"))
+    await act.run(dispatcher, make_tracker(slots={"tracking_number": "JX482913077GB"}), domain)
+    assert dispatcher.messages[0]["eta"] == ""
+
+
+async def test_missing_eta_is_said_plainly(make_tracker, dispatcher, domain):
+    act, _ = action(make_parcel(estimated_delivery=None, events=[]))
+    await act.run(dispatcher, make_tracker(slots={"tracking_number": "JX482913077GB"}), domain)
+    message = dispatcher.messages[0]
+    assert message["eta"] == "The carrier has not given a delivery date yet."
+    assert message["events"] == "- no scans yet"
+
+
+async def test_unknown_parcel(make_tracker, dispatcher, domain):
+    act, _ = action(NotFound("HTTP 404"))
+    events = await act.run(dispatcher, make_tracker(slots={"tracking_number": "ZZ000000000GB"}),
+                           domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_parcel_not_found"]
+    assert slot_events(events)["service_outcome"] == "needs_human"
+
+
+@pytest.mark.parametrize("error", [ServiceUnavailable("timeout"), BadResponse("invalid JSON")])
+async def test_service_failure(make_tracker, dispatcher, domain, caplog, error):
+    act, _ = action(error)
+    with caplog.at_level(logging.INFO):
+        events = await act.run(
+            dispatcher, make_tracker(slots={"tracking_number": "JX482913077GB"}), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_service_unavailable"]
+    assert slot_events(events) == {**RESET, "service_outcome": "needs_human"}
+    assert f"parcel lookup failed: {error.reason}" in caplog.text
+    assert "JX482913077GB" not in caplog.text
+
+
+async def test_given_up_form(make_tracker, dispatcher, domain):
+    act, client = action(make_parcel())
+    events = await act.run(dispatcher, make_tracker(slots={"invalid_attempts": 3.0}), domain)
+    assert client.calls == []
+    assert slot_events(events)["service_outcome"] == "needs_human"

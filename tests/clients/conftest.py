@@ -1,0 +1,141 @@
+"""Fixtures for client tests: the real reference service, and a misbehaving server.
+
+The reference service runs as a subprocess exactly as in production (`python -m services`),
+on a free port, with the demo data pinned to a fixed date so expectations are stable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+TODAY = "2026-03-10"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_reference_service(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "services", "--port", str(port), "--db", str(tmp / "ref.db"),
+         "--today", TODAY],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("reference service exited")
+        try:
+            if requests.get(f"{url}/health", timeout=0.5).ok:
+                return proc, url
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("reference service did not start")
+
+
+@pytest.fixture(scope="session")
+def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    proc, url = start_reference_service(tmp_path_factory.mktemp("service"))
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+class Misbehaving(BaseHTTPRequestHandler):
+    """Answers according to the first path segment: /slow, /fail/<status>, /flaky,
+    /garbage, /wrongshape, /status/<code>. Counts requests per path for retry checks."""
+
+    hits: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the tests provoke errors on purpose."""
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        # the client may have given up already (timeout tests): expected
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(body)
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        with self.lock:
+            self.hits[self.path] = self.hits.get(self.path, 0) + 1
+            count = self.hits[self.path]
+        parts = self.path.strip("/").split("/")
+        kind = parts[0]
+        if kind == "slow":
+            time.sleep(1.0)
+            self._send(200, b"{}")
+        elif kind == "fail":
+            self._send(int(parts[1]), b'{"error": "boom"}')
+        elif kind == "flaky":  # 503 twice, then a real order
+            if count <= 2:
+                self._send(503, b"")
+            else:
+                self._send(200, json.dumps(FLAKY_ORDER).encode())
+        elif kind == "garbage":
+            self._send(200, b"<html>oops</html>", "text/html")
+        elif kind == "wrongshape":
+            self._send(200, b'{"order_number": 40012345, "status": ["shipped"]}')
+        elif kind == "list":
+            self._send(200, b"[1, 2, 3]")
+        else:
+            self._send(404, b'{"error": "not_found"}')
+
+    do_GET = _handle
+    do_POST = _handle
+
+
+FLAKY_ORDER = {
+    "order_number": "40012345",
+    "status": "packed",
+    "placed_on": "2026-03-09",
+    "items": [{"article_number": "204518", "name": "Linen summer dress", "size": "M",
+               "quantity": 1}],
+    "delivery_method": "standard",
+    "payment_method": "invoice",
+    "expected_delivery": "2026-03-12",
+    "carrier": None,
+    "tracking_number": None,
+}
+
+
+@pytest.fixture(scope="session")
+def bad_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Misbehaving)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture()
+def dead_url() -> str:
+    """A port nobody listens on: connection refused."""
+    return f"http://127.0.0.1:{free_port()}"

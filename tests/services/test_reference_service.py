@@ -1,0 +1,129 @@
+"""The reference service honours services/openapi.yaml and its seed data is fit for demos."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from services.seed import DEMO_ORDERS, DEMO_TRACKING, STATUSES, build_seed
+
+TODAY = date(2026, 3, 10)
+OPENAPI = Path(__file__).resolve().parents[2] / "services" / "openapi.yaml"
+
+
+def lookup(base_url: str, number: object, email: object) -> requests.Response:
+    return requests.post(f"{base_url}/orders/lookup",
+                         json={"order_number": number, "email": email}, timeout=5)
+
+
+def test_health(base_url: str) -> None:
+    body = requests.get(f"{base_url}/health", timeout=5).json()
+    assert body["status"] == "ok"
+    assert body["orders"] >= 30 and body["products"] >= 20 and body["parcels"] > 0
+
+
+@pytest.mark.parametrize(("number", "email", "status"), [d[:3] for d in DEMO_ORDERS])
+def test_demo_orders_are_found(base_url: str, number: str, email: str, status: str) -> None:
+    response = lookup(base_url, number, email)
+    assert response.status_code == 200
+    order = response.json()
+    assert order["status"] == status
+    assert "email" not in order  # the service never echoes personal data it was given
+
+
+def test_mismatch_and_unknown_look_identical(base_url: str) -> None:
+    wrong_email = lookup(base_url, "40012345", "ben.okafor@example.org")
+    unknown = lookup(base_url, "40099999", "anna.berg@example.com")
+    malformed = lookup(base_url, "4001", "anna.berg@example.com")
+    assert wrong_email.status_code == unknown.status_code == malformed.status_code == 404
+    assert wrong_email.json() == unknown.json() == malformed.json()
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1]", b'{"order_number": 40012345}'])
+def test_malformed_lookup_is_400(base_url: str, body: bytes) -> None:
+    response = requests.post(f"{base_url}/orders/lookup", data=body, timeout=5,
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "bad_request"
+
+
+def test_parcel_case_insensitive_and_newest_event_first(base_url: str) -> None:
+    parcel = requests.get(f"{base_url}/parcels/jx482913077gb", timeout=5).json()
+    assert parcel["tracking_number"] == "JX482913077GB"
+    stamps = [datetime.fromisoformat(e["timestamp"]) for e in parcel["events"]]
+    assert stamps == sorted(stamps, reverse=True)
+
+
+@pytest.mark.parametrize("number", ["ZZ000000000GB", "nonsense"])
+def test_unknown_parcel_is_404(base_url: str, number: str) -> None:
+    assert requests.get(f"{base_url}/parcels/{number}", timeout=5).status_code == 404
+
+
+def test_product_and_search(base_url: str) -> None:
+    product = requests.get(f"{base_url}/products/230122", timeout=5).json()
+    assert all(s["stock"] == 0 for s in product["sizes"])  # the sold-out demo product
+    found = requests.get(f"{base_url}/products", params={"q": "Jeans"}, timeout=5).json()
+    assert {p["article_number"] for p in found["products"]} == {"211415", "211416"}
+    assert requests.get(f"{base_url}/products/12345", timeout=5).status_code == 404
+    assert requests.get(f"{base_url}/products", timeout=5).status_code == 400
+    bad_limit = requests.get(f"{base_url}/products", params={"q": "x", "limit": "a"}, timeout=5)
+    assert bad_limit.status_code == 400
+
+
+def test_search_escapes_like_wildcards(base_url: str) -> None:
+    found = requests.get(f"{base_url}/products", params={"q": "%"}, timeout=5).json()
+    assert found["products"] == []
+
+
+# --- seed data (no server needed) ------------------------------------------------
+
+
+def test_seed_is_deterministic() -> None:
+    assert build_seed(TODAY) == build_seed(TODAY)
+
+
+def test_seed_covers_every_status_and_formats() -> None:
+    data = build_seed(TODAY)
+    assert len(data.orders) >= 30 and len(data.products) >= 20
+    assert set(Counter(o.status for o in data.orders)) == set(STATUSES)
+    articles = {p.article_number for p in data.products}
+    for order in data.orders:
+        assert re.fullmatch(r"\d{8}", order.order_number)
+        assert re.fullmatch(r"[a-z.\d]+@example\.(com|org|net)", order.email)
+        assert all(a in articles for a, _, _ in order.items)
+        if order.tracking_number:
+            assert re.fullmatch(r"[A-Z]{2}\d{9}[A-Z]{2}", order.tracking_number)
+    assert all(re.fullmatch(r"\d{6}", a) for a in articles)
+    assert len({o.order_number for o in data.orders}) == len(data.orders)
+    assert len({p.tracking_number for p in data.parcels}) == len(data.parcels)
+    assert {o.tracking_number for o in data.orders if o.tracking_number} == {
+        p.tracking_number for p in data.parcels}
+    assert set(DEMO_TRACKING.values()) <= {p.tracking_number for p in data.parcels}
+
+
+def test_seed_dates_fit_the_status() -> None:
+    for order in build_seed(TODAY).orders:
+        eta = order.expected_delivery
+        if order.status in ("received", "packed", "delayed"):
+            assert eta is not None and eta > TODAY
+        elif order.status == "shipped":  # today when it waits at a pickup point
+            assert eta is not None and eta >= TODAY
+        elif order.status == "out_for_delivery":
+            assert eta == TODAY
+        elif order.status == "delivered":
+            assert eta is not None and eta < TODAY
+        else:
+            assert eta is None
+        assert order.placed_on <= TODAY
+
+
+def test_openapi_lists_every_route() -> None:
+    spec = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+    assert set(spec["paths"]) == {"/health", "/orders/lookup", "/parcels/{tracking_number}",
+                                  "/products/{article_number}", "/products"}
