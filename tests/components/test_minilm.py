@@ -1,0 +1,167 @@
+"""The MiniLM featurizer with the real model, checked the way a shopper would notice.
+
+Wrong weights, tokenisation or pooling show up as paraphrases no closer than unrelated
+questions; misaligned sequence features break DIET at training time; a crash on odd
+input drops a chat turn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from rasa.shared.nlu.constants import (
+    FEATURE_TYPE_SENTENCE,
+    FEATURE_TYPE_SEQUENCE,
+    RESPONSE,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.minilm import HIDDEN_SIZE, Encoding, align_to_tokens, load_encoder
+
+
+def featurize(featurizer: Any, tokenizer: Any, *texts: str) -> list[Message]:
+    messages = [Message(data={TEXT: t}) for t in texts]
+    tokenizer.process(messages)
+    return featurizer.process(messages)
+
+
+def features(message: Message, kind: str, attribute: str = TEXT) -> np.ndarray:
+    found = [
+        f.features
+        for f in message.features
+        if f.type == kind and f.attribute == attribute and f.origin == "minilm"
+    ]
+    assert len(found) == 1, f"expected one {kind} feature, got {len(found)}"
+    return np.asarray(found[0])
+
+
+def sentence(message: Message) -> np.ndarray:
+    return features(message, FEATURE_TYPE_SENTENCE)[0]
+
+
+def test_matches_the_published_sentence_transformers_similarities(featurizer: Any) -> None:
+    # Reference matrix printed in the sentence-transformers quickstart for this model;
+    # any mistake in word pieces, GELU, layer norm or pooling moves these numbers.
+    texts = ["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium."]
+    e = featurizer._encoder.embed(texts)
+    expected = np.array([[1.0, 0.6660, 0.1046], [0.6660, 1.0, 0.1411], [0.1046, 0.1411, 1.0]])
+    np.testing.assert_allclose(e @ e.T, expected, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("anchor", "paraphrase", "unrelated"),
+    [
+        ("where is my parcel", "my package still hasn't arrived", "which cards can I pay with"),
+        ("can I send the dress back", "how do I return an item", "hello there"),
+        ("I want to talk to a person", "connect me with a human agent", "how long is delivery"),
+    ],
+)
+def test_paraphrases_are_closer_than_unrelated_questions(
+    featurizer: Any, tokenizer: Any, anchor: str, paraphrase: str, unrelated: str
+) -> None:
+    a, p, u = (sentence(m) for m in featurize(featurizer, tokenizer, anchor, paraphrase, unrelated))
+    assert a @ p > a @ u + 0.15
+
+
+def test_sentence_features_are_unit_vectors_and_deterministic(
+    featurizer: Any, tokenizer: Any
+) -> None:
+    first = sentence(featurize(featurizer, tokenizer, "do you ship to Austria?")[0])
+    second = sentence(featurize(featurizer, tokenizer, "do you ship to Austria?")[0])
+    assert first.shape == (HIDDEN_SIZE,)
+    assert np.linalg.norm(first) == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_array_equal(first, second)
+
+
+def test_a_batch_gives_the_same_features_as_single_messages(
+    featurizer: Any, tokenizer: Any
+) -> None:
+    # Training featurizes padded batches, chat turns come one at a time: both must agree
+    # or the classifier sees different inputs in production than in training.
+    texts = ["hi", "what is the status of order 12345678?", "a much longer message " * 12]
+    examples = [Message(data={TEXT: t, "intent": "x"}) for t in texts]
+    data = TrainingData(training_examples=examples)
+    tokenizer.process_training_data(data)
+    featurizer.process_training_data(data)
+    for text, batched in zip(texts, examples, strict=True):
+        single = featurize(featurizer, tokenizer, text)[0]
+        for kind in (FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE):
+            np.testing.assert_allclose(features(batched, kind), features(single, kind), atol=1e-5)
+
+
+def test_training_data_responses_get_features_too(featurizer: Any, tokenizer: Any) -> None:
+    example = Message(data={TEXT: "how do I pay", RESPONSE: "We take cards and PayPal."})
+    data = TrainingData(training_examples=[example])
+    tokenizer.process_training_data(data)
+    featurizer.process_training_data(data)
+    assert features(example, FEATURE_TYPE_SENTENCE, RESPONSE).shape == (1, HIDDEN_SIZE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Where is order 12345?",
+        "my e-mail is anna.schmidt@example.org, order #A-1234",
+        "İstanbul Straße naïve café — ünïcödé",
+        "😀😀 hi 👋🏽 there",
+        "\u200b\u200d zero width \u202e rtl \x00 nul",
+        "我的订单在哪里",
+        "!!!???",
+    ],
+)
+def test_one_sequence_row_per_token(featurizer: Any, tokenizer: Any, text: str) -> None:
+    message = featurize(featurizer, tokenizer, text)[0]
+    tokens = message.get("text_tokens")
+    sequence = features(message, FEATURE_TYPE_SEQUENCE)
+    assert sequence.shape == (len(tokens), HIDDEN_SIZE)
+    assert np.isfinite(sequence).all()
+    assert np.isfinite(sentence(message)).all()
+
+
+def test_token_rows_come_from_the_word_pieces_of_that_token(featurizer: Any) -> None:
+    encoder = featurizer._encoder
+    text = "track parcel JJD0123456789"
+    encoding = encoder.encode([text])[0]
+    rows = align_to_tokens(encoding, [(0, 5), (6, 12), (13, len(text))])
+    pieces = encoding.offsets
+    number = (pieces[:, 0] >= 13).nonzero()[0]
+    assert len(number) > 1  # the tracking number is split into several word pieces
+    np.testing.assert_allclose(rows[2], encoding.token_vectors[number].mean(axis=0), atol=1e-6)
+    np.testing.assert_allclose(rows[0], encoding.token_vectors[0], atol=1e-6)
+
+
+def test_tokens_without_word_pieces_get_zero_rows() -> None:
+    encoding = Encoding(
+        sentence=np.ones(4, dtype=np.float32),
+        token_vectors=np.ones((1, 4), dtype=np.float32),
+        offsets=np.array([[0, 3]]),
+    )
+    rows = align_to_tokens(encoding, [(0, 3), (4, 8)], dim=4)
+    np.testing.assert_array_equal(rows, [[1, 1, 1, 1], [0, 0, 0, 0]])
+
+
+def test_empty_message_gets_no_features_and_does_not_crash(featurizer: Any) -> None:
+    message = Message(data={TEXT: ""})
+    featurizer.process([message])
+    assert message.features == []
+
+
+def test_huge_message_is_truncated_not_rejected(featurizer: Any, tokenizer: Any) -> None:
+    text = "please help me with my order " * 400  # ~2,400 tokens, far over 256 pieces
+    message = featurize(featurizer, tokenizer, text)[0]
+    sequence = features(message, FEATURE_TYPE_SEQUENCE)
+    assert sequence.shape[0] == len(message.get("text_tokens"))
+    assert not sequence[-1].any()  # past the cut-off: zero rows, which pooling ignores
+    assert np.linalg.norm(sentence(message)) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_numpy_and_tensorflow_backends_agree(featurizer: Any) -> None:
+    numpy_encoder = load_encoder(str(featurizer._encoder_dir), 256, "numpy")
+    texts = ["cancel my order please", "do you deliver on saturdays?", "x"]
+    np.testing.assert_allclose(
+        numpy_encoder.embed(texts), featurizer._encoder.embed(texts), atol=1e-5
+    )

@@ -1,0 +1,94 @@
+"""The logistic-regression intent classifier on hand-made features (no model needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.sentence_classifier import SentenceLogRegClassifier
+
+INTENTS = ["greet", "track_parcel", "returns"]
+
+
+def message(intent: str | None, index: int, rng: np.random.Generator) -> Message:
+    """A message whose dense and sparse sentence features point at its intent."""
+    msg = Message(data={TEXT: f"text {index}", **({"intent": intent} if intent else {})})
+    target = INTENTS.index(intent) if intent else int(rng.integers(3))
+    dense = rng.normal(0, 0.3, (1, 8)).astype(np.float32)
+    dense[0, target] += 1.0
+    counts = np.zeros((1, 20), dtype=np.float32)
+    counts[0, target * 5 : target * 5 + 3] = rng.integers(1, 4, 3)
+    msg.add_features(Features(dense, FEATURE_TYPE_SENTENCE, TEXT, "minilm"))
+    msg.add_features(
+        Features(scipy.sparse.coo_matrix(counts), FEATURE_TYPE_SENTENCE, TEXT, "chars")
+    )
+    return msg
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalModelStorage:
+    return LocalModelStorage(tmp_path)
+
+
+def train(storage: LocalModelStorage, seed: int = 0) -> SentenceLogRegClassifier:
+    rng = np.random.default_rng(seed)
+    examples = [message(INTENTS[i % 3], i, rng) for i in range(60)]
+    context = ExecutionContext(GraphSchema({}), "test")
+    classifier = SentenceLogRegClassifier.create(
+        SentenceLogRegClassifier.get_default_config(), storage, Resource("clf"), context
+    )
+    classifier.train(TrainingData(training_examples=examples))
+    return classifier
+
+
+def test_predicts_intent_with_a_ranking_that_sums_to_one(storage: LocalModelStorage) -> None:
+    classifier = train(storage)
+    msg = message("track_parcel", 999, np.random.default_rng(7))
+    msg.data.pop("intent")
+    classifier.process([msg])
+    assert msg.get("intent")["name"] == "track_parcel"
+    ranking = msg.get("intent_ranking")
+    assert ranking[0]["name"] == "track_parcel"
+    assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_reloaded_model_gives_identical_probabilities(storage: LocalModelStorage) -> None:
+    trained = train(storage)
+    context = ExecutionContext(GraphSchema({}), "test")
+    loaded = SentenceLogRegClassifier.load(
+        SentenceLogRegClassifier.get_default_config(), storage, Resource("clf"), context
+    )
+    rng = np.random.default_rng(3)
+    a = [message(None, i, rng) for i in range(5)]
+    b = [Message(data=dict(m.data), features=list(m.features)) for m in a]
+    trained.process(a)
+    loaded.process(b)
+    for x, y in zip(a, b, strict=True):
+        assert x.get("intent_ranking") == y.get("intent_ranking")
+
+
+def test_training_is_deterministic(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = train(LocalModelStorage(tmp_path / "a"))
+    second = train(LocalModelStorage(tmp_path / "b"))
+    assert first._coef is not None and second._coef is not None
+    np.testing.assert_array_equal(first._coef, second._coef)
+
+
+def test_message_without_features_gets_no_intent(storage: LocalModelStorage) -> None:
+    classifier = train(storage)
+    empty = Message(data={TEXT: ""})
+    classifier.process([empty])
+    assert empty.get("intent") == {"name": None, "confidence": 0.0}
+    assert empty.get("intent_ranking") == []
