@@ -122,10 +122,15 @@ run: train
 	@echo ""
 	@$(VENV)/bin/honcho --no-colour -f Procfile start
 
+# The terminal chat needs the action server and the reference service; they are stopped
+# with it.
 shell: train
-	@$(RASA) run actions --actions actions --port 5055 > logs/actions-shell.log 2>&1 & \
-	  pid=$$!; trap 'kill $$pid 2>/dev/null' EXIT; \
-	  $(RASA) shell --model $(MODEL) --endpoints endpoints.yml --credentials credentials.yml
+	@mkdir -p logs; \
+	  $(PY) -m services --port 8000 > logs/services-shell.log 2>&1 & services=$$!; \
+	  SANIC_KEEP_ALIVE_TIMEOUT=120 $(RASA) run actions --actions actions --port 5055 \
+	    > logs/actions-shell.log 2>&1 & actions=$$!; \
+	  trap 'kill $$services $$actions 2>/dev/null' EXIT; \
+	  $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
 
 # --- measurements ------------------------------------------------------------------
 
