@@ -9,8 +9,6 @@ is unreachable, except in CI (env CI set), where that fails instead.
 from __future__ import annotations
 
 import os
-import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,11 +16,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) does not add the cwd
-    sys.path.insert(0, str(ROOT))
-
-from tests.support.servers import (  # noqa: E402
+from tests.support.databases import throwaway_postgres
+from tests.support.servers import (
     find_model,
     start_action_server,
     start_rasa,
@@ -30,8 +25,9 @@ from tests.support.servers import (  # noqa: E402
     write_endpoints,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
+
 SECRET = "test-secret-" + "s" * 40
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ALLOWED_ORIGIN = "http://localhost:8080"
 CREDENTIALS = """\
 channels.webchat.WebchatInput:
@@ -101,32 +97,8 @@ def sqlite_engine(rasa_url: str, sqlite_url: str) -> Iterator[sa.engine.Engine]:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A throw-away database on TEST_POSTGRES_URL's server, dropped at the end."""
-    admin_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_PG_URL)
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-    except sa.exc.OperationalError as error:
-        admin.dispose()
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL at {admin_url} is unreachable in CI: {error}")
-        pytest.skip(f"PostgreSQL at {admin_url} is unreachable")
-    name = f"webchat_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(admin_url).set(database=name)
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(
-            sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with throwaway_postgres("webchat_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,10 +36,10 @@ from rasa.shared.core.events import (
 from retention import markers
 from retention.clock import day_of
 from retention.config import make_engine
+from tests.support.databases import throwaway_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = 86_400.0
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 # ---------------------------------------------------------------- rows like Rasa writes them
 
@@ -251,32 +250,11 @@ def summary_of(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 # (conftest.py files import these, so the insights suite gets the same stores)
 
 
-def _pg_admin_url() -> str:
-    return os.environ.get("TEST_POSTGRES_URL", DEFAULT_PG_URL)
-
-
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A throw-away PostgreSQL database for this session; skipped locally, fatal in CI."""
-    admin = sa.create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT", future=True,
-                             connect_args={"connect_timeout": 5})
-    name = f"retention_test_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        message = f"PostgreSQL unreachable at {_pg_admin_url()}: {exc.orig}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    url = sa.engine.make_url(_pg_admin_url()).set(database=name)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres("retention_test") as url:
+        yield url
 
 
 def _reset_pg(url: str) -> None:
