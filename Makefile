@@ -97,7 +97,7 @@ test-nlu: train
 	@$(PY) scripts/report.py nlu results/nlu
 
 pytest: install
-	@scripts/step.sh pytest logs/pytest.log $(VENV)/bin/pytest -p no:cacheprovider; rc=$$?; \
+	@scripts/step.sh pytest logs/pytest.log $(VENV)/bin/pytest -p no:cacheprovider --durations=15; rc=$$?; \
 	  grep -E '^=+ .*(passed|failed|error).* =+$$' logs/pytest.log | tail -n 1; exit $$rc
 
 test:
