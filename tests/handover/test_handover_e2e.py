@@ -91,6 +91,28 @@ def bot_text(data: Any) -> str:
     return (data or {}).get("text") or ""
 
 
+@pytest.mark.parametrize("path", ["/claim", "/requests/1/messages", "/requests/1/close"])
+def test_agent_console_may_post_json_to_the_desk_from_the_shop_origin(
+    stack: dict[str, Any], path: str
+) -> None:
+    """The browser's preflight before the console's JSON POSTs (the channel's CORS
+    middleware runs on the desk's routes too, and must not narrow what they allow)."""
+    reply = requests.options(
+        f"{stack['rasa_url']}/webhooks/webchat/agent{path}",
+        headers={
+            "Origin": "http://localhost:8080",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+        timeout=10,
+    )
+    assert reply.headers.get("Access-Control-Allow-Origin") == "http://localhost:8080"
+    assert "POST" in reply.headers.get("Access-Control-Allow-Methods", "")
+    allowed_headers = reply.headers.get("Access-Control-Allow-Headers", "").lower()
+    assert "authorization" in allowed_headers
+    assert "content-type" in allowed_headers
+
+
 def test_shopper_to_agent_and_back(stack: dict[str, Any]) -> None:
     started = time.monotonic()
     agent = AgentApi(stack["rasa_url"])
