@@ -165,6 +165,24 @@
 
   function setStatus(text) { status.textContent = text || ''; }
 
+  // http(s) addresses only: a javascript: or data: URL never becomes a link.
+  var URL_PATTERN = /(https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]])/;
+
+  // Message text goes in as text nodes, never as HTML, so markup in a message is shown,
+  // not interpreted. In the bot's and agents' messages, web addresses (such as the
+  // privacy notice in the bot's introduction) become links built element by element.
+  function appendText(parent, text, linkify) {
+    var parts = linkify ? String(text).split(URL_PATTERN) : [String(text)];
+    parts.forEach(function (part, index) {
+      if (index % 2 === 1) {
+        var link = el('a', { className: 'rwc-link', href: part, target: '_blank', rel: 'noopener noreferrer' }, part);
+        parent.appendChild(link);
+      } else if (part) {
+        parent.appendChild(document.createTextNode(part));
+      }
+    });
+  }
+
   function addMessage(sender, text, options) {
     options = options || {};
     var item = el('li', { className: 'rwc-message rwc-from-' + sender });
@@ -172,7 +190,7 @@
       ? (options.name ? options.name + ' (agent)' : 'Agent') : sender === 'system' ? 'Notice' : 'Assistant (bot)';
     var label = el('span', { className: sender === 'agent' ? 'rwc-sender' : 'rwc-sr-only' }, who + ': ');
     var body = el('span', { className: 'rwc-text' });
-    body.textContent = text; // never innerHTML: message text is shown, not interpreted
+    appendText(body, text, sender === 'bot' || sender === 'agent');
     var time = el('time', { className: 'rwc-time' }, formatTime(options.time || new Date()));
     if (options.time) { time.setAttribute('datetime', options.time.toISOString()); }
     item.appendChild(label);

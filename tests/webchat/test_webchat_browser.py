@@ -74,6 +74,10 @@ def test_shopper_chats_downloads_deletes_and_sees_html_as_text(
     launcher = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".rwc-launcher")))
     launcher.send_keys(Keys.ENTER)
     wait.until(lambda d: any("bot" in t.lower() for t in texts(d, ".rwc-from-bot .rwc-text")))
+    # ... and links the privacy notice: a real link, opened in a new tab.
+    [privacy] = driver.find_elements(By.CSS_SELECTOR, ".rwc-from-bot .rwc-text a.rwc-link")
+    assert privacy.get_attribute("href").endswith("/privacy")
+    assert privacy.get_attribute("rel") == "noopener noreferrer"
     panel = driver.find_element(By.ID, "rwc-panel")
     assert panel.get_attribute("aria-label")
     assert driver.find_element(By.CSS_SELECTOR, ".rwc-messages").get_attribute("aria-live")
