@@ -22,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.clients.formats import mask_email
 from handover.settings import HandoverSettings, load_handover_settings
 from handover.store import Clock, HandoverStore, make_engine
 
@@ -268,5 +269,9 @@ class ActionLeaveMessage(Action):
             logger.exception("could not store the offline message")
             dispatcher.utter_message(response="utter_handover_unavailable")
             return [SlotSet("handover_message", None)]
-        dispatcher.utter_message(response="utter_message_left", email=email)
+        # The reply masks the address, as every echo of an email does: transcripts and
+        # tracker events then hold less personal data. The agent has it in the request.
+        dispatcher.utter_message(
+            response="utter_message_left", masked_email=mask_email(email or "")
+        )
         return [SlotSet("handover_message", None)]

@@ -199,6 +199,7 @@ async def test_leave_message_creates_an_offline_request(dispatcher, make_tracker
     events = await ActionLeaveMessage(store=queue).run(dispatcher, tracker, domain)
     assert events == [SlotSet("handover_message", None)]
     assert responses(dispatcher) == ["utter_message_left"]
+    assert dispatcher.messages[0]["masked_email"] == "b***@example.com"
     [request] = queue.offline_requests()
     assert (request.status, request.email, request.description) == (
         OFFLINE, "ben@example.com", "please call me")
