@@ -43,7 +43,9 @@ help:
 	@echo "make insights   statistics report of the last 30 days (insights/out/)"
 	@echo "make questions  redacted shopper messages of the last 7 days, for designers"
 	@echo "make lock       re-pin requirements.lock from requirements.in"
-	@echo "make clean      remove models, results, logs and the virtualenv"
+	@echo "make install    build the virtualenv and the widget's npm package"
+	@echo "make clean      remove models, results, logs, the virtualenv, node_modules"
+	@echo "                AND rasa.db, i.e. every stored conversation"
 
 # --- installation ------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +143,15 @@ def find_order(conn: sqlite3.Connection, order_number: str, email: str) -> dict[
     return order
 
 
-def find_parcel(conn: sqlite3.Connection, tracking_number: str) -> dict[str, Any] | None:
+def find_parcel(
+    conn: sqlite3.Connection, tracking_number: str, now: datetime | None = None
+) -> dict[str, Any] | None:
+    """The parcel with its events up to `now`, newest first.
+
+    Seed events are placed at fixed times of the day; a carrier never reports what has
+    not happened yet, so before 07:45 today's "out for delivery" is not shown.
+    """
+    now = now or datetime.now(timezone.utc)
     row = conn.execute(
         "SELECT * FROM parcels WHERE tracking_number = ?", (tracking_number,)
     ).fetchone()
@@ -151,8 +159,8 @@ def find_parcel(conn: sqlite3.Connection, tracking_number: str) -> dict[str, Any
         return None
     events = conn.execute(
         "SELECT timestamp, location, description FROM parcel_events"
-        " WHERE tracking_number = ? ORDER BY timestamp DESC",
-        (tracking_number,),
+        " WHERE tracking_number = ? AND timestamp <= ? ORDER BY timestamp DESC",
+        (tracking_number, now.isoformat()),
     ).fetchall()
     pickup = None
     if row["pickup_name"]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 import requests
 import yaml
 
+from services import db
 from services.seed import DEMO_ORDERS, DEMO_TRACKING, STATUSES, build_seed
 
 TODAY = date(2026, 3, 10)
@@ -127,3 +128,19 @@ def test_openapi_lists_every_route() -> None:
     spec = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
     assert set(spec["paths"]) == {"/health", "/orders/lookup", "/parcels/{tracking_number}",
                                   "/products/{article_number}", "/products"}
+
+
+def test_a_parcel_never_reports_events_that_have_not_happened_yet(tmp_path: Path) -> None:
+    """Seed events sit at fixed times of the day; early in the morning today's depot scan
+    must not show up as the latest news (nor be announced by the bot)."""
+    today = date(2026, 11, 25)
+    conn = db.connect(tmp_path / "services.db")
+    db.seed(conn, today)
+    number = DEMO_TRACKING["40012345"]
+    all_day = db.find_parcel(conn, number, now=datetime(2026, 11, 25, 23, 0, tzinfo=timezone.utc))
+    early = db.find_parcel(conn, number, now=datetime(2026, 11, 25, 4, 0, tzinfo=timezone.utc))
+    assert all_day is not None and early is not None
+    cutoff = "2026-11-25T04:00:00+00:00"
+    assert any(e["timestamp"] > cutoff for e in all_day["events"])
+    assert all(e["timestamp"] <= cutoff for e in early["events"])
+    assert early["events"], "yesterday's events are still reported"
