@@ -36,6 +36,9 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+# Run as a script, bench/ is on sys.path: its modules import by their own names.
+from stack import base_env  # noqa: E402 - after the sys.path set-up above
+
 from services.seed import DEMO_ORDERS  # noqa: E402 - needs the repository on sys.path
 
 TURNS = ("ask", "order_number", "email")
@@ -143,23 +146,28 @@ def wait_for(url: str, seconds: float, message: bool = False) -> None:
 def stack(model: str, ports: tuple[int, int, int], endpoints: str) -> Iterator[str]:
     """Reference service, action server and Rasa as subprocesses, stopped afterwards."""
     service_port, actions_port, rasa_port = ports
-    env = {**os.environ,
+    env = {**base_env(),
            "ORDER_SERVICE_URL": f"http://127.0.0.1:{service_port}",
            "TRACKING_SERVICE_URL": f"http://127.0.0.1:{service_port}",
            "PRODUCT_SERVICE_URL": f"http://127.0.0.1:{service_port}",
            "ACTION_SERVER_URL": f"http://127.0.0.1:{actions_port}/webhook",
            "DATABASE_URL": os.environ.get("DATABASE_URL", "sqlite:////tmp/bench-rasa.db"),
            "APP_ENV": os.environ.get("APP_ENV", "development"),
-           "RASA_TELEMETRY_ENABLED": "false"}
+           "RASA_TELEMETRY_ENABLED": "false",
+           "SANIC_KEEP_ALIVE_TIMEOUT": "120"}  # as in the Procfile
     bin_dir = Path(sys.executable).parent
     logs = ROOT / "bench" / "out"
     logs.mkdir(parents=True, exist_ok=True)
+    # The REST channel is closed in credentials.yml (anyone could post as any sender);
+    # this local benchmark opens it on its own server only.
+    credentials = logs / "order-latency-credentials.yml"
+    credentials.write_text("rest:\n")
     commands = [
         [sys.executable, "-m", "services", "--port", str(service_port), "--db", ":memory:"],
         [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions",
          "--port", str(actions_port)],
         [str(bin_dir / "rasa"), "run", "--model", model, "--endpoints", endpoints,
-         "--credentials", "credentials.yml", "--port", str(rasa_port)],
+         "--credentials", str(credentials), "--port", str(rasa_port)],
     ]
     procs = []
     try:

@@ -34,6 +34,10 @@ class WebchatSettings:
     max_message_chars: int = 2000
     rate_limit_messages: int = 5
     rate_limit_window_seconds: float = 10.0
+    # With several Sanic workers or Rasa processes, each socket.io server knows only its
+    # own clients; a shared Redis relays every emit (bot reply, agent message, queue
+    # update) to whichever process holds the shopper's socket. None: one process only.
+    redis_url: str | None = None
 
     @property
     def is_development(self) -> bool:
@@ -85,6 +89,19 @@ def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
     return origins
 
 
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("WEBCHAT_REDIS_URL", "").strip()
+    if not raw:
+        return None
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("redis", "rediss", "unix") or not (parsed.netloc or parsed.path):
+        raise SettingsError(
+            "WEBCHAT_REDIS_URL must be a Redis URL like redis://host:6379/0, got "
+            f"{parsed.scheme or 'no scheme'}://..."
+        )
+    return raw
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> WebchatSettings:
     """Build and validate the settings; `env` defaults to the process environment."""
     env = os.environ if env is None else env
@@ -110,4 +127,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> WebchatSettings:
         max_message_chars=_int(env, "WEBCHAT_MAX_MESSAGE_CHARS", 2000, 1),
         rate_limit_messages=messages,
         rate_limit_window_seconds=window,
+        redis_url=_redis_url(env),
     )

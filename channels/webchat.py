@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -31,7 +32,7 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 from sqlalchemy.engine import Engine
 
 from channels import transcript
@@ -238,13 +239,15 @@ class WebchatInput(SocketIOInput):
     # --- HTTP ----------------------------------------------------------------------------
 
     def _cors_headers(self, request: Request) -> dict[str, str]:
+        """The one CORS policy of every route on this blueprint, extensions' included
+        (the agent console POSTs JSON to the desk's routes)."""
         origin = request.headers.get("origin", "")
         if origin not in self.settings.allowed_origins:
             return {}
         return {
             "Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Methods": "GET, DELETE, OPTIONS",
-            "Access-Control-Allow-Headers": "Authorization",
+            "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
+            "Access-Control-Allow-Headers": "Authorization, Content-Type",
             "Access-Control-Expose-Headers": "Content-Disposition",
             "Access-Control-Max-Age": "600",
             "Vary": "Origin",
@@ -345,10 +348,16 @@ class WebchatInput(SocketIOInput):
             )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # The Redis manager is created here, not at import or in __init__, and connects
+        # lazily on the first emit or connection, inside the worker's event loop.
+        manager = (
+            AsyncRedisManager(self.settings.redis_url) if self.settings.redis_url else None
+        )
         sio = AsyncServer(
             async_mode="sanic",
             cors_allowed_origins=list(self.settings.allowed_origins),
             max_http_buffer_size=64 * 1024,
+            client_manager=manager,
         )
         self.sio = sio
         blueprint = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
@@ -357,6 +366,10 @@ class WebchatInput(SocketIOInput):
         async def keep_app(app: Sanic, _loop: Any) -> None:
             # Socket handlers have no request; the agent is on the app (app.ctx.agent).
             self._app = app
+            if isinstance(sio.manager, AsyncRedisManager):
+                # Sanic forks its workers after this manager was made: give each worker
+                # its own id, or cross-worker emit callbacks would go to every worker.
+                sio.manager.host_id = uuid.uuid4().hex
 
         self._register_socket_handlers(sio, on_new_message)
         self._register_routes(blueprint)

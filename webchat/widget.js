@@ -251,7 +251,10 @@
   function startSocket() {
     if (socket) { return; }
     setStatus('Connecting\u2026');
-    socket = window.io(config.serverUrl, { reconnectionDelayMax: 10000 });
+    // WebSocket first: a websocket stays on the worker that accepted it, while
+    // long-polling requests may land on different workers of a multi-worker server.
+    // Where a proxy blocks websockets, the next attempt falls back to polling.
+    socket = window.io(config.serverUrl, { reconnectionDelayMax: 10000, transports: ['websocket'] });
 
     socket.on('connect', function () {
       setStatus('');
@@ -261,7 +264,10 @@
       } : {});
     });
     socket.on('disconnect', function () { setStatus('Connection lost. Reconnecting\u2026'); });
-    socket.on('connect_error', function () { setStatus('Cannot reach the chat. Retrying\u2026'); });
+    socket.on('connect_error', function () {
+      socket.io.opts.transports = ['polling', 'websocket'];
+      setStatus('Cannot reach the chat. Retrying\u2026');
+    });
 
     socket.on('session_confirm', function (data) {
       if (!data || typeof data.session_id !== 'string') { return; }

@@ -1,0 +1,136 @@
+"""Start the whole assistant for a measurement: reference service, action server, Rasa.
+
+Shared by bench/compare.py, bench/scale.py and tests/scale, so that every figure comes
+from the same start-up path as `make run` (the repository's endpoints.yml and the web
+chat channel), only with ports, databases and Redis chosen by the caller. Servers are
+started with tests/support/servers.py (own process groups, logs in logs/test-servers/).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.support import servers  # noqa: E402 - needs ROOT on sys.path
+
+# Benchmarks send faster than a person types; the per-worker limiter would answer
+# "you're typing too fast" instead of measuring the assistant.
+BENCH_RATE_LIMIT = "10000/1"
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A running assistant: where to connect and the environment it was started with."""
+
+    url: str
+    env: dict[str, str]
+
+
+def base_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The Makefile's development defaults, overridden by the caller's settings."""
+    env = dict(os.environ)
+    defaults = {
+        "APP_ENV": "development",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONHASHSEED": "0",
+        "LOCK_STORE_TYPE": "in_memory",
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": "6379",
+        "REDIS_LOCK_DB": "1",
+        "REDIS_PASSWORD": "",
+        "REDIS_LOCK_PREFIX": "",
+        "WEBCHAT_RATE_LIMIT": BENCH_RATE_LIMIT,
+    }
+    for name, value in defaults.items():
+        env.setdefault(name, value)
+    env.update(extra or {})
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def start_reference_service(env: Mapping[str, str]) -> tuple[str, subprocess.Popen[bytes]]:
+    """`python -m services` on a free port with an in-memory database."""
+    port = servers.free_port()
+    proc = servers._spawn(
+        "service",
+        [sys.executable, "-m", "services", "--port", str(port), "--db", ":memory:"],
+        env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    servers.wait_for_http(url + "/health", proc, 60)
+    return url, proc
+
+
+def wait_all_workers(url: str, proc: subprocess.Popen[bytes], workers: int) -> None:
+    """Every worker loads its own model: the first ready answer may come from one only.
+
+    Each poll is a new connection, which the kernel hands to any worker; enough
+    consecutive ready answers in a row make a still-loading worker very unlikely.
+    """
+    if workers <= 1:
+        return
+    deadline = time.monotonic() + servers.RASA_START_TIMEOUT
+    in_a_row = 0
+    while in_a_row < 10 * workers:
+        if time.monotonic() > deadline:
+            raise servers.ServerError(f"not every Rasa worker became ready at {url}")
+        if proc.poll() is not None:
+            raise servers.ServerError(f"Rasa exited with {proc.returncode} while starting")
+        try:
+            with urllib.request.urlopen(url + "/webhooks/webchat/health", timeout=5) as reply:  # noqa: S310
+                in_a_row = in_a_row + 1 if reply.status == 200 else 0
+        except OSError:
+            in_a_row = 0
+            time.sleep(0.5)
+
+
+@contextmanager
+def running_stack(
+    model: Path,
+    settings: Mapping[str, str] | None = None,
+    extensions: tuple[str, ...] = ("handover.desk:AgentDesk",),
+) -> Iterator[Stack]:
+    """Everything `make run` starts (without the demo page), stopped on exit.
+
+    `settings` are environment variables such as DATABASE_URL, LOCK_STORE_TYPE,
+    SANIC_WORKERS or WEBCHAT_REDIS_URL; unset ones get the development defaults and a
+    throw-away SQLite tracker store.
+    """
+    procs: list[subprocess.Popen[bytes]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-stack-") as tmp:
+        env = base_env({"DATABASE_URL": f"sqlite:///{tmp}/rasa.db", **(settings or {})})
+        credentials = Path(tmp, "credentials.yml")
+        listed = ", ".join(f'"{e}"' for e in extensions)
+        credentials.write_text(
+            "channels.webchat.WebchatInput:\n"
+            "  socketio_path: /socket.io\n"
+            f"  extensions: [{listed}]\n"
+        )
+        try:
+            service_url, service = start_reference_service(env)
+            procs.append(service)
+            env.update({name: service_url for name in (
+                "ORDER_SERVICE_URL", "TRACKING_SERVICE_URL", "PRODUCT_SERVICE_URL")})  # fmt: skip
+            actions_url, actions = servers.start_action_server(env)
+            procs.append(actions)
+            env["ACTION_SERVER_URL"] = actions_url
+            url, rasa = servers.start_rasa(model, env, credentials)
+            procs.append(rasa)
+            wait_all_workers(url, rasa, int(env.get("SANIC_WORKERS", "1") or "1"))
+            yield Stack(url, env)
+        finally:
+            for proc in reversed(procs):
+                servers.stop(proc)
