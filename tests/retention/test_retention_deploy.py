@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import configparser
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import yaml
 
@@ -46,3 +50,16 @@ def test_kubernetes_cronjob() -> None:
     assert container["command"][:3] == ["python", "-m", "retention"]
     assert [e["name"] for e in container["env"]] == ["DATABASE_URL"]
     assert "secretKeyRef" in container["env"][0]["valueFrom"]
+    # endpoints.yml names more variables than DATABASE_URL: the Rasa deployment's config
+    assert container["envFrom"] == [{"configMapRef": {"name": "retail-assistant-env"}}]
+
+
+def test_the_job_refuses_clearly_when_endpoints_variables_are_missing(tmp_path: Path) -> None:
+    """Only DATABASE_URL set: exit 2 with the missing variable named, nothing touched."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("ACTION_SERVER_URL", "LOCK_STORE_TYPE", "REDIS_HOST")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'rasa.db'}"
+    proc = subprocess.run([sys.executable, "-m", "retention"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "ACTION_SERVER_URL" in proc.stderr or "LOCK_STORE_TYPE" in proc.stderr
