@@ -46,7 +46,14 @@ def describe(product: Product) -> dict[str, str]:
         "article": product.article_number,
         "price": price_text(product.price, product.currency),
         "sizes": ", ".join(product.sizes_in_stock),
+        "sold_out_note": sold_out_note(product),
     }
+
+
+def sold_out_note(product: Product) -> str:
+    """The sizes without stock, so a shopper asking about sizes hears of every size."""
+    sold_out = [s.size for s in product.sizes if s.stock <= 0]
+    return f" Sold out in {', '.join(sold_out)}." if sold_out else ""
 
 
 class ValidateProductForm(ServiceFormValidation):

@@ -61,6 +61,7 @@ async def test_by_article_number(make_tracker, dispatcher, domain):
     assert message["response"] == "utter_product_info"
     assert message["price"] == "€59.95"
     assert message["sizes"] == "M, L"  # S has no stock
+    assert message["sold_out_note"] == " Sold out in S."
     assert slot_events(events) == {**RESET, "service_outcome": "answered"}
 
 
