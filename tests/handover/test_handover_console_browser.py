@@ -219,8 +219,8 @@ def test_agent_console_claims_chats_and_closes(desk_server: dict[str, Any], brow
     items[0].find_element(By.CSS_SELECTOR, "button.claim").click()
     wait_until(lambda: store.get(first.id).status == ACTIVE)
     wait_until(lambda: "anna@example.com" in find("chat-title").text)
-    assert ("shopper-1", "handover_status", {"state": "active", "agent_name": "Sam"}
-            ) in desk_server["channel"].emitted
+    wait_until(lambda: ("shopper-1", "handover_status", {"state": "active", "agent_name": "Sam"}
+                        ) in desk_server["channel"].emitted)
     wait_until(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#queue li.request")) == 1)
 
     store.add_shopper_message("shopper-1", HOSTILE)
@@ -231,8 +231,10 @@ def test_agent_console_claims_chats_and_closes(desk_server: dict[str, Any], brow
     find("send").click()
     wait_until(lambda: any(m.sender == AGENT and m.text == "Hello Anna, Sam here."
                            for m in store.messages(first.id)))
-    assert ("shopper-1", "bot_uttered", {"text": "Hello Anna, Sam here.", "sender": "agent",
-                                         "agent_name": "Sam"}) in desk_server["channel"].emitted
+    # the desk stores the message, then emits it to the shopper's room: wait for both
+    wait_until(lambda: ("shopper-1", "bot_uttered", {
+        "text": "Hello Anna, Sam here.", "sender": "agent", "agent_name": "Sam"}
+    ) in desk_server["channel"].emitted)
     wait_until(lambda: "Hello Anna, Sam here." in find("chat-log").text)
 
     find("close").click()

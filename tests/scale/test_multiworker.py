@@ -29,11 +29,11 @@ import sqlalchemy as sa
 
 from bench.load import Options, Shopper, think
 from bench.stack import Stack, running_stack
+from tests.support.databases import throwaway_postgres, unreachable
 from tests.support.servers import find_model
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 CONVERSATIONS = 200
 SCRIPT = ("hello", "which payment options do you have")
@@ -46,36 +46,10 @@ RAMP = 30.0
 OPTIONS = Options(think=15.0, quiet=1.0, timeout=90.0, intro=False)
 
 
-def _unreachable(what: str, error: Exception) -> None:
-    message = f"{what} is unreachable: {error}"
-    if os.environ.get("CI"):
-        pytest.fail(message + " (CI must not skip this test)")
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def database_url() -> Iterator[str]:
-    """A throw-away database on TEST_POSTGRES_URL's server, dropped at the end."""
-    admin_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_PG_URL)
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-    except sa.exc.OperationalError as error:
-        admin.dispose()
-        _unreachable(f"PostgreSQL at {admin_url}", error)
-    name = f"scale_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(
-            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"),
-            {"name": name},
-        )  # fmt: skip
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with throwaway_postgres("scale_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +60,7 @@ def redis_settings() -> Iterator[dict[str, str]]:
     try:
         client.ping()
     except redis.RedisError as error:
-        _unreachable(f"Redis at {url}", error)
+        unreachable(f"Redis at {url}", error)
     kwargs = client.connection_pool.connection_kwargs
     prefix = f"scaletest{uuid.uuid4().hex[:10]}"
     yield {
