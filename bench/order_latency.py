@@ -78,6 +78,10 @@ async def shopper(session: aiohttp.ClientSession, url: str, index: int, conversa
     person reading and typing. Without it every shopper fires its next message at once,
     which measures a saturated server rather than shoppers."""
     rng = random.Random(index)
+    if think:
+        # Shoppers arrive at random moments, not all in the same millisecond: a burst of
+        # simultaneous first messages would measure the burst, not the shoppers.
+        await asyncio.sleep(rng.uniform(0, think))
     for n in range(conversations):
         number, email, _, _ = DEMO_ORDERS[(index + n) % len(DEMO_ORDERS)]
         sender = f"bench-{uuid.uuid4().hex[:12]}"
