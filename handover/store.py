@@ -431,22 +431,18 @@ class HandoverStore:
         return self.close(request.id, reason=reason)
 
     def messages(self, request_id: int) -> list[MessageView]:
-        self.create_schema()
-        m = messages_table.c
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(messages_table).where(m.request_id == request_id)
-                .order_by(m.created_at, m.id)
-            ).all()
-        return [_message(row) for row in rows]
+        return self._messages_where(messages_table.c.request_id == request_id)
 
     def conversation_messages(self, conversation_id: str) -> list[MessageView]:
+        return self._messages_where(messages_table.c.conversation_id == conversation_id)
+
+    def _messages_where(self, condition: Any) -> list[MessageView]:
+        """Agent-conversation messages matching `condition`, oldest first."""
         self.create_schema()
         m = messages_table.c
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(messages_table).where(m.conversation_id == conversation_id)
-                .order_by(m.created_at, m.id)
+                sa.select(messages_table).where(condition).order_by(m.created_at, m.id)
             ).all()
         return [_message(row) for row in rows]
 
