@@ -32,7 +32,7 @@ from typing import Any
 import load
 import redis
 import sqlalchemy as sa
-from stack import ROOT, running_stack, servers
+from stack import ROOT, redis_settings, running_stack, servers
 
 OUT = ROOT / "bench" / "out"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -68,19 +68,6 @@ def throwaway_database(admin_url: str) -> Iterator[str]:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
-
-def redis_settings(url: str, prefix: str) -> dict[str, str]:
-    """Lock store and socket.io manager settings for the Redis at `url`."""
-    kwargs = redis.Redis.from_url(url).connection_pool.connection_kwargs
-    return {
-        "LOCK_STORE_TYPE": "redis",
-        "REDIS_HOST": str(kwargs.get("host", "127.0.0.1")),
-        "REDIS_PORT": str(kwargs.get("port", 6379)),
-        "REDIS_LOCK_DB": str(kwargs.get("db", 0)),
-        "REDIS_PASSWORD": str(kwargs.get("password") or ""),
-        "REDIS_LOCK_PREFIX": prefix,
-        "WEBCHAT_REDIS_URL": url,
-    }
 
 
 def stored_user_messages(database_url: str) -> dict[str, int]:

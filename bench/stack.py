@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -134,3 +136,16 @@ def running_stack(
         finally:
             for proc in reversed(procs):
                 servers.stop(proc)
+
+def redis_settings(url: str, prefix: str) -> dict[str, str]:
+    """Lock store and socket.io manager settings for the Redis at `url`."""
+    kwargs = redis.Redis.from_url(url).connection_pool.connection_kwargs
+    return {
+        "LOCK_STORE_TYPE": "redis",
+        "REDIS_HOST": str(kwargs.get("host", "127.0.0.1")),
+        "REDIS_PORT": str(kwargs.get("port", 6379)),
+        "REDIS_LOCK_DB": str(kwargs.get("db", 0)),
+        "REDIS_PASSWORD": str(kwargs.get("password") or ""),
+        "REDIS_LOCK_PREFIX": prefix,
+        "WEBCHAT_REDIS_URL": url,
+    }

@@ -28,6 +28,7 @@ from handover.desk import RESUME_AFTER_CLOSE, AgentDesk
 from handover.models import ACTIVE, AGENT, CLOSED
 from handover.settings import HandoverSettings
 from handover.store import HandoverStore, make_engine
+from tests.handover.helpers import RecordingChannel
 from tests.support.servers import free_port, start_webchat_page, stop
 
 pytestmark = pytest.mark.browser
@@ -37,15 +38,6 @@ TOKEN = "console-test-token-0123456789"
 HOSTILE = '<img src=x onerror="document.title=\'pwned\'">'
 
 
-class RecordingChannel:
-    def __init__(self) -> None:
-        self.emitted: list[tuple[str, str, Any]] = []
-
-    async def emit_to_conversation(self, conversation_id: str, event: str, data: Any) -> None:
-        self.emitted.append((conversation_id, event, data))
-
-    def get_output_channel(self) -> None:
-        return None
 
 
 class _ConsoleFiles(SimpleHTTPRequestHandler):

@@ -16,22 +16,12 @@ from handover.desk import RESUME_AFTER_CLOSE, RESUME_AFTER_LEAVE, AgentDesk
 from handover.models import ACTIVE, CLOSED, WAITING
 from handover.settings import HandoverSettings
 from handover.store import HandoverStore, make_engine
+from tests.handover.helpers import RecordingChannel
 
 TOKEN = "sam-token-0123456789abcdef"
 OTHER = "kim-token-0123456789abcdef"
 
 
-class FakeChannel:
-    """Records what would reach the shoppers' widgets."""
-
-    def __init__(self) -> None:
-        self.emitted: list[tuple[str, str, Any]] = []
-
-    async def emit_to_conversation(self, conversation_id: str, event: str, data: Any) -> None:
-        self.emitted.append((conversation_id, event, data))
-
-    def get_output_channel(self) -> None:
-        return None
 
 
 def free_port() -> int:
@@ -41,7 +31,7 @@ def free_port() -> int:
 
 
 class Desk:
-    def __init__(self, base: str, store: HandoverStore, channel: FakeChannel,
+    def __init__(self, base: str, store: HandoverStore, channel: RecordingChannel,
                  resumed: list[tuple[str, str]], desk: AgentDesk) -> None:
         self.base, self.store, self.channel, self.resumed, self.desk = (
             base, store, channel, resumed, desk)
@@ -60,7 +50,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
     store = HandoverStore(make_engine(f"sqlite:///{tmp_path / 'rasa.db'}"))
     settings = HandoverSettings(agent_tokens={TOKEN: "Sam", OTHER: "Kim"},
                                 position_poll_seconds=0.2)
-    channel = FakeChannel()
+    channel = RecordingChannel()
     resumed: list[tuple[str, str]] = []
 
     async def resumer(conversation_id: str, response: str) -> None:

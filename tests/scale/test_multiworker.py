@@ -28,7 +28,7 @@ import redis
 import sqlalchemy as sa
 
 from bench.load import Options, Shopper, think
-from bench.stack import Stack, running_stack
+from bench.stack import Stack, redis_settings, running_stack
 from tests.support.databases import throwaway_postgres, unreachable
 from tests.support.servers import find_model
 
@@ -53,7 +53,7 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def redis_settings() -> Iterator[dict[str, str]]:
+def redis_env() -> Iterator[dict[str, str]]:
     """Lock store and socket.io manager settings on TEST_REDIS_URL, with our own key prefix."""
     url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL)
     client = redis.Redis.from_url(url, socket_timeout=5)
@@ -61,26 +61,17 @@ def redis_settings() -> Iterator[dict[str, str]]:
         client.ping()
     except redis.RedisError as error:
         unreachable(f"Redis at {url}", error)
-    kwargs = client.connection_pool.connection_kwargs
     prefix = f"scaletest{uuid.uuid4().hex[:10]}"
-    yield {
-        "LOCK_STORE_TYPE": "redis",
-        "REDIS_HOST": str(kwargs.get("host", "127.0.0.1")),
-        "REDIS_PORT": str(kwargs.get("port", 6379)),
-        "REDIS_LOCK_DB": str(kwargs.get("db", 0)),
-        "REDIS_PASSWORD": str(kwargs.get("password") or ""),
-        "REDIS_LOCK_PREFIX": prefix,
-        "WEBCHAT_REDIS_URL": url,
-    }
+    yield redis_settings(url, prefix)
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
     client.close()
 
 
 @pytest.fixture(scope="module")
-def stack(database_url: str, redis_settings: dict[str, str]) -> Iterator[Stack]:
+def stack(database_url: str, redis_env: dict[str, str]) -> Iterator[Stack]:
     settings = {
-        **redis_settings,
+        **redis_env,
         "DATABASE_URL": database_url,
         "SANIC_WORKERS": "2",
         "SANIC_BACKLOG": "1024",
