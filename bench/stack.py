@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -76,27 +75,25 @@ def start_reference_service(env: Mapping[str, str]) -> tuple[str, subprocess.Pop
     return url, proc
 
 
-def wait_all_workers(url: str, proc: subprocess.Popen[bytes], workers: int) -> None:
+# Rasa logs this once per worker, when that worker's model is loaded; a worker starts
+# accepting connections only after it.
+WORKER_READY_LINE = "Rasa server is up and running."
+
+
+def wait_all_workers(proc: subprocess.Popen[bytes], workers: int) -> None:
     """Every worker loads its own model: the first ready answer may come from one only.
 
-    Each poll is a new connection, which the kernel hands to any worker; enough
-    consecutive ready answers in a row make a still-loading worker very unlikely.
+    Polling the health route cannot tell: a worker still loading does not accept, so
+    every poll reaches the ready one. Each worker logs WORKER_READY_LINE once loaded.
     """
-    if workers <= 1:
-        return
+    log: Path = proc.log_path  # type: ignore[attr-defined] - set by servers._spawn
     deadline = time.monotonic() + servers.RASA_START_TIMEOUT
-    in_a_row = 0
-    while in_a_row < 10 * workers:
+    while log.read_text(errors="replace").count(WORKER_READY_LINE) < workers:
         if time.monotonic() > deadline:
-            raise servers.ServerError(f"not every Rasa worker became ready at {url}")
+            raise servers.ServerError(f"not every one of {workers} Rasa workers became ready")
         if proc.poll() is not None:
             raise servers.ServerError(f"Rasa exited with {proc.returncode} while starting")
-        try:
-            with urllib.request.urlopen(url + "/webhooks/webchat/health", timeout=5) as reply:  # noqa: S310
-                in_a_row = in_a_row + 1 if reply.status == 200 else 0
-        except OSError:
-            in_a_row = 0
-            time.sleep(0.5)
+        time.sleep(0.5)
 
 
 @contextmanager
@@ -131,7 +128,7 @@ def running_stack(
             env["ACTION_SERVER_URL"] = actions_url
             url, rasa = servers.start_rasa(model, env, credentials)
             procs.append(rasa)
-            wait_all_workers(url, rasa, int(env.get("SANIC_WORKERS", "1") or "1"))
+            wait_all_workers(rasa, int(env.get("SANIC_WORKERS", "1") or "1"))
             yield Stack(url, env)
         finally:
             for proc in reversed(procs):

@@ -39,6 +39,8 @@ Clock = Callable[[], float]
 MAX_TEXT_CHARS = 2000
 #: Arbitrary but fixed key of the PostgreSQL advisory lock that serialises joins.
 JOIN_LOCK_KEY = 0x48414E44  # "HAND"
+#: The same for creating the tables (see HandoverStore.create_schema).
+SCHEMA_LOCK_KEY = 0x54414253  # "TABS"
 #: Execution option marking a connection that writes (SQLite: BEGIN IMMEDIATE).
 WRITE_OPTION = "handover_write"
 _OPEN = (WAITING, ACTIVE)
@@ -165,20 +167,34 @@ class HandoverStore:
     # ------------------------------------------------------------------ plumbing
 
     def create_schema(self) -> None:
-        """Create the tables if missing (idempotent; both processes call it)."""
-        if not self._schema_ready:
-            Base.metadata.create_all(self.engine, checkfirst=True)
-            self._schema_ready = True
+        """Create the tables if missing (idempotent; every worker and the action server call it).
+
+        Several processes starting together on an empty PostgreSQL database would each
+        see no tables and each create them; all but one fail (DuplicateTable), and a
+        failure at start-up ends that Rasa worker. A transaction-scoped advisory lock
+        makes them take turns: PostgreSQL's DDL is transactional, so the next one in
+        finds the tables. On SQLite the write transaction's lock does the same.
+        """
+        if self._schema_ready:
+            return
+        with self._write(lock=SCHEMA_LOCK_KEY) as conn:
+            Base.metadata.create_all(conn, checkfirst=True)
+        self._schema_ready = True
 
     @contextmanager
     def _tx(self, serialise_joins: bool = False) -> Iterator[Connection]:
         self.create_schema()
+        with self._write(lock=JOIN_LOCK_KEY if serialise_joins else None) as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self, lock: int | None = None) -> Iterator[Connection]:
+        """A write transaction (SQLite: BEGIN IMMEDIATE); on PostgreSQL, holding `lock`."""
         with self.engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
-                if serialise_joins and conn.dialect.name == "postgresql":
-                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"),
-                                 {"k": JOIN_LOCK_KEY})
+                if lock is not None and conn.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock})
                 yield conn
 
     # ------------------------------------------------------------------ queue

@@ -7,6 +7,7 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from handover.models import ACTIVE, AGENT, CLOSED, OFFLINE, SHOPPER, WAITING
 from handover.store import Conflict, HandoverStore, delete_conversation, make_engine
@@ -182,3 +183,34 @@ def test_concurrent_claims_never_share_a_shopper(db_url: str) -> None:
         statuses = conn.execute(sa.text("SELECT DISTINCT status FROM handover_requests")).all()
     assert statuses == [(ACTIVE,)]
     seed.engine.dispose()
+
+
+def test_processes_starting_together_on_an_empty_database_all_get_the_schema(
+    db_url: str,
+) -> None:
+    """Every Rasa worker and the action server create the tables at start-up; on an empty
+    database they race, and a worker whose start-up fails is gone."""
+    from handover.models import Base
+
+    def start_up(engine: Engine, start: threading.Barrier, errors: list[Exception]) -> None:
+        start.wait()
+        try:
+            HandoverStore(engine).create_schema()
+        except Exception as error:  # collected for the assertion below
+            errors.append(error)
+
+    for _round in range(3):
+        engines = [make_engine(db_url) for _ in range(6)]
+        Base.metadata.drop_all(engines[0])
+        start = threading.Barrier(len(engines))
+        errors: list[Exception] = []
+        threads = [threading.Thread(target=start_up, args=(e, start, errors)) for e in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert errors == []
+        store = HandoverStore(engines[0])
+        assert store.join("after-start", email="a@example.com").position == 1
+        for engine in engines:
+            engine.dispose()

@@ -149,39 +149,34 @@ def test_every_message_answered_once_and_stored_once(stack: Stack) -> None:
 
 def test_emit_from_one_worker_reaches_a_client_on_the_other(stack: Stack) -> None:
     async def scenario() -> None:
-        pids: dict[int, Shopper] = {}
+        shopper = Shopper(stack.url, Options(timeout=30.0))
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        shopper.sio.on("probe_pid", lambda data: answer.done() or answer.set_result(data))
         pings: asyncio.Queue[Any] = asyncio.Queue()
-        opened: list[Shopper] = []
+        shopper.sio.on("probe_ping", pings.put_nowait)
         try:
-            for _ in range(40):  # the kernel hands each new connection to either worker
-                shopper = Shopper(stack.url, Options(timeout=30.0))
-                answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-                shopper.sio.on("probe_pid", lambda data, f=answer: f.done() or f.set_result(data))
-                shopper.sio.on("probe_ping", pings.put_nowait)
-                await shopper.open()
-                opened.append(shopper)
-                await shopper.sio.emit("probe_whoami", {})
-                pid = int((await asyncio.wait_for(answer, 30))["pid"])
-                pids.setdefault(pid, shopper)
-                if len(pids) == 2:
-                    break
-            assert len(pids) == 2, f"all connections reached one worker: {list(pids)}"
-
-            target_pid, target = next(iter(pids.items()))
+            await shopper.open()
+            await shopper.sio.emit("probe_whoami", {})
+            target_pid = int((await asyncio.wait_for(answer, 30))["pid"])
+            # While the shopper's worker is held, only the other one can accept the emit
+            # request. Right after start-up the other one may still be busy finishing its
+            # own start, so a request can wait for the held worker: then hold again.
             nonce = uuid.uuid4().hex
-            for _ in range(60):  # each request is a new connection, so either worker
-                emitter = await asyncio.to_thread(_post_emit, stack.url, target.session_id, nonce)
+            for _ in range(5):
+                await shopper.sio.emit("probe_hold", {"seconds": 3.0})
+                await asyncio.sleep(0.5)  # the event has reached the worker, which now sleeps
+                emitter = await asyncio.to_thread(_post_emit, stack.url, shopper.session_id,
+                                                  nonce)  # fmt: skip
                 if emitter != target_pid:
                     break
-            assert emitter != target_pid, "every emit request reached the client's own worker"
+            assert emitter != target_pid, "every emit was served by the shopper's own worker"
             deadline = time.monotonic() + 15
             while True:
                 ping = await asyncio.wait_for(pings.get(), max(0.1, deadline - time.monotonic()))
                 if ping.get("nonce") == nonce and ping.get("from_pid") == emitter:
                     break
         finally:
-            for shopper in opened:
-                await shopper.close()
+            await shopper.close()
 
     asyncio.run(scenario())
 
