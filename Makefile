@@ -150,7 +150,7 @@ bench-retention: install
 	$(PY) bench/retention_bench.py
 
 # Ours vs the stock `rasa init` configuration (training, NLU accuracy, load), 1 vs 2
-# workers on PostgreSQL + Redis, and retention: about 40 minutes on 2 cores.
+# workers on PostgreSQL + Redis, and retention: about 20 minutes on 2 cores.
 bench: install bench-retention
 	@echo "make bench: report in bench/out/report.md, logs in logs/"
 	$(PY) bench/compare.py --scale
