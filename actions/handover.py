@@ -23,6 +23,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.clients.formats import mask_email
+from actions.clients.forms import ANSWER_INTENTS
 from handover.settings import HandoverSettings, load_handover_settings
 from handover.store import Clock, HandoverStore, make_engine
 
@@ -108,7 +109,7 @@ class _EmailValidation(FormValidationAction):
 
     The email slot fills from the email entity only, so a typo such as "anna@example"
     would otherwise leave the form with nothing and the shopper with no explanation;
-    while the email is asked, the raw answer is taken as a candidate and checked.
+    while the email is asked, a raw answer is taken as a candidate and checked.
     """
 
     @abstractmethod
@@ -125,7 +126,13 @@ class _EmailValidation(FormValidationAction):
         if entities:
             return {}
         text = ((tracker.latest_message or {}).get("text") or "").strip()
-        return {"email": text} if text and not text.startswith("/") else {}
+        if not text or text.startswith("/"):
+            return {}
+        # Like the order form: an answer, or anything with an "@". A question or a goodbye
+        # asked meanwhile is not a malformed address; the rules answer it instead.
+        if _intent(tracker) in ANSWER_INTENTS or "@" in text:
+            return {"email": text}
+        return {}
 
     def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -144,9 +151,10 @@ class ValidateHandoverForm(_EmailValidation):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        # The question ends "If not, just say so": a plain "no" is that answer too.
         said_no_order = (
             tracker.get_slot("requested_slot") == "order_number"
-            and _intent(tracker) == "no_order_number"
+            and _intent(tracker) in {"no_order_number", "deny"}
         )
         if said_no_order:
             # Seen by required_slots below, and returned so the form knows the answer

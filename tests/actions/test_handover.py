@@ -98,11 +98,26 @@ async def test_invalid_order_number_is_asked_again(dispatcher, make_tracker, dom
     assert responses(dispatcher) == ["utter_handover_invalid_order_number"]
 
 
-async def test_no_order_number_skips_to_the_email(dispatcher, make_tracker, domain) -> None:
-    tracker = form_turn(make_tracker, requested="order_number",
-                        text="it's not about an order", intent="no_order_number")
+@pytest.mark.parametrize(("text", "intent"), [("it's not about an order", "no_order_number"),
+                                              ("no", "deny")])
+async def test_no_order_number_skips_to_the_email(dispatcher, make_tracker, domain, text,
+                                                  intent) -> None:
+    tracker = form_turn(make_tracker, requested="order_number", text=text, intent=intent)
     events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
     assert slot_events(events) == {"handover_no_order": True, "requested_slot": "email"}
+    assert responses(dispatcher) == []
+
+
+@pytest.mark.parametrize(("text", "intent"), [("how long does delivery take", "delivery_time"),
+                                              ("bye", "goodbye")])
+async def test_a_question_while_the_email_is_asked_is_not_taken_for_an_address(
+    dispatcher, make_tracker, domain, text, intent
+) -> None:
+    tracker = form_turn(make_tracker, requested="email", text=text, intent=intent,
+                        slots={"handover_no_order": True})
+    events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
+    assert "email" not in slot_events(events)
+    assert responses(dispatcher) == []
 
 
 async def test_invalid_email_is_explained_and_asked_again(dispatcher, make_tracker, domain
