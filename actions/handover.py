@@ -35,6 +35,9 @@ MIN_DESCRIPTION_CHARS = 3
 MAX_DESCRIPTION_CHARS = 500
 #: Intents that say "ask me something else", never a slot value.
 NOT_AN_ANSWER = {"stop", "human_handoff", "contact", "no_order_number"}
+#: Intents of a message that may be a mistyped email address: to the classifier
+#: "anna at example" looks out of scope.
+EMAIL_ANSWER_INTENTS = ANSWER_INTENTS | {"out_of_scope"}
 #: Intents that say nothing about the shopper's topic.
 NO_TOPIC = {
     "human_handoff", "contact", "affirm", "deny", "inform", "no_order_number", "stop",
@@ -128,9 +131,9 @@ class _EmailValidation(FormValidationAction):
         text = ((tracker.latest_message or {}).get("text") or "").strip()
         if not text or text.startswith("/"):
             return {}
-        # Like the order form: an answer, or anything with an "@". A question or a goodbye
-        # asked meanwhile is not a malformed address; the rules answer it instead.
-        if _intent(tracker) in ANSWER_INTENTS or "@" in text:
+        # An answer, or anything with an "@". A question or a goodbye asked meanwhile is
+        # not a malformed address; the rules answer it instead.
+        if _intent(tracker) in EMAIL_ANSWER_INTENTS or "@" in text:
             return {"email": text}
         return {}
 

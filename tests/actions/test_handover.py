@@ -120,10 +120,11 @@ async def test_a_question_while_the_email_is_asked_is_not_taken_for_an_address(
     assert responses(dispatcher) == []
 
 
-async def test_invalid_email_is_explained_and_asked_again(dispatcher, make_tracker, domain
-                                                          ) -> None:
+@pytest.mark.parametrize("intent", ["inform", "out_of_scope", "nlu_fallback"])
+async def test_invalid_email_is_explained_and_asked_again(dispatcher, make_tracker, domain,
+                                                          intent) -> None:
     tracker = form_turn(make_tracker, requested="email", text="anna at example",
-                        slots={"order_number": "40012345"})
+                        intent=intent, slots={"order_number": "40012345"})
     events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
     assert slot_events(events) == {"email": None}
     assert responses(dispatcher) == ["utter_handover_invalid_email"]
