@@ -43,5 +43,5 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 
 
 def install() -> None:
-    """Idempotent: importing several of our components installs it once."""
+    """Idempotent: installing twice changes nothing."""
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
