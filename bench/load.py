@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.stats import percentile  # noqa: E402 - needs ROOT on sys.path
 from services.seed import DEMO_ORDERS, DEMO_TRACKING  # noqa: E402 - needs ROOT on sys.path
 
 OUT_DIR = ROOT / "bench" / "out"
@@ -295,14 +296,6 @@ async def run_load(url: str, shoppers: int, duration: float | None, conversation
     await asyncio.gather(*(shopper_loop(n) for n in range(shoppers)))
     run.seconds = time.perf_counter() - started
     return run
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (no interpolation: every figure is a real measurement)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
 def summarise(run: Run, label: str, shoppers: int, options: Options) -> dict[str, Any]:

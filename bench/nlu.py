@@ -39,6 +39,11 @@ from typing import Any
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.stats import percentile  # noqa: E402 - needs ROOT on sys.path
+
 DEFAULT_DATA = Path(os.environ.get("NLU_EVAL_CSV", ROOT.parent / "shared" / "eval" / "dev.csv"))
 OUT_DIR = ROOT / "bench" / "out"
 LOG_DIR = ROOT / "logs"
@@ -298,12 +303,13 @@ def featurizer_latency(rows: list[dict[str, str]], n: int) -> list[float]:
     return seconds
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile; enough for latency summaries."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+def latency_ms(seconds: list[float]) -> dict[str, float]:
+    """p50 and p95 in milliseconds of timings in seconds, and how many there were."""
+    return {
+        "p50_ms": 1000 * percentile(seconds, 50),
+        "p95_ms": 1000 * percentile(seconds, 95),
+        "n": len(seconds),
+    }
 
 
 def summarise(predictions: list[Prediction]) -> dict[str, Any]:
@@ -447,11 +453,7 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = summarise(predictions)
     print_report(summary, args.top_confusions)
-    latency = {
-        "p50_ms": 1000 * percentile(latencies, 50),
-        "p95_ms": 1000 * percentile(latencies, 95),
-        "n": len(latencies),
-    }
+    latency = latency_ms(latencies)
     print(
         f"\n/model/parse single-client latency p50 {latency['p50_ms']:.1f} ms, "
         f"p95 {latency['p95_ms']:.1f} ms; {len(rows)} requests in {eval_seconds:.1f} s"
@@ -475,14 +477,8 @@ def main(argv: list[str] | None = None) -> int:
         **summary,
     }
     if args.featurizer_latency:
-        if str(ROOT) not in sys.path:
-            sys.path.insert(0, str(ROOT))
         timed = featurizer_latency(rows, args.featurizer_latency)
-        result["featurizer_latency"] = {
-            "p50_ms": 1000 * percentile(timed, 50),
-            "p95_ms": 1000 * percentile(timed, 95),
-            "n": len(timed),
-        }
+        result["featurizer_latency"] = latency_ms(timed)
         print(
             f"MiniLM featurizer in-process p50 {result['featurizer_latency']['p50_ms']:.1f} ms, "
             f"p95 {result['featurizer_latency']['p95_ms']:.1f} ms ({len(timed)} messages)"
