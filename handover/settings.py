@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from envsettings import Env, SettingsError
 from handover.hours import (
     DEFAULT_OPENING_HOURS,
     DEFAULT_TIMEZONE,
@@ -25,10 +26,6 @@ DEMO_AGENT_NAME = "Demo Agent"
 DEMO_AGENT_TOKEN = "demo-agent-token"  # noqa: S105 - a documented demo value
 MIN_TOKEN_LENGTH = 16
 DEFAULT_DATABASE_URL = "sqlite:///rasa.db"
-
-
-class HandoverSettingsError(ValueError):
-    """A handover setting is malformed; raised at start-up, not mid-conversation."""
 
 
 @dataclass(frozen=True)
@@ -47,61 +44,49 @@ class HandoverSettings:
 
 
 def _agent_tokens(env: Mapping[str, str], app_env: str) -> dict[str, str]:
-    raw = env.get("AGENT_TOKENS", "").strip()
+    raw = Env(env).raw("AGENT_TOKENS")
     tokens: dict[str, str] = {}
     for item in (i.strip() for i in raw.split(",") if i.strip()):
         name, sep, token = item.partition(":")
         name, token = name.strip(), token.strip()
         if not sep or not name or not token:
-            raise HandoverSettingsError("AGENT_TOKENS must look like 'name:token,name:token'")
+            raise SettingsError("AGENT_TOKENS must look like 'name:token,name:token'")
         if token == DEMO_AGENT_TOKEN and app_env != "development":
-            raise HandoverSettingsError("the demo agent token is allowed only in development")
+            raise SettingsError("the demo agent token is allowed only in development")
         if len(token) < MIN_TOKEN_LENGTH and app_env != "development":
-            raise HandoverSettingsError(
+            raise SettingsError(
                 f"agent token of {name!r} is shorter than {MIN_TOKEN_LENGTH} characters"
             )
         if token in tokens:
-            raise HandoverSettingsError("two agents share one token in AGENT_TOKENS")
+            raise SettingsError("two agents share one token in AGENT_TOKENS")
         tokens[token] = name
     if app_env == "development":
         tokens.setdefault(DEMO_AGENT_TOKEN, DEMO_AGENT_NAME)
     return tokens
 
 
-def _positive(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise HandoverSettingsError(f"{name} must be a number, got {raw!r}") from None
-    if not value > 0:
-        raise HandoverSettingsError(f"{name} must be greater than 0, got {raw!r}")
-    return value
-
-
 def handover_settings_from_env(env: Mapping[str, str]) -> HandoverSettings:
     """Build settings from any mapping, so tests need not touch `os.environ`."""
-    app_env = env.get("APP_ENV", "production").strip() or "production"
+    read = Env(env)
+    app_env = read.app_env
     try:
         hours = OpeningHours.parse(
-            env.get("HANDOVER_OPENING_HOURS", "").strip() or DEFAULT_OPENING_HOURS,
-            env.get("HANDOVER_TIMEZONE", "").strip() or DEFAULT_TIMEZONE,
+            read.text("HANDOVER_OPENING_HOURS", DEFAULT_OPENING_HOURS),
+            read.text("HANDOVER_TIMEZONE", DEFAULT_TIMEZONE),
         )
     except OpeningHoursError as exc:
-        raise HandoverSettingsError(f"HANDOVER_OPENING_HOURS/HANDOVER_TIMEZONE: {exc}") from exc
-    url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+        raise SettingsError(f"HANDOVER_OPENING_HOURS/HANDOVER_TIMEZONE: {exc}") from exc
+    url = read.text("DATABASE_URL", DEFAULT_DATABASE_URL)
     if "://" not in url:
-        raise HandoverSettingsError(f"DATABASE_URL must be a database URL, got {url!r}")
+        raise SettingsError(f"DATABASE_URL must be a database URL, got {url!r}")
     return HandoverSettings(
         opening_hours=hours,
-        default_handling_minutes=_positive(env, "HANDOVER_DEFAULT_HANDLING_MINUTES", 4.0),
-        median_window=int(_positive(env, "HANDOVER_MEDIAN_WINDOW", 20)),
+        default_handling_minutes=read.number("HANDOVER_DEFAULT_HANDLING_MINUTES", 4.0),
+        median_window=read.whole("HANDOVER_MEDIAN_WINDOW", 20, minimum=1),
         agent_tokens=_agent_tokens(env, app_env),
         database_url=url,
         app_env=app_env,
-        position_poll_seconds=_positive(env, "HANDOVER_POSITION_POLL_SECONDS", 2.0),
+        position_poll_seconds=read.number("HANDOVER_POSITION_POLL_SECONDS", 2.0),
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from handover.hours import OpeningHours, OpeningHoursError
 from handover.settings import (
     DEMO_AGENT_TOKEN,
-    HandoverSettingsError,
+    SettingsError,
     handover_settings_from_env,
 )
 
@@ -73,11 +73,11 @@ def test_settings_defaults_and_demo_token_only_in_development() -> None:
     assert dev.default_handling_minutes == 4.0
     prod = handover_settings_from_env({"AGENT_TOKENS": "Sam:s3cret-token-for-sam-1234"})
     assert prod.agent_tokens == {"s3cret-token-for-sam-1234": "Sam"}
-    with pytest.raises(HandoverSettingsError):
+    with pytest.raises(SettingsError):
         handover_settings_from_env({"AGENT_TOKENS": f"x:{DEMO_AGENT_TOKEN}"})
-    with pytest.raises(HandoverSettingsError):
+    with pytest.raises(SettingsError):
         handover_settings_from_env({"AGENT_TOKENS": "Sam:short"})
-    with pytest.raises(HandoverSettingsError):
+    with pytest.raises(SettingsError):
         handover_settings_from_env({"AGENT_TOKENS": "no-colon"})
     custom = handover_settings_from_env({
         "HANDOVER_OPENING_HOURS": "mon-sun 00:00-24:00", "HANDOVER_TIMEZONE": "UTC",
@@ -86,5 +86,5 @@ def test_settings_defaults_and_demo_token_only_in_development() -> None:
     assert custom.opening_hours.is_open(at(2026, 11, 29, 3, 0))
     assert custom.default_handling_minutes == 2.5
     assert custom.database_url == "sqlite:////tmp/x.db"
-    with pytest.raises(HandoverSettingsError):
+    with pytest.raises(SettingsError):
         handover_settings_from_env({"HANDOVER_TIMEZONE": "Nowhere/Else"})
