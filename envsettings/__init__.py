@@ -73,7 +73,9 @@ class Env:
             raise SettingsError(f"{name} must be at least {minimum}, got {raw!r}")
         return value
 
-    def url(self, name: str, default: str | None, *, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+    def url(
+        self, name: str, default: str | None, *, schemes: tuple[str, ...] = ("http", "https")
+    ) -> str | None:
         """A URL with one of `schemes` and a host (or a path, for unix sockets)."""
         raw = self.raw(name)
         if not raw:
