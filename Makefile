@@ -88,7 +88,7 @@ lint: install
 
 validate: install
 	@scripts/step.sh "data validate" logs/validate.log \
-	  $(RASA) data validate --fail-on-warnings
+	  $(RASA) data validate --domain domain --fail-on-warnings
 
 train: install
 	@scripts/train.sh
@@ -102,7 +102,7 @@ test-stories: train
 test-nlu: train
 	@rm -rf results/nlu
 	@scripts/step.sh "test nlu" logs/test-nlu.log \
-	  $(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results/nlu
+	  $(RASA) test nlu --model $(MODEL) --nlu tests/nlu --domain domain --out results/nlu
 	@$(PY) scripts/report.py nlu results/nlu
 
 pytest: install

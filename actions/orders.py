@@ -1,7 +1,7 @@
 """Order status: a form collects order number and email, then the order service answers.
 
 The shopper gets one or two plain sentences per status (responses `utter_order_<status>` in
-domain.yml), the email masked. Slots are cleared afterwards so another order can follow.
+domain/orders.yml), the email masked. Slots are cleared afterwards so another order can follow.
 """
 
 from __future__ import annotations

@@ -148,7 +148,7 @@ def train(
     if nlu_only:
         command += ["nlu", "--nlu", "data/nlu"]
     else:
-        command += ["--data", "data", "--domain", "domain.yml"]
+        command += ["--data", "data", "--domain", "domain"]
     command += ["--config", str(config), "--out", str(out)]
     env = rasa_env()
     if not use_cache:
