@@ -32,6 +32,9 @@ class Settings:
     service_connect_timeout: float = 2.0
     service_read_timeout: float = 5.0
     service_retries: int = 2
+    # The whole call, retries included: the shopper hears the apology and the offer of a
+    # person within 10 s whatever the service does.
+    service_total_timeout: float = 8.0
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:
@@ -44,6 +47,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         service_connect_timeout=read.number("SERVICE_CONNECT_TIMEOUT", 2.0),
         service_read_timeout=read.number("SERVICE_READ_TIMEOUT", 5.0),
         service_retries=read.whole("SERVICE_RETRIES", 2),
+        service_total_timeout=read.number("SERVICE_TOTAL_TIMEOUT", 8.0),
     )
 
 
