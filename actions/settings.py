@@ -21,7 +21,7 @@ DEFAULT_SERVICE_URL = "http://127.0.0.1:8000"
 # The shared secret between Rasa and the action server. This demo value is accepted only
 # with APP_ENV=development (the Makefile exports it for `make run`); anywhere else the
 # action server refuses to start without a real one, or with this one.
-DEMO_ACTION_SERVER_TOKEN = "demo-action-server-token-for-development-only"
+DEMO_ACTION_SERVER_TOKEN = "demo-action-server-token-for-development-only"  # noqa: S105
 MIN_TOKEN_LENGTH = 32
 
 __all__ = [
