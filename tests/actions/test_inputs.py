@@ -64,15 +64,22 @@ def test_emails(typed: Any, expected: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("jx 482 913 077 gb", "JX482913077GB"), ("JX482913077GB", "JX482913077GB"),
-     ("JX48291307GB", None), ("<script>JX482913077GB", "JX482913077GB"), ({}, None)],
+    [
+        ("jx 482 913 077 gb", "JX482913077GB"),
+        ("JX482913077GB", "JX482913077GB"),
+        ("JX48291307GB", None),
+        ("<script>JX482913077GB", "JX482913077GB"),
+        ({}, None),
+    ],
 )
 def test_tracking_numbers(typed: Any, expected: str | None) -> None:
     assert normalise_tracking_number(typed) == expected
 
 
-@pytest.mark.parametrize(("typed", "expected"), [("204518", "204518"), ("#204-518", "204518"),
-                                                 ("2045", None), (204518, None)])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("204518", "204518"), ("#204-518", "204518"), ("2045", None), (204518, None)],
+)
 def test_article_numbers(typed: Any, expected: str | None) -> None:
     assert normalise_article_number(typed) == expected
 
@@ -88,8 +95,9 @@ FORMS = [ValidateOrderStatusForm, ValidateHandoverForm]
 
 @pytest.mark.parametrize("form", FORMS, ids=lambda f: f.__name__)
 @pytest.mark.parametrize(("typed", "expected"), ORDER_NUMBERS[:8] + ORDER_NUMBERS[10:12])
-def test_every_form_reads_order_numbers_alike(form, typed, expected, make_tracker, dispatcher,
-                                              domain) -> None:
+def test_every_form_reads_order_numbers_alike(
+    form, typed, expected, make_tracker, dispatcher, domain
+) -> None:
     tracker = make_tracker(slots={"requested_slot": "order_number"}, text=str(typed))
     result = form().validate_order_number(typed, dispatcher, tracker, domain)
     assert result["order_number"] == expected
@@ -97,8 +105,9 @@ def test_every_form_reads_order_numbers_alike(form, typed, expected, make_tracke
 
 @pytest.mark.parametrize("form", [*FORMS, ValidateLeaveMessageForm], ids=lambda f: f.__name__)
 @pytest.mark.parametrize(("typed", "expected"), EMAILS[:8])
-def test_every_form_reads_emails_alike(form, typed, expected, make_tracker, dispatcher,
-                                       domain) -> None:
+def test_every_form_reads_emails_alike(
+    form, typed, expected, make_tracker, dispatcher, domain
+) -> None:
     tracker = make_tracker(slots={"requested_slot": "email"}, text=str(typed))
     result = form().validate_email(typed, dispatcher, tracker, domain)
     assert result["email"] == expected

@@ -28,16 +28,24 @@ pytestmark = pytest.mark.e2e
 
 def join_queue_call(sender: str) -> dict[str, Any]:
     """What Rasa would post to run action_join_queue, with hostile slot values."""
-    slots = {"order_number": '<img src=x onerror="alert(1)">', "email": "anna@example.com",
-             "handover_description": "<script>steal()</script>"}
+    slots = {
+        "order_number": '<img src=x onerror="alert(1)">',
+        "email": "anna@example.com",
+        "handover_description": "<script>steal()</script>",
+    }
     return {
         "next_action": "action_join_queue",
         "sender_id": sender,
         "version": "3.6.2",
         "domain": {},
         "tracker": {
-            "sender_id": sender, "slots": slots, "latest_message": {"text": "hi"},
-            "events": [], "paused": False, "followup_action": None, "active_loop": {},
+            "sender_id": sender,
+            "slots": slots,
+            "latest_message": {"text": "hi"},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
             "latest_action_name": "action_listen",
         },
     }
@@ -58,8 +66,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Hand
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong-token-of-the-right-length-0123456789"},
-     {"Authorization": ACTION_SERVER_TOKEN}, {"X-Token": ACTION_SERVER_TOKEN}],
+    [
+        {},
+        {"Authorization": "Bearer wrong-token-of-the-right-length-0123456789"},
+        {"Authorization": ACTION_SERVER_TOKEN},
+        {"X-Token": ACTION_SERVER_TOKEN},
+    ],
     ids=["none", "wrong", "no-scheme", "other-header"],
 )
 def test_calls_without_the_token_get_401_and_run_nothing(server, headers) -> None:
@@ -74,16 +86,21 @@ def test_calls_without_the_token_get_401_and_run_nothing(server, headers) -> Non
 
 def test_the_token_in_a_query_parameter_is_not_enough(server) -> None:
     url, store = server
-    answer = requests.post(url, params={"token": ACTION_SERVER_TOKEN},
-                           json=join_queue_call("victim"), timeout=10)
+    answer = requests.post(
+        url, params={"token": ACTION_SERVER_TOKEN}, json=join_queue_call("victim"), timeout=10
+    )
     assert answer.status_code == 401
     assert store.open_request("victim") is None
 
 
 def test_rasa_with_the_token_gets_its_action_run_with_checked_slots(server) -> None:
     url, store = server
-    answer = requests.post(url, json=join_queue_call("shopper"), timeout=10,
-                           headers={"Authorization": f"Bearer {ACTION_SERVER_TOKEN}"})
+    answer = requests.post(
+        url,
+        json=join_queue_call("shopper"),
+        timeout=10,
+        headers={"Authorization": f"Bearer {ACTION_SERVER_TOKEN}"},
+    )
     assert answer.status_code == 200
     request = store.open_request("shopper")
     assert request is not None
@@ -98,16 +115,23 @@ def test_health_needs_no_token(server) -> None:
 
 @pytest.mark.parametrize(
     ("env", "message"),
-    [({"APP_ENV": "production"}, "ACTION_SERVER_TOKEN is not set"),
-     ({"APP_ENV": "production", "ACTION_SERVER_TOKEN": DEMO_ACTION_SERVER_TOKEN}, "demo value"),
-     ({"APP_ENV": "development", "ACTION_SERVER_TOKEN": "short"}, "at least 32")],
+    [
+        ({"APP_ENV": "production"}, "ACTION_SERVER_TOKEN is not set"),
+        ({"APP_ENV": "production", "ACTION_SERVER_TOKEN": DEMO_ACTION_SERVER_TOKEN}, "demo value"),
+        ({"APP_ENV": "development", "ACTION_SERVER_TOKEN": "short"}, "at least 32"),
+    ],
     ids=["unset", "demo-in-production", "too-short"],
 )
 def test_the_server_refuses_to_start_without_a_usable_token(env, message) -> None:
     clean = {k: v for k, v in os.environ.items() if k != "ACTION_SERVER_TOKEN"}
-    proc = subprocess.run([sys.executable, "-m", "actions.server", "--port", "9"],
-                          cwd=ROOT, env={**clean, **env}, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "actions.server", "--port", "9"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert message in proc.stderr
 
@@ -122,9 +146,14 @@ def test_the_demo_token_is_accepted_in_development() -> None:
 
 @pytest.mark.parametrize(
     ("header", "ok"),
-    [(f"Bearer {ACTION_SERVER_TOKEN}", True), (f"bearer {ACTION_SERVER_TOKEN}", True),
-     (f"Bearer {ACTION_SERVER_TOKEN}x", False), (f"Basic {ACTION_SERVER_TOKEN}", False),
-     ("Bearer ", False), (None, False)],
+    [
+        (f"Bearer {ACTION_SERVER_TOKEN}", True),
+        (f"bearer {ACTION_SERVER_TOKEN}", True),
+        (f"Bearer {ACTION_SERVER_TOKEN}x", False),
+        (f"Basic {ACTION_SERVER_TOKEN}", False),
+        ("Bearer ", False),
+        (None, False),
+    ],
 )
 def test_header_check(header: str | None, ok: bool) -> None:
     assert is_authorised(header, ACTION_SERVER_TOKEN) is ok
