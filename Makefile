@@ -16,6 +16,11 @@ STAMP := $(VENV)/.installed
 export APP_ENV ?= development
 export DATABASE_URL ?= sqlite:///$(CURDIR)/rasa.db
 export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
+# Shared secret between Rasa and the action server. The action server accepts this demo
+# value only with APP_ENV=development and refuses to start with it otherwise.
+export ACTION_SERVER_TOKEN ?= demo-action-server-token-for-development-only
+# `make run` and `make shell` listen on this machine only; BIND_HOST=0.0.0.0 opens them.
+export BIND_HOST ?= 127.0.0.1
 # One process with one worker needs no Redis; see README "Running in production".
 export LOCK_STORE_TYPE ?= in_memory
 export REDIS_HOST ?= 127.0.0.1
@@ -135,11 +140,11 @@ run: train
 # with it.
 shell: train
 	@mkdir -p logs; \
-	  $(PY) -m services --port 8000 > logs/services-shell.log 2>&1 & services=$$!; \
-	  SANIC_KEEP_ALIVE_TIMEOUT=120 $(RASA) run actions --actions actions --port 5055 \
+	  $(PY) -m services --host $(BIND_HOST) --port 8000 > logs/services-shell.log 2>&1 & services=$$!; \
+	  SANIC_KEEP_ALIVE_TIMEOUT=120 $(PY) -m actions.server --host $(BIND_HOST) --port 5055 \
 	    > logs/actions-shell.log 2>&1 & actions=$$!; \
 	  trap 'kill $$services $$actions 2>/dev/null' EXIT; \
-	  $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+	  $(RASA) shell --model $(MODEL) --endpoints endpoints.yml --interface $(BIND_HOST)
 
 # --- measurements ------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from abc import abstractmethod
 from functools import lru_cache
@@ -22,17 +21,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.clients.formats import mask_email
-from actions.clients.forms import ANSWER_INTENTS
+from actions.forms import ANSWER_INTENTS
+from actions.inputs import bounded_text, mask_email, normalise_email, normalise_order_number
 from handover.settings import HandoverSettings, load_handover_settings
 from handover.store import Clock, HandoverStore, make_engine
 
 logger = logging.getLogger(__name__)
 
-EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
-ORDER_NUMBER = re.compile(r"^\d{8}$")
 MIN_DESCRIPTION_CHARS = 3
 MAX_DESCRIPTION_CHARS = 500
+MAX_MESSAGE_CHARS = 2000
 #: Intents that say "ask me something else", never a slot value.
 NOT_AN_ANSWER = {"stop", "human_handoff", "contact", "no_order_number"}
 #: Intents of a message that may be a mistyped email address: to the classifier
@@ -65,16 +63,6 @@ def topic_of(tracker: Tracker) -> str:
         if name and name not in NO_TOPIC:
             return str(name)
     return "general"
-
-
-def clean_email(value: Any) -> str | None:
-    text = str(value or "").strip().strip(".,;").lower()
-    return text if EMAIL.match(text) else None
-
-
-def clean_order_number(value: Any) -> str | None:
-    text = re.sub(r"[\s#-]", "", str(value or ""))
-    return text if ORDER_NUMBER.match(text) else None
 
 
 def _intent(tracker: Tracker) -> str | None:
@@ -141,7 +129,7 @@ class _EmailValidation(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        email = clean_email(value)
+        email = normalise_email(value)
         if email is None:
             dispatcher.utter_message(response="utter_handover_invalid_email")
         return {"email": email}
@@ -180,7 +168,7 @@ class ValidateHandoverForm(_EmailValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        number = clean_order_number(value)
+        number = normalise_order_number(value)
         if number is None:
             dispatcher.utter_message(response="utter_handover_invalid_order_number")
         return {"order_number": number}
@@ -208,7 +196,7 @@ class ValidateLeaveMessageForm(_EmailValidation):
         if len(text) < MIN_DESCRIPTION_CHARS:
             dispatcher.utter_message(response="utter_handover_description_too_short")
             return {"handover_message": None}
-        return {"handover_message": text[:2000]}
+        return {"handover_message": text[:MAX_MESSAGE_CHARS]}
 
 
 class ActionJoinQueue(Action):
@@ -227,14 +215,18 @@ class ActionJoinQueue(Action):
     ) -> list[EventType]:
         store = self._store or _default_store()
         no_order = bool(tracker.get_slot("handover_no_order"))
+        # Checked again: a slot set past the form (typed `/intent{...}`) must not put
+        # markup or junk in front of an agent. A malformed value is dropped, not queued.
         try:
             ticket = await asyncio.to_thread(
                 store.join,
                 tracker.sender_id,
-                order_number=None if no_order else tracker.get_slot("order_number"),
-                email=tracker.get_slot("email"),
+                order_number=None if no_order else normalise_order_number(
+                    tracker.get_slot("order_number")),
+                email=normalise_email(tracker.get_slot("email")),
                 topic=topic_of(tracker),
-                description=tracker.get_slot("handover_description"),
+                description=bounded_text(tracker.get_slot("handover_description"),
+                                         MAX_DESCRIPTION_CHARS),
             )
         except SQLAlchemyError:
             logger.exception("could not join the handover queue")
@@ -266,15 +258,21 @@ class ActionLeaveMessage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         store = self._store or _default_store()
-        email = tracker.get_slot("email")
+        email = normalise_email(tracker.get_slot("email"))
+        text = bounded_text(tracker.get_slot("handover_message"), MAX_MESSAGE_CHARS)
+        if email is None or text is None:
+            # Only possible past the form (it insists on both): nothing an agent could
+            # answer, so nothing is stored.
+            dispatcher.utter_message(response="utter_handover_invalid_email")
+            return [SlotSet("email", None), SlotSet("handover_message", None)]
         try:
             await asyncio.to_thread(
                 store.leave_offline,
                 tracker.sender_id,
-                email=email or "",
-                text=tracker.get_slot("handover_message") or "",
+                email=email,
+                text=text,
                 topic=topic_of(tracker),
-                order_number=tracker.get_slot("order_number"),
+                order_number=normalise_order_number(tracker.get_slot("order_number")),
             )
         except SQLAlchemyError:
             logger.exception("could not store the offline message")
@@ -283,6 +281,6 @@ class ActionLeaveMessage(Action):
         # The reply masks the address, as every echo of an email does: transcripts and
         # tracker events then hold less personal data. The agent has it in the request.
         dispatcher.utter_message(
-            response="utter_message_left", masked_email=mask_email(email or "")
+            response="utter_message_left", masked_email=mask_email(email)
         )
         return [SlotSet("handover_message", None)]

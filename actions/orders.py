@@ -16,13 +16,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.calls import ANSWERED, NEEDS_HUMAN, apologise, call, log_failure, turn_budget
 from actions.clients import factory
-from actions.clients.calls import ANSWERED, NEEDS_HUMAN, apologise, call, log_failure
 from actions.clients.errors import NotFound, ServiceError
-from actions.clients.formats import mask_email, normalise_email, normalise_order_number
-from actions.clients.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormValidation
 from actions.clients.orders import Order, OrderClient
 from actions.clients.tracking import Parcel, TrackingClient
+from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormValidation
+from actions.inputs import mask_email, normalise_email, normalise_order_number
 
 logger = logging.getLogger(__name__)
 LOOKS_LIKE_EMAIL = re.compile(r"@")
@@ -127,18 +127,18 @@ class ActionOrderStatus(Action):
             # the form gave up after too many invalid answers
             dispatcher.utter_message(response="utter_too_many_attempts")
             return [*reset, NEEDS_HUMAN]
-        try:
-            order = await call(self.client.lookup, number, email)
-        except NotFound as exc:
-            log_failure("order lookup", exc)
-            dispatcher.utter_message(response="utter_order_not_found")
-            return [*reset, NEEDS_HUMAN]
-        except ServiceError as exc:
-            log_failure("order lookup", exc)
-            return [*reset, apologise(dispatcher)]
-        dispatcher.utter_message(
-            response=f"utter_order_{order.status}", **await self._details(order, email)
-        )
+        with turn_budget():
+            try:
+                order = await call(self.client.lookup, number, email)
+            except NotFound as exc:
+                log_failure("order lookup", exc)
+                dispatcher.utter_message(response="utter_order_not_found")
+                return [*reset, NEEDS_HUMAN]
+            except ServiceError as exc:
+                log_failure("order lookup", exc)
+                return [*reset, apologise(dispatcher)]
+            details = await self._details(order, email)
+        dispatcher.utter_message(response=f"utter_order_{order.status}", **details)
         return [*reset, ANSWERED]
 
     async def _details(self, order: Order, email: str) -> dict[str, str]:

@@ -11,12 +11,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.calls import ANSWERED, NEEDS_HUMAN, apologise, call, log_failure, turn_budget
 from actions.clients import factory
-from actions.clients.calls import ANSWERED, NEEDS_HUMAN, apologise, call, log_failure
 from actions.clients.errors import NotFound, ServiceError
-from actions.clients.formats import normalise_article_number
-from actions.clients.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormValidation
 from actions.clients.products import Product, ProductClient
+from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormValidation
+from actions.inputs import normalise_article_number
 
 SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 # Words that carry no product meaning; dropped so the service searches for "linen dress".
@@ -115,10 +115,12 @@ class ActionProductInfo(Action):
             return [*reset, NEEDS_HUMAN]
         try:
             article = normalise_article_number(query)
-            if article:
-                products = [await call(self.client.product, article)]
-            else:
-                products = await call(self.client.search, search_terms(query), MATCHES_SHOWN + 1)
+            with turn_budget():
+                if article:
+                    products = [await call(self.client.product, article)]
+                else:
+                    terms = search_terms(query)
+                    products = await call(self.client.search, terms, MATCHES_SHOWN + 1)
         except NotFound as exc:
             log_failure("product lookup", exc)
             products = []

@@ -18,8 +18,20 @@ from functools import lru_cache
 from envsettings import Env, SettingsError
 
 DEFAULT_SERVICE_URL = "http://127.0.0.1:8000"
+# The shared secret between Rasa and the action server. This demo value is accepted only
+# with APP_ENV=development (the Makefile exports it for `make run`); anywhere else the
+# action server refuses to start without a real one, or with this one.
+DEMO_ACTION_SERVER_TOKEN = "demo-action-server-token-for-development-only"  # noqa: S105
+MIN_TOKEN_LENGTH = 32
 
-__all__ = ["Settings", "SettingsError", "load_settings", "settings_from_env"]
+__all__ = [
+    "ServerSettings",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+    "server_settings_from_env",
+    "settings_from_env",
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,9 @@ class Settings:
     service_connect_timeout: float = 2.0
     service_read_timeout: float = 5.0
     service_retries: int = 2
+    # The whole call, retries included: the shopper hears the apology and the offer of a
+    # person within 10 s whatever the service does.
+    service_total_timeout: float = 8.0
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:
@@ -44,6 +59,26 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         service_connect_timeout=read.number("SERVICE_CONNECT_TIMEOUT", 2.0),
         service_read_timeout=read.number("SERVICE_READ_TIMEOUT", 5.0),
         service_retries=read.whole("SERVICE_RETRIES", 2),
+        service_total_timeout=read.number("SERVICE_TOTAL_TIMEOUT", 8.0),
+    )
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What the action server process itself needs; read by `python -m actions.server`
+    only, so actions and their tests never need the secret."""
+
+    token: str
+
+
+def server_settings_from_env(env: Mapping[str, str]) -> ServerSettings:
+    return ServerSettings(
+        token=Env(env).secret(
+            "ACTION_SERVER_TOKEN",
+            DEMO_ACTION_SERVER_TOKEN,
+            min_length=MIN_TOKEN_LENGTH,
+            purpose="the action server (and Rasa's action_endpoint)",
+        )
     )
 
 

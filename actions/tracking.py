@@ -10,12 +10,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.calls import ANSWERED, NEEDS_HUMAN, apologise, call, log_failure, turn_budget
 from actions.clients import factory
-from actions.clients.calls import ANSWERED, NEEDS_HUMAN, apologise, call, log_failure
 from actions.clients.errors import NotFound, ServiceError
-from actions.clients.formats import normalise_tracking_number
-from actions.clients.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, ServiceFormValidation
 from actions.clients.tracking import Parcel, TrackingClient
+from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, ServiceFormValidation
+from actions.inputs import normalise_tracking_number
 from actions.orders import friendly_date
 
 LOOKS_LIKE_TRACKING = re.compile(r"\d{3}|[A-Za-z]{2}\s*\d")
@@ -91,7 +91,8 @@ class ActionTrackParcel(Action):
             dispatcher.utter_message(response="utter_too_many_attempts")
             return [*reset, NEEDS_HUMAN]
         try:
-            parcel = await call(self.client.parcel, number)
+            with turn_budget():
+                parcel = await call(self.client.parcel, number)
         except NotFound as exc:
             log_failure("parcel lookup", exc)
             dispatcher.utter_message(response="utter_parcel_not_found")

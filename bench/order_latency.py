@@ -157,6 +157,9 @@ def stack(model: str, ports: tuple[int, int, int], endpoints: str) -> Iterator[s
            "ACTION_SERVER_URL": f"http://127.0.0.1:{actions_port}/webhook",
            "DATABASE_URL": os.environ.get("DATABASE_URL", "sqlite:////tmp/bench-rasa.db"),
            "APP_ENV": os.environ.get("APP_ENV", "development"),
+           # shared by the action server and Rasa (the repository's endpoints.yml sends it)
+           "ACTION_SERVER_TOKEN": os.environ.get("ACTION_SERVER_TOKEN")
+           or "bench-action-server-token-0123456789abcdef",
            "RASA_TELEMETRY_ENABLED": "false",
            "SANIC_KEEP_ALIVE_TIMEOUT": "120"}  # as in the Procfile
     bin_dir = Path(sys.executable).parent
@@ -168,10 +171,10 @@ def stack(model: str, ports: tuple[int, int, int], endpoints: str) -> Iterator[s
     credentials.write_text("rest:\n")
     commands = [
         [sys.executable, "-m", "services", "--port", str(service_port), "--db", ":memory:"],
-        [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions",
-         "--port", str(actions_port)],
+        [sys.executable, "-m", "actions.server", "--port", str(actions_port)],
         [str(bin_dir / "rasa"), "run", "--model", model, "--endpoints", endpoints,
-         "--credentials", str(credentials), "--port", str(rasa_port)],
+         "--credentials", str(credentials), "--interface", "127.0.0.1",
+         "--port", str(rasa_port)],
     ]
     procs = []
     try:

@@ -36,10 +36,21 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", **db.counts(request.app[CONN])})
 
 
-async def lookup_order(request: web.Request) -> web.Response:
+async def read_json(request: web.Request) -> Any:
+    """The decoded body, or None when it is no JSON the service can decode.
+
+    Hostile nesting (thousands of brackets) exhausts the decoder's recursion limit; that
+    is a malformed request like any other, not a server error.
+    """
     try:
-        body: Any = await request.json()
-    except ValueError:
+        return await request.json()
+    except (ValueError, RecursionError):
+        return None
+
+
+async def lookup_order(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    if body is None:
         return _error(400, "bad_request", "Body must be JSON.")
     if not isinstance(body, dict):
         return _error(400, "bad_request", "Body must be a JSON object.")

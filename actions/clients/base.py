@@ -13,8 +13,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import requests
-from requests.adapters import HTTPAdapter
 
+from actions.clients.deadline import DeadlineAdapter, remaining, within
 from actions.clients.errors import BadResponse, NotFound, ServiceUnavailable
 
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -25,7 +25,9 @@ class JsonServiceClient:
     """Issues JSON requests against one base URL with bounded time and bounded retries.
 
     Retries cover only failures that a second attempt can plausibly fix (connection
-    errors, timeouts, 502/503/504); a 404 or garbage is final.
+    errors, timeouts, 502/503/504); a 404 or garbage is final. `total_timeout` bounds the
+    whole call (connecting, every read, every retry and the pauses between them), so a
+    service that trickles its answer cannot hold a shopper's turn.
     """
 
     def __init__(
@@ -35,6 +37,7 @@ class JsonServiceClient:
         connect_timeout: float = 2.0,
         read_timeout: float = 5.0,
         retries: int = 2,
+        total_timeout: float = 8.0,
         backoff: float = 0.1,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -42,13 +45,14 @@ class JsonServiceClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self.retries = retries
+        self.total_timeout = total_timeout
         self.backoff = backoff
         self._sleep = sleep
         if session is None:
             session = requests.Session()
             # Actions run in worker threads: allow as many pooled connections as shoppers
             # are likely to wait at the same time, instead of urllib3's default of 10.
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32)
+            adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=32)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
         session.headers.setdefault("Accept", "application/json")
@@ -66,26 +70,36 @@ class JsonServiceClient:
         params: Mapping[str, str] | None = None,
     ) -> Any:
         """The decoded JSON body of a 2xx answer, or one of our exceptions."""
-        url = f"{self.base_url}{path}"
+        with within(self.total_timeout):
+            return self._attempts(method, f"{self.base_url}{path}", json, params)
+
+    def _attempts(
+        self,
+        method: str,
+        url: str,
+        json: Mapping[str, Any] | None,
+        params: Mapping[str, str] | None,
+    ) -> Any:
+        connect_timeout, read_timeout = self.timeout
         attempt = 0
         while True:
+            left = _left()
+            if left <= 0:
+                raise ServiceUnavailable("timeout")
+            timeout = (min(connect_timeout, left), min(read_timeout, left))
             try:
                 response = self.session.request(
-                    method, url, json=json, params=params, timeout=self.timeout
+                    method, url, json=json, params=params, timeout=timeout
                 )
-            except requests.Timeout:
-                failure = ServiceUnavailable("timeout")
-            except requests.ConnectionError:
-                failure = ServiceUnavailable("connection error")
-            except requests.RequestException as exc:
-                raise ServiceUnavailable(f"request failed: {type(exc).__name__}") from None
-            else:
                 if response.status_code not in RETRY_STATUSES:
                     return self._decode(response)
                 failure = ServiceUnavailable(f"HTTP {response.status_code}")
-            if attempt >= self.retries:
+            except requests.RequestException as exc:
+                failure = _failure(exc)
+            pause = self.backoff * (2**attempt)
+            if attempt >= self.retries or pause >= _left():
                 raise failure
-            self._sleep(self.backoff * (2**attempt))
+            self._sleep(pause)
             attempt += 1
 
     @staticmethod
@@ -101,6 +115,23 @@ class JsonServiceClient:
             return response.json()
         except ValueError:
             raise BadResponse("invalid JSON") from None
+
+
+def _left() -> float:
+    left = remaining()
+    assert left is not None  # only called inside `within`
+    return left
+
+
+def _failure(exc: requests.RequestException) -> ServiceUnavailable:
+    """Our exception for a failed attempt; anything but a timeout or a connection error is
+    final at once. A body read cut off by the deadline surfaces from requests as a
+    ConnectionError, so the clock decides what to call it."""
+    if isinstance(exc, requests.Timeout) or _left() <= 0:
+        return ServiceUnavailable("timeout")
+    if isinstance(exc, requests.ConnectionError):
+        return ServiceUnavailable("connection error")
+    raise ServiceUnavailable(f"request failed: {type(exc).__name__}") from None
 
 
 # Parsing helpers: each turns a contract violation into BadResponse with the field name

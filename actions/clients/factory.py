@@ -19,6 +19,7 @@ def _build(cls: type[C], url: str, settings: Settings) -> C:
         connect_timeout=settings.service_connect_timeout,
         read_timeout=settings.service_read_timeout,
         retries=settings.service_retries,
+        total_timeout=settings.service_total_timeout,
     )
 
 

@@ -6,9 +6,13 @@ they were called on, so the tests can prove the blocking call ran off the event 
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -122,3 +126,37 @@ class FakeProductClient(Fake):
 
 def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+class _Trickle(BaseHTTPRequestHandler):
+    """A service that answers one byte a second, without end: every read is quick, so only
+    a total deadline frees the caller. Stops when the caller hangs up, or after 60 s."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+    def _handle(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        started = time.monotonic()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n{")
+            while time.monotonic() - started < 60:
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(1.0)
+
+    do_GET = _handle
+    do_POST = _handle
+
+
+@contextlib.contextmanager
+def trickling_service() -> Iterator[str]:
+    """The base URL of a trickling service on a free local port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -222,6 +222,42 @@ async def test_leave_message_creates_an_offline_request(dispatcher, make_tracker
     assert queue.queue() == []
 
 
+HTML = '<img src=x onerror="alert(1)">'
+
+
+async def test_slots_set_past_the_form_are_checked_before_queueing(dispatcher, make_tracker,
+                                                                   domain, queue) -> None:
+    """A typed `/human_handoff{"order_number": "<img ...>"}` or a direct webhook call sets
+    slots without the form: the markup must not reach an agent's queue."""
+    tracker = make_tracker(sender_id="probe", slots={
+        "order_number": HTML, "email": "<script>x</script>@example.com",
+        "handover_description": "x" * 5000})
+    await ActionJoinQueue(store=queue).run(dispatcher, tracker, domain)
+    [request] = queue.queue()
+    assert (request.order_number, request.email) == (None, None)
+    assert len(request.description or "") == 500
+
+
+async def test_well_formed_slots_are_queued_in_canonical_form(dispatcher, make_tracker, domain,
+                                                              queue) -> None:
+    tracker = make_tracker(sender_id="tidy", slots={
+        "order_number": "4001.2345", "email": "<Anna@Example.com>",
+        "handover_description": "late"})
+    await ActionJoinQueue(store=queue).run(dispatcher, tracker, domain)
+    [request] = queue.queue()
+    assert (request.order_number, request.email) == ("40012345", "anna@example.com")
+
+
+async def test_offline_message_with_a_malformed_email_is_not_stored(dispatcher, make_tracker,
+                                                                    domain, queue) -> None:
+    tracker = make_tracker(sender_id="night", slots={
+        "email": HTML, "handover_message": "please call me", "order_number": HTML})
+    events = await ActionLeaveMessage(store=queue).run(dispatcher, tracker, domain)
+    assert SlotSet("email", None) in events
+    assert responses(dispatcher) == ["utter_handover_invalid_email"]
+    assert queue.offline_requests() == []
+
+
 def test_topic_skips_small_talk_and_handover_intents(make_tracker) -> None:
     events = [{"event": "user", "parse_data": {"intent": {"name": "returns"}}},
               {"event": "user", "parse_data": {"intent": {"name": "greet"}}}]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import pytest
 from service_fakes import (
@@ -13,6 +14,7 @@ from service_fakes import (
     make_order,
     make_parcel,
     slot_events,
+    trickling_service,
     with_candidates,
 )
 
@@ -50,7 +52,7 @@ async def test_entity_values_are_validated_on_activation(make_tracker, dispatche
         candidates={"order_number": "40012345", "email": "Anna.Berg@example.com"},
     )
     assert slots["order_number"] == "40012345"
-    assert slots["email"] == "Anna.Berg@example.com"
+    assert slots["email"] == "anna.berg@example.com"  # one spelling for service and agent
 
 
 async def test_invalid_order_number_gets_a_helpful_reask(make_tracker, dispatcher, domain):
@@ -270,3 +272,59 @@ def test_friendly_date_names_the_weekday():
     assert friendly_date(date(2026, 11, 27), date(2026, 11, 20), on=True) == (
         "on Friday 27 November"
     )
+
+
+# --- a service that never finishes answering (issue 11, point 4) ----------------------
+
+
+async def test_trickling_order_service_gets_the_apology_within_ten_seconds(
+        make_tracker, dispatcher, domain):
+    """Default settings, real clients: the service sends a byte a second forever."""
+    from actions.clients.factory import order_client, tracking_client
+    from actions.settings import Settings
+
+    with trickling_service() as url:
+        settings = Settings(order_service_url=url, tracking_service_url=url)
+        act = ActionOrderStatus(client=order_client(settings), tracking=tracking_client(settings))
+        started = time.monotonic()
+        events = await act.run(dispatcher, make_tracker(slots=FILLED), domain)
+        elapsed = time.monotonic() - started
+    assert elapsed < 10
+    assert [m["response"] for m in dispatcher.messages] == ["utter_service_unavailable"]
+    assert slot_events(events)["service_outcome"] == "needs_human"
+
+
+async def test_order_and_parcel_lookups_share_one_turn_budget(make_tracker, dispatcher, domain,
+                                                              monkeypatch):
+    """The order answers at once, the parcel line trickles: the shopper still gets the
+    order's status when the budget ends, not a second full deadline later."""
+    from actions.clients.factory import tracking_client
+    from actions.settings import Settings, load_settings
+
+    monkeypatch.setenv("SERVICE_TOTAL_TIMEOUT", "1.5")
+    load_settings.cache_clear()
+    try:
+        with trickling_service() as url:
+            act = ActionOrderStatus(client=FakeOrderClient(make_order("shipped")),
+                                    tracking=tracking_client(Settings(tracking_service_url=url)))
+            started = time.monotonic()
+            await act.run(dispatcher, make_tracker(slots=FILLED), domain)
+            elapsed = time.monotonic() - started
+    finally:
+        load_settings.cache_clear()
+    assert elapsed < 2.5
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_order_shipped" and message["latest_event"] == ""
+
+
+@pytest.mark.parametrize("slots", [
+    {"order_number": "<img src=x onerror=alert(1)>", "email": EMAIL},
+    {"order_number": "40012345", "email": "<script>@example.com"},
+    {"order_number": ["40012345"], "email": EMAIL},
+])
+async def test_slots_set_past_the_form_never_reach_the_service_malformed(
+        make_tracker, dispatcher, domain, slots):
+    """`/order_status{...}` typed by a shopper or a direct webhook call skip the form."""
+    act, orders, _ = action(make_order())
+    await act.run(dispatcher, make_tracker(slots=slots), domain)
+    assert orders.calls == []

@@ -61,7 +61,8 @@ def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 class Misbehaving(BaseHTTPRequestHandler):
     """Answers according to the first path segment: /slow, /fail/<status>, /flaky,
-    /garbage, /wrongshape, /status/<code>. Counts requests per path for retry checks."""
+    /garbage, /wrongshape, /status/<code>, /trickle/<head|body>. Counts requests per
+    path for retry checks."""
 
     hits: dict[str, int] = {}
     lock = threading.Lock()
@@ -103,11 +104,33 @@ class Misbehaving(BaseHTTPRequestHandler):
             self._send(200, b'{"order_number": 40012345, "status": ["shipped"]}')
         elif kind == "list":
             self._send(200, b"[1, 2, 3]")
+        elif kind == "trickle":
+            self._trickle(head=parts[1] == "head")
         else:
             self._send(404, b'{"error": "not_found"}')
 
+    def _trickle(self, head: bool) -> None:
+        """One byte a second, without end: of a header line that never finishes (`head`),
+        or of a body that never reaches its announced length. Every single read is quick,
+        so only a total deadline stops the client. Ends when the client hangs up (or after
+        TRICKLE_LIMIT s, so a client without a deadline fails its test instead of hanging)."""
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        if head:
+            self.wfile.write(b"X-Trickle: ")
+        else:
+            self.wfile.write(b"Content-Length: 1000000\r\n\r\n{")
+        started = time.monotonic()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            while time.monotonic() - started < TRICKLE_LIMIT:
+                self.wfile.write(b"a" if head else b" ")
+                self.wfile.flush()
+                time.sleep(1.0)
+
     do_GET = _handle
     do_POST = _handle
+
+
+TRICKLE_LIMIT = 30.0
 
 
 FLAKY_ORDER = {

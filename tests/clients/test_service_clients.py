@@ -100,6 +100,7 @@ def test_factory_builds_clients_from_settings(service_url: str) -> None:
                         service_retries=1)
     client = order_client(settings)
     assert client.timeout == (2.0, 1.5) and client.retries == 1
+    assert client.total_timeout == 8.0
     assert client.lookup("40012345", "anna.berg@example.com").status == "shipped"
     assert tracking_client(settings).parcel("JX482913077GB").carrier
     assert product_client(settings).product("204518").name
@@ -115,6 +116,29 @@ def test_slow_service_times_out_after_retries(bad_server: str) -> None:
         client.lookup("40012345", "anna.berg@example.com")
     assert err.value.reason == "timeout"
     assert time.monotonic() - started < 1.5  # two attempts of 0.3 s, not the 1 s answer
+
+
+@pytest.mark.parametrize("where", ["head", "body"])
+def test_trickling_service_is_cut_off_at_the_total_deadline(bad_server: str, where: str) -> None:
+    """A byte a second never trips the 5 s read timeout; the 2 s total deadline ends the
+    call, retries included (issue 11: one order turn was held for 46 s)."""
+    client = OrderClient(f"{bad_server}/trickle/{where}", connect_timeout=1.0,
+                         read_timeout=5.0, retries=2, total_timeout=2.0, backoff=0.01)
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailable) as err:
+        client.lookup("40012345", "anna.berg@example.com")
+    assert time.monotonic() - started < 2.5
+    assert err.value.reason == "timeout"
+
+
+def test_retries_stop_at_the_total_deadline(bad_server: str) -> None:
+    """Each attempt is within its read timeout, but together they may not exceed the total."""
+    client = OrderClient(f"{bad_server}/slow", connect_timeout=0.5, read_timeout=0.8,
+                         retries=5, total_timeout=1.5, backoff=0.01)
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailable, match="timeout"):
+        client.lookup("40012345", "anna.berg@example.com")
+    assert time.monotonic() - started < 1.9  # not six attempts of 0.8 s
 
 
 @pytest.mark.parametrize("status", [502, 503, 504])

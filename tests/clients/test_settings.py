@@ -12,6 +12,7 @@ def test_defaults() -> None:
     assert s == Settings()
     assert s.order_service_url == "http://127.0.0.1:8000"
     assert (s.service_connect_timeout, s.service_read_timeout, s.service_retries) == (2.0, 5.0, 2)
+    assert s.service_total_timeout == 8.0
 
 
 def test_values_from_env() -> None:
@@ -22,11 +23,13 @@ def test_values_from_env() -> None:
         "SERVICE_CONNECT_TIMEOUT": "0.5",
         "SERVICE_READ_TIMEOUT": "3",
         "SERVICE_RETRIES": "0",
+        "SERVICE_TOTAL_TIMEOUT": "4.5",
     })
     assert s.order_service_url == "https://orders.example.com/api"
     assert s.tracking_service_url == "http://tracking:9000"
     assert s.product_service_url == "http://products:9001"
     assert (s.service_connect_timeout, s.service_read_timeout, s.service_retries) == (0.5, 3.0, 0)
+    assert s.service_total_timeout == 4.5
 
 
 @pytest.mark.parametrize(
@@ -38,6 +41,8 @@ def test_values_from_env() -> None:
         ("SERVICE_READ_TIMEOUT", "0"),
         ("SERVICE_RETRIES", "-1"),
         ("SERVICE_RETRIES", "2.5"),
+        ("SERVICE_TOTAL_TIMEOUT", "0"),
+        ("SERVICE_TOTAL_TIMEOUT", "eight"),
     ],
 )
 def test_invalid_values_fail_loudly(name: str, value: str) -> None:

@@ -48,8 +48,10 @@ def test_kubernetes_cronjob() -> None:
     pod = spec["jobTemplate"]["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     assert container["command"][:3] == ["python", "-m", "retention"]
-    assert [e["name"] for e in container["env"]] == ["DATABASE_URL"]
-    assert "secretKeyRef" in container["env"][0]["valueFrom"]
+    # secrets come from Secrets: the database URL, and the action-server token that
+    # endpoints.yml names
+    assert [e["name"] for e in container["env"]] == ["DATABASE_URL", "ACTION_SERVER_TOKEN"]
+    assert all("secretKeyRef" in e["valueFrom"] for e in container["env"])
     # endpoints.yml names more variables than DATABASE_URL: the Rasa deployment's config
     assert container["envFrom"] == [{"configMapRef": {"name": "retail-assistant-env"}}]
 

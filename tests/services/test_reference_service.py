@@ -54,6 +54,20 @@ def test_malformed_lookup_is_400(base_url: str, body: bytes) -> None:
     assert response.json()["error"] == "bad_request"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 50_000 + b"]" * 50_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000],
+    ids=["arrays", "objects"],
+)
+def test_deeply_nested_json_is_400_not_a_server_error(base_url: str, body: bytes) -> None:
+    """Hostile nesting exhausts the JSON decoder's recursion: a bad request, not a 500."""
+    response = requests.post(f"{base_url}/orders/lookup", data=body, timeout=10,
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "bad_request"
+    assert requests.get(f"{base_url}/health", timeout=5).ok  # the service lives on
+
+
 def test_parcel_case_insensitive_and_newest_event_first(base_url: str) -> None:
     parcel = requests.get(f"{base_url}/parcels/jx482913077gb", timeout=5).json()
     assert parcel["tracking_number"] == "JX482913077GB"

@@ -42,6 +42,10 @@ LOG_DIR = ROOT / "logs" / "test-servers"
 
 RASA_START_TIMEOUT = 240.0
 ACTIONS_START_TIMEOUT = 90.0
+# The shared secret between the test servers: `start_action_server` requires it,
+# `start_rasa` (with the repository's endpoints.yml) and `write_endpoints` send it. Not the
+# development demo value, so it also works with APP_ENV=production.
+ACTION_SERVER_TOKEN = "test-action-server-token-0123456789abcdef"
 
 
 class ServerError(RuntimeError):
@@ -125,18 +129,19 @@ def wait_for_http(
 
 
 def start_action_server(
-    env: Mapping[str, str], port: int | None = None
+    env: Mapping[str, str], port: int | None = None, token: str = ACTION_SERVER_TOKEN
 ) -> tuple[str, subprocess.Popen[bytes]]:
-    """Start `rasa run actions`; returns (webhook URL for ACTION_SERVER_URL, process).
+    """Start `python -m actions.server` (as the Procfile does), requiring `token`; returns
+    (webhook URL for ACTION_SERVER_URL, process).
 
     The long keep-alive is the Procfile's: rasa-sdk 3.6 closes idle connections after
     5 s, racing Rasa's reuse of them.
     """
     port = port or free_port()
-    env = {"SANIC_KEEP_ALIVE_TIMEOUT": "120", **env}
+    env = {"SANIC_KEEP_ALIVE_TIMEOUT": "120", **env, "ACTION_SERVER_TOKEN": token}
     proc = _spawn(
         "actions",
-        [str(RASA), "run", "actions", "--actions", "actions", "--port", str(port)],
+        [sys.executable, "-m", "actions.server", "--host", "127.0.0.1", "--port", str(port)],
         env,
     )
     wait_for_http(f"http://127.0.0.1:{port}/health", proc, ACTIONS_START_TIMEOUT)
@@ -151,32 +156,39 @@ def start_rasa(
     ready_path: str = "/webhooks/webchat/health",
     extra_args: tuple[str, ...] = (),
     endpoints_path: Path | str = ROOT / "endpoints.yml",
+    token: str = ACTION_SERVER_TOKEN,
 ) -> tuple[str, subprocess.Popen[bytes]]:
-    """Start `rasa run` without the HTTP API; returns (base URL, process).
+    """Start `rasa run` without the HTTP API on 127.0.0.1; returns (base URL, process).
 
-    `env` must hold what the endpoints file reads (DATABASE_URL, ACTION_SERVER_URL) and
-    what the channels in `credentials_path` need (e.g. APP_ENV, WEBCHAT_SECRET). Use
-    `write_endpoints` for an endpoints file with the URLs written in.
+    `env` must hold what the endpoints file reads (DATABASE_URL, ACTION_SERVER_URL;
+    ACTION_SERVER_TOKEN is set to `token`) and what the channels in `credentials_path`
+    need (e.g. APP_ENV, WEBCHAT_SECRET). Use `write_endpoints` for an endpoints file with
+    the URLs written in.
     """
     port = port or free_port()
     command = [
         str(RASA), "run", "--model", str(model), "--endpoints", str(endpoints_path),
-        "--credentials", str(credentials_path), "--port", str(port), *extra_args,
+        "--credentials", str(credentials_path), "--interface", "127.0.0.1",
+        "--port", str(port), *extra_args,
     ]  # fmt: skip
-    proc = _spawn("rasa", command, env)
+    proc = _spawn("rasa", command, {**env, "ACTION_SERVER_TOKEN": token})
     base_url = f"http://127.0.0.1:{port}"
     wait_for_http(base_url + ready_path, proc, RASA_START_TIMEOUT, ok=(200, 204, 404, 405))
     return base_url, proc
 
 
-def write_endpoints(path: Path, action_server_url: str, database_url: str) -> Path:
-    """An endpoints file like the repository's, with the URLs written in, not from env.
+def write_endpoints(
+    path: Path, action_server_url: str, database_url: str, token: str = ACTION_SERVER_TOKEN
+) -> Path:
+    """An endpoints file like the repository's, with the URLs and the action server's
+    token written in, not from env.
 
     Rasa expands `${VAR}` only in unquoted YAML values; a file of literal values keeps a
     test independent of that and of the developer's environment.
     """
     path.write_text(
         f"action_endpoint:\n  url: {json.dumps(action_server_url)}\n"
+        f"  headers:\n    Authorization: {json.dumps('Bearer ' + token)}\n"
         f"tracker_store:\n  type: SQL\n  url: {json.dumps(database_url)}\n"
     )
     return path

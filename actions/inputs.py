@@ -1,7 +1,14 @@
-"""Identifier formats shared by the actions: normalise what shoppers type, mask what we echo.
+"""The one set of rules for what shoppers type: order, tracking and article numbers, emails.
 
-Shoppers type order numbers with '#', spaces or dashes and tracking numbers in lower case;
-the services expect the canonical form, so everything goes through these functions first.
+Every form validates with these functions, and every action checks a slot with them again
+before acting on it: a slot can also be set by a typed `/intent{...}` message or a direct
+call to the action server, past the forms' validation. Each function returns the canonical
+form (what services and the handover queue receive) or None, never the raw text.
+
+Deliberately accepted: separators people type inside numbers ('#4001-2345', '4001 2345',
+'4001.2345' all mean 40012345) and an address in angle brackets as mail programs copy it
+('<anna@example.com>'). Emails are lower-cased: the order service compares them without
+case, and agents should see one spelling.
 """
 
 from __future__ import annotations
@@ -64,13 +71,22 @@ def normalise_article_number(value: object) -> str | None:
 
 
 def normalise_email(value: object) -> str | None:
-    """A plausible address, trimmed and without a trailing full stop; else None."""
+    """A plausible address, trimmed, lower-cased, without angle brackets or a trailing full
+    stop; else None."""
     if not isinstance(value, str):
         return None
     candidate = _strip_words(value).strip("<>.,;").strip()
     if len(candidate) > 254 or not _EMAIL.match(candidate):
         return None
-    return candidate
+    return candidate.lower()
+
+
+def bounded_text(value: object, limit: int) -> str | None:
+    """Free text (a description for an agent) as a stripped string of at most `limit`
+    characters; None when it is no text at all."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip()[:limit].rstrip()
 
 
 def mask_email(email: str) -> str:

@@ -1,20 +1,23 @@
-"""Run a blocking client call off the event loop and turn failures into shopper replies.
+"""Run blocking client calls off the event loop and turn failures into shopper replies.
 
 Kept in one place so every action treats not-found, unavailable and bad responses the same
-way and logs the cause without personal data.
+way, logs the cause without personal data, and keeps one time budget per turn.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.clients.deadline import within
 from actions.clients.errors import BadResponse, ServiceError, ServiceUnavailable
+from actions.settings import load_settings
 
 T = TypeVar("T")
 logger = logging.getLogger("actions.services")
@@ -23,6 +26,15 @@ logger = logging.getLogger("actions.services")
 async def call(func: Callable[..., T], *args: object) -> T:
     """`func(*args)` in a worker thread: requests blocks, the action server must not."""
     return await asyncio.to_thread(func, *args)
+
+
+@contextmanager
+def turn_budget(seconds: float | None = None) -> Iterator[None]:
+    """Every service call inside (an order lookup *and* its parcel line) shares one
+    deadline, SERVICE_TOTAL_TIMEOUT by default: the shopper hears an answer or the apology
+    within it, however many calls the answer takes."""
+    with within(load_settings().service_total_timeout if seconds is None else seconds):
+        yield
 
 
 def log_failure(what: str, exc: ServiceError) -> None:
