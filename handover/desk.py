@@ -140,8 +140,12 @@ class AgentDesk(WebchatExtension):
             if m.sender == AGENT and m.request_id not in agents:
                 request = await asyncio.to_thread(self.store.get, m.request_id)
                 agents[m.request_id] = request.agent
-            extra.append({
-                "sender": m.sender, "text": m.text, "timestamp": m.created_at,
-                **({"name": agents[m.request_id]} if m.sender == AGENT else {}),
-            })  # fmt: skip
+            extra.append(
+                {
+                    "sender": m.sender,
+                    "text": m.text,
+                    "timestamp": m.created_at,
+                    **({"name": agents[m.request_id]} if m.sender == AGENT else {}),
+                }
+            )
         return extra

@@ -79,8 +79,14 @@ def _json_body(request: Request) -> dict[str, Any]:
 class DeskRoutes:
     """The handlers; each runs only for a known agent and answers errors as JSON."""
 
-    def __init__(self, store: HandoverStore, tokens: Mapping[str, str], pushes: ShopperPushes,
-                 bridge: RasaBridge, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: HandoverStore,
+        tokens: Mapping[str, str],
+        pushes: ShopperPushes,
+        bridge: RasaBridge,
+        clock: Clock,
+    ) -> None:
         self.store = store
         self.tokens = tokens
         self.pushes = pushes
@@ -93,10 +99,8 @@ class DeskRoutes:
         channel.add_route(guard(self.queue), "/agent/queue", ["GET"])
         channel.add_route(guard(self.detail), "/agent/requests/<request_id:int>", ["GET"])
         channel.add_route(guard(self.claim), "/agent/claim", ["POST"])
-        channel.add_route(guard(self.send), "/agent/requests/<request_id:int>/messages",
-                          ["POST"])
-        channel.add_route(guard(self.close), "/agent/requests/<request_id:int>/close",
-                          ["POST"])
+        channel.add_route(guard(self.send), "/agent/requests/<request_id:int>/messages", ["POST"])
+        channel.add_route(guard(self.close), "/agent/requests/<request_id:int>/close", ["POST"])
 
     def _guarded(self, handler: AgentHandler) -> AgentHandler:
         async def route(request: Request, **kwargs: Any) -> HTTPResponse:
@@ -104,8 +108,11 @@ class DeskRoutes:
             no_store = {"Cache-Control": "no-store"}
             agent = agent_for(self.tokens, request.headers.get("authorization"))
             if agent is None:
-                return response.json({"error": "agent token missing or wrong"}, status=401,
-                                     headers={**no_store, "WWW-Authenticate": "Bearer"})
+                return response.json(
+                    {"error": "agent token missing or wrong"},
+                    status=401,
+                    headers={**no_store, "WWW-Authenticate": "Bearer"},
+                )
             try:
                 if "request_id" in kwargs:
                     _check_id(kwargs["request_id"])
@@ -132,18 +139,21 @@ class DeskRoutes:
         req = await asyncio.to_thread(self.store.get, request_id)
         messages = await asyncio.to_thread(self.store.messages, request_id)
         bot = await self.bridge.bot_conversation(req.conversation_id, before=req.created_at)
-        return response.json({
-            "request": self.request_view(req, self.clock()),
-            "messages": [m.as_dict() for m in messages],
-            "bot_conversation": bot,
-        })
+        return response.json(
+            {
+                "request": self.request_view(req, self.clock()),
+                "messages": [m.as_dict() for m in messages],
+                "bot_conversation": bot,
+            }
+        )
 
     async def claim(self, request: Request, agent: str) -> HTTPResponse:
         raw_id = _json_body(request).get("request_id")
         if raw_id is not None and (not isinstance(raw_id, int) or isinstance(raw_id, bool)):
             return response.json({"error": "request_id must be a number"}, status=400)
         claimed = await asyncio.to_thread(
-            self.store.claim, agent, None if raw_id is None else _check_id(raw_id))
+            self.store.claim, agent, None if raw_id is None else _check_id(raw_id)
+        )
         if claimed is None:
             return response.json({"error": "nobody is waiting"}, status=404)
         text = f"{claimed.agent} from our customer service has joined the chat."
@@ -158,13 +168,15 @@ class DeskRoutes:
         length = len(text.strip())
         if length > MAX_TEXT_CHARS:
             # Refused whole, never cut: the agent keeps the text and can split it.
-            return response.json({
-                "error": f"The message is too long ({length} characters, at most "
-                         f"{MAX_TEXT_CHARS}). Please shorten it or send it in parts.",
-                "max_chars": MAX_TEXT_CHARS,
-            }, status=413)
-        message = await asyncio.to_thread(
-            self.store.add_message, request_id, AGENT, text, agent)
+            return response.json(
+                {
+                    "error": f"The message is too long ({length} characters, at most "
+                    f"{MAX_TEXT_CHARS}). Please shorten it or send it in parts.",
+                    "max_chars": MAX_TEXT_CHARS,
+                },
+                status=413,
+            )
+        message = await asyncio.to_thread(self.store.add_message, request_id, AGENT, text, agent)
         await self.pushes.agent_message(message.conversation_id, message.text, agent)
         return response.json({"message": message.as_dict()}, status=201)
 
@@ -194,5 +206,9 @@ class DeskRoutes:
             elif req.status == ACTIVE:
                 view["mine"] = req.agent == agent
                 active.append(view)
-        return {"agent": agent, "waiting": waiting, "active": active,
-                "offline": [self.request_view(r, now) for r in self.store.offline_requests()]}
+        return {
+            "agent": agent,
+            "waiting": waiting,
+            "active": active,
+            "offline": [self.request_view(r, now) for r in self.store.offline_requests()],
+        }

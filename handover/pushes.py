@@ -24,8 +24,9 @@ logger = logging.getLogger(__name__)
 class ShopperPushes:
     """Socket events to shoppers, and the poller that notices joins made elsewhere."""
 
-    def __init__(self, channel: ChannelHandle | None, store: HandoverStore,
-                 poll_seconds: float) -> None:
+    def __init__(
+        self, channel: ChannelHandle | None, store: HandoverStore, poll_seconds: float
+    ) -> None:
         self._channel = channel
         self._store = store
         self._poll_seconds = poll_seconds
@@ -41,15 +42,18 @@ class ShopperPushes:
             logger.exception("could not reach the shopper's widget")
 
     async def agent_joined(self, claimed: RequestView, text: str) -> None:
-        await self.emit(claimed.conversation_id, "handover_status",
-                        {"state": "active", "agent_name": claimed.agent})
-        await self.emit(claimed.conversation_id, "bot_uttered",
-                        {"text": text, "sender": "system"})
+        await self.emit(
+            claimed.conversation_id,
+            "handover_status",
+            {"state": "active", "agent_name": claimed.agent},
+        )
+        await self.emit(claimed.conversation_id, "bot_uttered", {"text": text, "sender": "system"})
         await self.broadcast_positions()
 
     async def agent_message(self, conversation_id: str, text: str, agent: str) -> None:
-        await self.emit(conversation_id, "bot_uttered",
-                        {"text": text, "sender": "agent", "agent_name": agent})
+        await self.emit(
+            conversation_id, "bot_uttered", {"text": text, "sender": "agent", "agent_name": agent}
+        )
 
     async def closed(self, conversation_id: str) -> None:
         await self.emit(conversation_id, "handover_status", {"state": "closed"})
@@ -59,10 +63,15 @@ class ShopperPushes:
         positions = await asyncio.to_thread(self._store.waiting_positions)
         for conversation_id, (position, minutes) in positions.items():
             if self._last_positions.get(conversation_id) != (position, minutes):
-                await self.emit(conversation_id, "handover_status", {
-                    "state": "waiting", "position": position,
-                    "estimated_wait_minutes": minutes,
-                })
+                await self.emit(
+                    conversation_id,
+                    "handover_status",
+                    {
+                        "state": "waiting",
+                        "position": position,
+                        "estimated_wait_minutes": minutes,
+                    },
+                )
         self._last_positions = positions
 
     def start(self) -> None:

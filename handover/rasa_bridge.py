@@ -43,7 +43,9 @@ class RasaBridge:
                 await self._resumer(conversation_id, response_name)
             elif self._channel is not None and self._channel.agent is not None:
                 await resume_rasa_conversation(
-                    self._channel.agent, conversation_id, response_name,
+                    self._channel.agent,
+                    conversation_id,
+                    response_name,
                     self._channel.output_channel(),
                 )
         except Exception:
@@ -67,8 +69,13 @@ class RasaBridge:
                 continue
             if before is not None and event.timestamp > before + 1:
                 continue
-            lines.append({"sender": "shopper" if kind == "user" else "bot", "text": text,
-                          "timestamp": event.timestamp})
+            lines.append(
+                {
+                    "sender": "shopper" if kind == "user" else "bot",
+                    "text": text,
+                    "timestamp": event.timestamp,
+                }
+            )
         return lines[-BOT_HISTORY_LIMIT:]
 
 

@@ -137,13 +137,15 @@ def test_load_extension(settings: WebchatSettings, module_dir: Path) -> None:
 
     # What an operator sees when credentials.yml names an extension with a misspelt hook.
     name = f"typo_{uuid.uuid4().hex[:8]}"
-    (module_dir / f"{name}.py").write_text(textwrap.dedent("""
+    (module_dir / f"{name}.py").write_text(
+        textwrap.dedent("""
         from channels.extensions import WebchatExtension
 
         class Desk(WebchatExtension):
             async def on_shopper_mesage(self, conversation_id, text):
                 return True
-    """))
+    """)
+    )
     with pytest.raises(ExtensionError, match="did you mean 'on_shopper_message'"):
         load_extension(f"{name}:Desk", settings)
 
@@ -176,7 +178,8 @@ class Greeter(WebchatExtension):
 
 @pytest.fixture
 def greeter_app(monkeypatch: pytest.MonkeyPatch) -> tuple[Sanic, Greeter, list[Any]]:
-    touch_up, done = TouchUp.run, []
+    touch_up = TouchUp.run
+    done: list[bool] = []
 
     def once(app: Any) -> None:  # Sanic re-parses its source per test request otherwise
         if not done:
