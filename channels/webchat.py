@@ -23,7 +23,7 @@ import asyncio
 import inspect
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -36,7 +36,7 @@ from socketio import AsyncRedisManager, AsyncServer
 from sqlalchemy.engine import Engine
 
 from channels import transcript
-from channels.extensions import call_hook, load_extension
+from channels.extensions import ChannelHandle, WebchatExtension, load_extension
 from channels.sessions import RateLimiter, SessionSigner
 from channels.settings import WebchatSettings, load_settings
 
@@ -91,7 +91,7 @@ class WebchatInput(SocketIOInput):
     def __init__(
         self,
         settings: WebchatSettings,
-        extensions: list[str] | None = None,
+        extensions: Sequence[str | WebchatExtension] | None = None,
         socketio_path: str = "/socket.io",
     ) -> None:
         super().__init__(
@@ -104,7 +104,11 @@ class WebchatInput(SocketIOInput):
         self.settings = settings
         self.signer = SessionSigner(settings.secret)
         self.limiter = RateLimiter(settings.rate_limit_messages, settings.rate_limit_window_seconds)
-        self.extensions: list[Any] = [load_extension(p, settings) for p in extensions or []]
+        # Import paths from credentials.yml; tests may pass ready-made instances.
+        self.extensions: list[WebchatExtension] = [
+            e if isinstance(e, WebchatExtension) else load_extension(e, settings)
+            for e in extensions or []
+        ]
         self._app: Sanic | None = None
 
     def get_output_channel(self) -> OutputChannel | None:
@@ -217,7 +221,7 @@ class WebchatInput(SocketIOInput):
                 return
             for extension in self.extensions:
                 try:
-                    await call_hook(extension, "on_shopper_message", conversation_id, text)
+                    await extension.on_shopper_message(conversation_id, text)
                 except Exception:
                     logger.exception("web chat extension failed in on_shopper_message")
             # Client metadata is not passed on: nothing a browser says is trusted.
@@ -232,7 +236,7 @@ class WebchatInput(SocketIOInput):
                 return
             for extension in self.extensions:
                 try:
-                    await call_hook(extension, "on_leave_queue", conversation_id)
+                    await extension.on_leave_queue(conversation_id)
                 except Exception:
                     logger.exception("web chat extension failed in on_leave_queue")
 
@@ -302,7 +306,7 @@ class WebchatInput(SocketIOInput):
             messages = await asyncio.to_thread(_read, engine, conversation_id)
             extra: list[dict[str, Any]] = []
             for extension in self.extensions:
-                extra.extend(await call_hook(extension, "transcript_extra", conversation_id) or [])
+                extra.extend(await extension.transcript_extra(conversation_id))
             messages = transcript.merge_extra(messages, extra)
             now = datetime.now(timezone.utc).isoformat(timespec="seconds")
             filename = f"conversation-{conversation_id[:8]}.{fmt}"
@@ -373,10 +377,14 @@ class WebchatInput(SocketIOInput):
 
         self._register_socket_handlers(sio, on_new_message)
         self._register_routes(blueprint)
+        handle = ChannelHandle(
+            blueprint,
+            emit=self.emit_to_conversation,
+            output_channel=self.get_output_channel,
+            agent=lambda: getattr(getattr(self._app, "ctx", None), "agent", None),
+        )
         for extension in self.extensions:
-            register = getattr(extension, "register", None)
-            if register is not None:
-                register(blueprint, sio, self)
+            extension.register(blueprint, sio, handle)
         return blueprint
 
 
@@ -396,12 +404,12 @@ def _read(engine: Engine, conversation_id: str) -> list[dict[str, Any]]:
         return transcript.read_messages(connection, conversation_id)
 
 
-def _delete(engine: Engine, conversation_id: str, extensions: list[Any]) -> dict[str, int]:
+def _delete(
+    engine: Engine, conversation_id: str, extensions: list[WebchatExtension]
+) -> dict[str, int]:
     """One transaction: tracker events and every extension's rows, or nothing."""
     with engine.begin() as connection:
         counts = {"events": transcript.delete_events(connection, conversation_id)}
         for extension in extensions:
-            hook = getattr(extension, "delete_conversation", None)
-            if hook is not None:
-                counts.update(hook(connection, conversation_id) or {})
+            counts.update(extension.delete_conversation(connection, conversation_id))
     return counts

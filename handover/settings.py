@@ -25,6 +25,9 @@ from handover.hours import (
 DEMO_AGENT_NAME = "Demo Agent"
 DEMO_AGENT_TOKEN = "demo-agent-token"  # noqa: S105 - a documented demo value
 MIN_TOKEN_LENGTH = 16
+#: The width of the agent column (handover/models.py); a longer name could not be stored
+#: whole, and the desk compares the stored name with the token's to tell whose chat it is.
+MAX_AGENT_NAME_CHARS = 64
 DEFAULT_DATABASE_URL = "sqlite:///rasa.db"
 
 
@@ -44,8 +47,10 @@ class HandoverSettings:
 
 
 def _agent_tokens(env: Mapping[str, str], app_env: str) -> dict[str, str]:
+    """token -> agent name; one token per agent, as the name is the agent's identity."""
     raw = Env(env).raw("AGENT_TOKENS")
     tokens: dict[str, str] = {}
+    names: set[str] = set()
     for item in (i.strip() for i in raw.split(",") if i.strip()):
         name, sep, token = item.partition(":")
         name, token = name.strip(), token.strip()
@@ -57,10 +62,22 @@ def _agent_tokens(env: Mapping[str, str], app_env: str) -> dict[str, str]:
             raise SettingsError(
                 f"agent token of {name!r} is shorter than {MIN_TOKEN_LENGTH} characters"
             )
+        if len(name) > MAX_AGENT_NAME_CHARS:
+            raise SettingsError(
+                f"AGENT_TOKENS: the agent name {name[:20]!r}... has {len(name)} characters; "
+                f"at most {MAX_AGENT_NAME_CHARS} fit"
+            )
         if token in tokens:
             raise SettingsError("two agents share one token in AGENT_TOKENS")
+        # Names that differ only in case look alike to shoppers and colleagues.
+        if name.casefold() in names:
+            raise SettingsError(
+                f"AGENT_TOKENS names the agent {name!r} twice; give each agent one token "
+                "and a name of their own (the name is who claims and closes a chat)"
+            )
+        names.add(name.casefold())
         tokens[token] = name
-    if app_env == "development":
+    if app_env == "development" and DEMO_AGENT_NAME.casefold() not in names:
         tokens.setdefault(DEMO_AGENT_TOKEN, DEMO_AGENT_NAME)
     return tokens
 

@@ -5,6 +5,10 @@
  * channel with the agent's bearer token, which is typed in and kept in sessionStorage
  * only (gone when the tab closes). Everything a shopper wrote is rendered with
  * textContent, never as HTML, so a message can't inject markup into the console.
+ *
+ * The token goes only to the desk API named by the page itself (the desk-api meta tag,
+ * written by the server that serves the console), never to an address taken from the
+ * page's URL: a crafted link would otherwise send the agent's token to anyone.
  */
 (function () {
   "use strict";
@@ -13,10 +17,8 @@
   var QUEUE_POLL_MS = 2000;
   var CHAT_POLL_MS = 1500;
 
-  var params = new URLSearchParams(window.location.search);
   var meta = document.querySelector('meta[name="desk-api"]');
-  var API = (params.get("api") || (meta && meta.content) || "/webhooks/webchat/agent")
-    .replace(/\/+$/, "");
+  var API = ((meta && meta.content) || "/webhooks/webchat/agent").replace(/\/+$/, "");
 
   var state = { token: null, agent: null, selected: null, timers: [], lastChat: "" };
 
@@ -34,7 +36,8 @@
       return resp.json().catch(function () { return {}; }).then(function (data) {
         if (resp.status === 401) { signOut("Your token was not accepted."); }
         if (!resp.ok) {
-          var error = new Error(data.error || ("HTTP " + resp.status));
+          var fallback = resp.status === 413 ? "The message is too long." : "HTTP " + resp.status;
+          var error = new Error(data.error || fallback);
           error.status = resp.status;
           throw error;
         }

@@ -8,6 +8,7 @@ tracker store's database, so that the delete route must remove it in its transac
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from typing import Any
@@ -18,7 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.engine import Connection, Engine
 
-from channels.extensions import WebchatExtension
+from channels.extensions import ChannelHandle, WebchatExtension
 
 TABLE = "fake_agent_messages"
 FAIL_DELETE_TEXT = "please fail the delete"
@@ -38,7 +39,7 @@ class FakeDesk(WebchatExtension):
                 _create_table(connection)
         return self._engine
 
-    def register(self, blueprint: Blueprint, sio: Any, channel: Any) -> None:
+    def register(self, blueprint: Blueprint, sio: Any, channel: ChannelHandle) -> None:
         @blueprint.route("/agent/say/<conversation_id>", methods=["POST"])
         async def say(request: Request, conversation_id: str) -> HTTPResponse:
             body = request.json or {}
@@ -86,7 +87,10 @@ class FakeDesk(WebchatExtension):
         self.relayed.pop(conversation_id, None)
         return {"agent_messages": int(deleted or 0)}
 
-    def transcript_extra(self, conversation_id: str) -> list[dict[str, Any]]:
+    async def transcript_extra(self, conversation_id: str) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(self._agent_lines, conversation_id)
+
+    def _agent_lines(self, conversation_id: str) -> list[dict[str, Any]]:
         with self._db().connect() as connection:
             rows = connection.execute(
                 sa.text(f"SELECT agent_name, text, ts FROM {TABLE} WHERE conversation_id = :c"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -16,7 +15,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from channels import transcript  # noqa: E402
-from channels.extensions import ExtensionError, WebchatExtension, call_hook, load_extension  # noqa: E402
 from channels.sessions import RateLimiter, SessionSigner  # noqa: E402
 from channels.settings import DEMO_SECRET, SettingsError, load_settings  # noqa: E402
 
@@ -92,29 +90,6 @@ def test_rate_limiter_slides() -> None:
     assert limiter.allow("a", now=10.5)
     limiter.forget("a")
     assert limiter.allow("a", now=10.6) and limiter.allow("a", now=10.7)
-
-
-# --- extensions -------------------------------------------------------------------------
-
-
-class _Minimal:
-    def __init__(self, settings: Any) -> None:
-        self.settings = settings
-
-
-def test_hooks_are_optional() -> None:
-    minimal, base = _Minimal(None), WebchatExtension(None)  # type: ignore[arg-type]
-    assert asyncio.run(call_hook(minimal, "on_shopper_message", "c", "t")) is None
-    assert asyncio.run(call_hook(base, "on_shopper_message", "c", "t")) is False
-
-
-def test_load_extension() -> None:
-    settings = load_settings({"APP_ENV": "development"})
-    loaded = load_extension("tests.channels.test_webchat_units:_Minimal", settings)
-    assert loaded.settings is settings
-    for bad in ("nocolon", "no.such.module:Thing", "channels.extensions:NoSuchClass"):
-        with pytest.raises(ExtensionError):
-            load_extension(bad, settings)
 
 
 # --- transcript -------------------------------------------------------------------------

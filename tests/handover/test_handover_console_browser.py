@@ -1,8 +1,10 @@
 """The agent console in headless Chromium against a real agent desk.
 
-The desk runs on a Sanic server in this process (no Rasa needed: the console only talks
-to the desk routes); the page is served by the demo page server when it knows /agent,
-otherwise by a stand-in that serves the same three files the same way.
+The desk runs in the real web chat channel on a Sanic server in this process (no Rasa
+needed: the console only talks to the desk routes, through the channel's CORS); the page
+is served by the demo page server. A stand-in that serves the same three files without a
+Content Security Policy shows what the console's script itself does, with no CSP to catch
+its mistakes.
 """
 
 from __future__ import annotations
@@ -12,23 +14,20 @@ import os
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import requests
-from sanic import Blueprint, Sanic
 
 from handover.desk import RESUME_AFTER_CLOSE, AgentDesk
 from handover.models import ACTIVE, AGENT, CLOSED
 from handover.settings import HandoverSettings
-from handover.store import HandoverStore, make_engine
-from tests.handover.helpers import RecordingChannel
+from handover.store import MAX_TEXT_CHARS, HandoverStore, make_engine
+from tests.handover.helpers import webchat_app
 from tests.support.servers import free_port, start_webchat_page, stop
 
 pytestmark = pytest.mark.browser
@@ -41,7 +40,7 @@ HOSTILE = '<img src=x onerror="document.title=\'pwned\'">'
 
 
 class _ConsoleFiles(SimpleHTTPRequestHandler):
-    """Stand-in for `python -m webchat` while it has no /agent route."""
+    """The console's files as `python -m webchat` serves them, minus the CSP."""
 
     files = {"/agent": ("agent.html", "text/html"), "/agent.js": ("agent.js", "text/javascript"),
              "/agent.css": ("agent.css", "text/css")}
@@ -69,22 +68,18 @@ class _ConsoleFiles(SimpleHTTPRequestHandler):
 
 @pytest.fixture()
 def desk_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    page_port = free_port()
-    origins = (f"http://localhost:{page_port}", f"http://127.0.0.1:{page_port}")
+    page_port, bare_port = free_port(), free_port()
+    origins = tuple(f"http://{host}:{port}" for port in (page_port, bare_port)
+                    for host in ("localhost", "127.0.0.1"))
     store = HandoverStore(make_engine(f"sqlite:///{tmp_path / 'rasa.db'}"))
-    channel = RecordingChannel()
     resumed: list[tuple[str, str]] = []
 
     async def resumer(conversation_id: str, response: str) -> None:
         resumed.append((conversation_id, response))
 
-    desk = AgentDesk(SimpleNamespace(allowed_origins=origins), store=store,
-                     settings=HandoverSettings(agent_tokens={TOKEN: "Sam"}), resumer=resumer)
-    Sanic.test_mode = True
-    app = Sanic(f"console_test_{uuid.uuid4().hex[:8]}")
-    bp = Blueprint("webchat_webhook", url_prefix="/webhooks/webchat")
-    desk.register(bp, None, channel)  # type: ignore[arg-type]
-    app.blueprint(bp)
+    desk = AgentDesk(None, store=store, settings=HandoverSettings(agent_tokens={TOKEN: "Sam"}),
+                     resumer=resumer)
+    app, channel = webchat_app(desk, origins)
     port = free_port()
     loop = asyncio.new_event_loop()
     ready = threading.Event()
@@ -110,23 +105,19 @@ def desk_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     assert ready.wait(30)
     api_url = f"http://localhost:{port}"
 
-    page_proc = None
     page_url, page_proc = start_webchat_page(api_url, port=page_port)
-    if requests.get(page_url + "agent", timeout=5).status_code == 404:
-        stop(page_proc)
-        page_proc = None
-        httpd = ThreadingHTTPServer(("127.0.0.1", page_port),
-                                    partial(_ConsoleFiles, server_url=api_url))
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    assert requests.get(page_url + "agent", timeout=5).status_code == 200
+    httpd = ThreadingHTTPServer(("127.0.0.1", bare_port),
+                                partial(_ConsoleFiles, server_url=api_url))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         yield {"page": f"http://localhost:{page_port}/agent", "store": store,
-               "channel": channel, "resumed": resumed}
+               "channel": channel, "resumed": resumed,
+               "bare_page": f"http://localhost:{bare_port}/agent"}
     finally:
-        if page_proc is not None:
-            stop(page_proc)
-        else:
-            httpd.shutdown()
-            httpd.server_close()
+        stop(page_proc)
+        httpd.shutdown()
+        httpd.server_close()
 
         async def shutdown() -> None:
             server = holder["server"]
@@ -238,3 +229,77 @@ def test_agent_console_claims_chats_and_closes(desk_server: dict[str, Any], brow
     browser.refresh()
     wait_until(lambda: find("agent-name").text == "Sam")
     print(f"\nagent console browser test took {time.monotonic() - started:.1f}s")
+
+
+class _Trap(BaseHTTPRequestHandler):
+    """Someone else's server that would gladly take an agent's token (CORS wide open)."""
+
+    seen: list[tuple[str, str, str | None]] = []
+
+    def _answer(self) -> None:
+        self.seen.append((self.command, self.path, self.headers.get("Authorization")))
+        body = b'{"agent": "Mallory"}'
+        self.send_response(200)
+        self.send_header("Access-Control-Allow-Origin", self.headers.get("Origin") or "*")
+        self.send_header("Access-Control-Allow-Headers", "Authorization, Content-Type")
+        self.send_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_OPTIONS = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_crafted_link_cannot_send_the_token_elsewhere(desk_server: dict[str, Any],
+                                                        browser: Any) -> None:
+    """`/agent?api=<someone else's server>` used to send the token there (issue 11.3);
+    the page is served without a CSP here, so only the script itself can refuse."""
+    from selenium.webdriver.common.by import By
+
+    _Trap.seen = []
+    trap = ThreadingHTTPServer(("127.0.0.1", free_port()), _Trap)
+    threading.Thread(target=trap.serve_forever, daemon=True).start()
+    try:
+        trap_url = f"http://127.0.0.1:{trap.server_address[1]}/steal"
+        browser.get(f"{desk_server['bare_page']}?api={trap_url}")
+        find = partial(browser.find_element, By.ID)
+        find("token").send_keys(TOKEN)
+        find("sign-in").click()
+        wait_until(lambda: find("agent-name").text == "Sam")  # the real desk answered
+        time.sleep(1.0)  # time for a stray request to arrive
+        assert _Trap.seen == []
+    finally:
+        trap.shutdown()
+        trap.server_close()
+
+
+def test_an_overlong_reply_is_refused_with_a_clear_message_and_kept(
+    desk_server: dict[str, Any], browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    store: HandoverStore = desk_server["store"]
+    request = store.join("shopper-1", email="anna@example.com").request
+    store.claim("Sam", request.id)
+    browser.get(desk_server["page"])
+    find = partial(browser.find_element, By.ID)
+    find("token").send_keys(TOKEN)
+    find("sign-in").click()
+    wait_until(lambda: find("agent-name").text == "Sam")
+    wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, "#mine button.open"))[0].click()
+    wait_until(lambda: find("reply").is_displayed())
+
+    # A long paste, then one more character typed: nothing may cut it silently.
+    browser.execute_script(
+        "document.getElementById('reply').value = arguments[0];", "x" * MAX_TEXT_CHARS)
+    find("reply").send_keys("!")
+    assert len(find("reply").get_attribute("value")) == MAX_TEXT_CHARS + 1
+    find("send").click()
+    wait_until(lambda: "too long" in find("status").text)
+    assert f"at most {MAX_TEXT_CHARS}" in find("status").text
+    assert len(find("reply").get_attribute("value")) == MAX_TEXT_CHARS + 1  # kept to edit
+    assert [m for m in store.messages(request.id) if m.sender == AGENT] == []

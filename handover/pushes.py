@@ -1,0 +1,96 @@
+"""What the desk pushes into shoppers' widgets: agent messages, queue state and positions.
+
+Every push goes through the channel's `emit_to_conversation`, so it reaches the shopper's
+room from whichever worker runs the desk. A push that fails is logged and dropped: the
+agent's action (the message stored, the chat closed) has happened, and the widget catches
+up on its next update; failing the agent's request would only make them retry it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from handover.store import HandoverStore, RequestView
+
+if TYPE_CHECKING:
+    from channels.extensions import ChannelHandle
+
+logger = logging.getLogger(__name__)
+
+
+class ShopperPushes:
+    """Socket events to shoppers, and the poller that notices joins made elsewhere."""
+
+    def __init__(
+        self, channel: ChannelHandle | None, store: HandoverStore, poll_seconds: float
+    ) -> None:
+        self._channel = channel
+        self._store = store
+        self._poll_seconds = poll_seconds
+        self._last_positions: dict[str, tuple[int, int]] = {}
+        self._poller: asyncio.Task[None] | None = None
+
+    async def emit(self, conversation_id: str, event: str, data: Any) -> None:
+        if self._channel is None:
+            return
+        try:
+            await self._channel.emit_to_conversation(conversation_id, event, data)
+        except Exception:
+            logger.exception("could not reach the shopper's widget")
+
+    async def agent_joined(self, claimed: RequestView, text: str) -> None:
+        await self.emit(
+            claimed.conversation_id,
+            "handover_status",
+            {"state": "active", "agent_name": claimed.agent},
+        )
+        await self.emit(claimed.conversation_id, "bot_uttered", {"text": text, "sender": "system"})
+        await self.broadcast_positions()
+
+    async def agent_message(self, conversation_id: str, text: str, agent: str) -> None:
+        await self.emit(
+            conversation_id, "bot_uttered", {"text": text, "sender": "agent", "agent_name": agent}
+        )
+
+    async def closed(self, conversation_id: str) -> None:
+        await self.emit(conversation_id, "handover_status", {"state": "closed"})
+
+    async def broadcast_positions(self) -> None:
+        """Tell every waiting shopper whose position or estimate changed."""
+        positions = await asyncio.to_thread(self._store.waiting_positions)
+        for conversation_id, (position, minutes) in positions.items():
+            if self._last_positions.get(conversation_id) != (position, minutes):
+                await self.emit(
+                    conversation_id,
+                    "handover_status",
+                    {
+                        "state": "waiting",
+                        "position": position,
+                        "estimated_wait_minutes": minutes,
+                    },
+                )
+        self._last_positions = positions
+
+    def start(self) -> None:
+        """Poll in the background: joins happen in the action server, not here."""
+        self._poller = asyncio.create_task(self._poll())
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+
+    async def _poll(self) -> None:
+        while True:
+            try:
+                await self.broadcast_positions()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("handover position update failed")
+            await asyncio.sleep(self._poll_seconds)

@@ -1,0 +1,101 @@
+"""The desk's bridge to the running Rasa agent: resuming a paused conversation, reading it.
+
+The desk runs inside the Rasa server, so it drives the agent directly instead of through
+Rasa's HTTP API (which would need `--enable-api` and a token): closing a chat un-pauses
+the conversation under its lock and lets the bot speak; an agent opening a request sees
+what the shopper and the bot said before.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from channels.extensions import ChannelHandle
+
+logger = logging.getLogger(__name__)
+
+#: Responses the bot says when it takes the conversation back (domain, handover block).
+RESUME_AFTER_CLOSE = "utter_handover_closed"
+RESUME_AFTER_LEAVE = "utter_queue_left"
+#: The latest lines of the bot conversation an agent sees; older ones are in the transcript.
+BOT_HISTORY_LIMIT = 60
+
+#: Stands in for the agent in tests: (conversation_id, response name).
+Resumer = Callable[[str, str], Awaitable[None]]
+
+
+class RasaBridge:
+    def __init__(self, channel: ChannelHandle | None, resumer: Resumer | None = None) -> None:
+        self._channel = channel
+        self._resumer = resumer
+
+    async def resume(self, conversation_id: str, response_name: str) -> None:
+        """Give the conversation back to the bot and let it say so.
+
+        Failures are logged, not raised: the chat is closed in the queue either way, and
+        the shopper's next message is answered because the conversation is resumed first.
+        """
+        try:
+            if self._resumer is not None:
+                await self._resumer(conversation_id, response_name)
+            elif self._channel is not None and self._channel.agent is not None:
+                await resume_rasa_conversation(
+                    self._channel.agent,
+                    conversation_id,
+                    response_name,
+                    self._channel.output_channel(),
+                )
+        except Exception:
+            logger.exception("could not resume conversation after handover")
+
+    async def bot_conversation(
+        self, conversation_id: str, before: float | None = None
+    ) -> list[dict[str, Any]]:
+        """What the shopper and the bot said (up to `before`), from the tracker store."""
+        agent = self._channel.agent if self._channel is not None else None
+        if agent is None:
+            return []
+        tracker = await agent.tracker_store.retrieve(conversation_id)
+        if tracker is None:
+            return []
+        lines: list[dict[str, Any]] = []
+        for event in tracker.events:
+            kind = getattr(event, "type_name", "")
+            text = getattr(event, "text", None)
+            if kind not in ("user", "bot") or not text:
+                continue
+            if before is not None and event.timestamp > before + 1:
+                continue
+            lines.append(
+                {
+                    "sender": "shopper" if kind == "user" else "bot",
+                    "text": text,
+                    "timestamp": event.timestamp,
+                }
+            )
+        return lines[-BOT_HISTORY_LIMIT:]
+
+
+async def resume_rasa_conversation(
+    agent: Any, conversation_id: str, response_name: str, output_channel: Any
+) -> None:
+    """Un-pause a conversation and run one bot response, under the conversation's lock.
+
+    An action is executed rather than an intent triggered so that the statistics don't
+    count a shopper message the shopper never wrote.
+    """
+    from rasa.shared.core.events import ConversationResumed
+
+    async with agent.lock_store.lock(conversation_id):
+        processor = agent.processor
+        tracker = await processor.get_tracker(conversation_id)
+        if tracker.is_paused():
+            tracker.update(ConversationResumed())
+            await processor.save_tracker(tracker)
+        await agent.execute_action(conversation_id, response_name, output_channel, None, None)
+        # Rules expect every shopper turn to follow action_listen; without it the next
+        # message would not match them.
+        await agent.execute_action(conversation_id, "action_listen", output_channel, None, None)
