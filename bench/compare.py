@@ -29,11 +29,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-# Run as a script, bench/ is on sys.path: its modules import by their own names.
-import load
-from stack import base_env, running_stack
-
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import load  # noqa: E402 - needs ROOT on sys.path
+from devkit.stack import base_env, running_stack  # noqa: E402 - needs ROOT on sys.path
 
 OUT = ROOT / "bench" / "out"
 MODELS = ROOT / "models" / "compare"
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
 
     scale: dict[str, Any] | None = None
     if args.scale:
-        import scale as scale_bench
+        from bench import scale as scale_bench
 
         scale = scale_bench.run(models["ours"])
     (OUT / "report.json").write_text(

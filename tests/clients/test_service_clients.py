@@ -6,6 +6,7 @@ import time
 import uuid
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ from actions.clients import (
 from actions.clients.factory import order_client, product_client, tracking_client
 from actions.settings import Settings
 
-FAST = {"connect_timeout": 0.5, "read_timeout": 0.3, "backoff": 0.01}
+FAST: dict[str, Any] = {"connect_timeout": 0.5, "read_timeout": 0.3, "backoff": 0.01}
 
 
 # --- real reference service -------------------------------------------------------
