@@ -15,10 +15,9 @@ exception seen, which is usually all one needs to see why.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -42,6 +41,40 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
+class _Attempts(Generic[T]):
+    """The bookkeeping both flavours share: one look at the probe, then how long to pause."""
+
+    def __init__(
+        self,
+        probe: Callable[[], T],
+        until: Callable[[T], bool],
+        timeout: float,
+        interval: float,
+        what: str,
+        ignore: tuple[type[BaseException], ...],
+    ) -> None:
+        self.probe, self.until, self.ignore = probe, until, ignore
+        self.timeout, self.interval, self.what = timeout, interval, what
+        self.deadline = time.monotonic() + timeout
+        self.last: Any = _MISSING
+
+    def look(self) -> bool:
+        """Call the probe once; True when its value is good (then in `last`)."""
+        try:
+            self.last = self.probe()
+        except self.ignore as error:
+            self.last = error
+            return False
+        return self.until(self.last)
+
+    def pause(self) -> float:
+        """Seconds to wait before the next look; NotYet when the time is up."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise NotYet(self.what, self.timeout, self.last)
+        return min(self.interval, remaining)
+
+
 def eventually(
     probe: Callable[[], T],
     *,
@@ -56,25 +89,14 @@ def eventually(
     Raises NotYet after `timeout` seconds. The probe always runs at least once, and once
     more at the deadline, so a short timeout on a slow machine still gets a last look.
     """
-    deadline = time.monotonic() + timeout
-    last: Any = _MISSING
-    while True:
-        try:
-            value = probe()
-        except ignore as error:
-            last = error
-        else:
-            if until(value):
-                return value
-            last = value
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise NotYet(what, timeout, last)
-        time.sleep(min(interval, remaining))
+    attempts = _Attempts(probe, until, timeout, interval, what, ignore)
+    while not attempts.look():
+        time.sleep(attempts.pause())
+    return cast(T, attempts.last)
 
 
 async def eventually_async(
-    probe: Callable[[], T | Awaitable[T]],
+    probe: Callable[[], T],
     *,
     until: Callable[[T], bool] = _truthy,
     timeout: float = 10.0,
@@ -83,21 +105,9 @@ async def eventually_async(
     ignore: tuple[type[BaseException], ...] = (),
 ) -> T:
     """`eventually` for code on an event loop: waits with asyncio.sleep, so the loop keeps
-    serving (e.g. socket.io handlers that fill what the probe looks at). The probe may be a
-    plain function or a coroutine function."""
-    deadline = time.monotonic() + timeout
-    last: Any = _MISSING
-    while True:
-        try:
-            result = probe()
-            value: T = await result if inspect.isawaitable(result) else result  # type: ignore[assignment]
-        except ignore as error:
-            last = error
-        else:
-            if until(value):
-                return value
-            last = value
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise NotYet(what, timeout, last)
-        await asyncio.sleep(min(interval, remaining))
+    serving (e.g. socket.io handlers that fill what the probe looks at). The probe is a
+    plain function: it looks at state, the loop changes it."""
+    attempts = _Attempts(probe, until, timeout, interval, what, ignore)
+    while not attempts.look():  # noqa: ASYNC110 - what we watch has no event to wait on
+        await asyncio.sleep(attempts.pause())
+    return cast(T, attempts.last)
