@@ -124,8 +124,9 @@ class Run:
     sent: dict[str, int] = field(default_factory=dict)
 
 
-async def conversation(url: str, script: Script, options: Options, run: Run,
-                       rng: random.Random) -> None:
+async def conversation(
+    url: str, script: Script, options: Options, run: Run, rng: random.Random
+) -> None:
     """One whole conversation on a fresh connection; results are appended to `run`."""
     shopper = Shopper(url, options)
     try:
@@ -155,8 +156,14 @@ async def conversation(url: str, script: Script, options: Options, run: Run,
         await shopper.close()
 
 
-async def run_load(url: str, shoppers: int, duration: float | None, conversations: int | None,
-                   options: Options, seed: int = 7) -> Run:
+async def run_load(
+    url: str,
+    shoppers: int,
+    duration: float | None,
+    conversations: int | None,
+    options: Options,
+    seed: int = 7,
+) -> Run:
     """`shoppers` concurrent shoppers until `duration` seconds or `conversations` in total."""
     if duration is None and conversations is None:
         raise ValueError("give a duration or a number of conversations")
@@ -236,8 +243,14 @@ def markdown(summaries: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def measure(url: str, shoppers: int, duration: float | None, conversations: int | None,
-            options: Options, label: str) -> dict[str, Any]:
+def measure(
+    url: str,
+    shoppers: int,
+    duration: float | None,
+    conversations: int | None,
+    options: Options,
+    label: str,
+) -> dict[str, Any]:
     """Synchronous entry point for the other bench scripts."""
     run = asyncio.run(run_load(url, shoppers, duration, conversations, options))
     return summarise(run, label, shoppers, options)
@@ -250,13 +263,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shoppers", type=int, default=20)
     parser.add_argument("--duration", type=float, help="seconds (default 60)")
     parser.add_argument("--conversations", type=int, help="stop after this many conversations")
-    parser.add_argument("--think", type=float, default=Options.think,
-                        help="mean seconds before each message (0: saturate)")
-    parser.add_argument("--quiet", type=float, default=Options.quiet,
-                        help="seconds without a bot message that end a turn")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=Options.think,
+        help="mean seconds before each message (0: saturate)",
+    )
+    parser.add_argument(
+        "--quiet",
+        type=float,
+        default=Options.quiet,
+        help="seconds without a bot message that end a turn",
+    )
     parser.add_argument("--timeout", type=float, default=Options.timeout)
-    parser.add_argument("--ramp", type=float, default=0.0,
-                        help="shoppers start within this many seconds")
+    parser.add_argument(
+        "--ramp", type=float, default=0.0, help="shoppers start within this many seconds"
+    )
     parser.add_argument("--no-intro", action="store_true", help="skip the /session_start turn")
     parser.add_argument("--label", default="load")
     parser.add_argument("--json", type=Path, default=OUT_DIR / "load.json")

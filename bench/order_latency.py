@@ -63,8 +63,14 @@ async def say(session: aiohttp.ClientSession, url: str, sender: str, text: str) 
         return [m.get("text", "") for m in await response.json()]
 
 
-async def shopper(session: aiohttp.ClientSession, url: str, index: int, conversations: int,
-                  results: Results, think: float = 0.0) -> None:
+async def shopper(
+    session: aiohttp.ClientSession,
+    url: str,
+    index: int,
+    conversations: int,
+    results: Results,
+    think: float = 0.0,
+) -> None:
     """One shopper's conversations; `think` seconds (on average) between messages, like a
     person reading and typing. Without it every shopper fires its next message at once,
     which measures a saturated server rather than shoppers."""
@@ -99,8 +105,9 @@ async def run_level(url: str, concurrency: int, conversations: int, think: float
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         # warm-up: one conversation, not counted (model and connections load lazily)
         await shopper(session, url, 0, 1, Results())
-        await asyncio.gather(*(shopper(session, url, i, conversations, results, think)
-                               for i in range(concurrency)))
+        await asyncio.gather(
+            *(shopper(session, url, i, conversations, results, think) for i in range(concurrency))
+        )
     return results
 
 
@@ -109,38 +116,58 @@ def summary(results: Results) -> dict[str, dict[str, float]]:
     everything: list[float] = []
     for turn, values in results.by_turn.items():
         everything += values
-        table[turn] = {"n": len(values), "p50": percentile(values, 50),
-                       "p95": percentile(values, 95)}
-    table["all turns"] = {"n": len(everything), "p50": percentile(everything, 50),
-                          "p95": percentile(everything, 95)}
+        table[turn] = {
+            "n": len(values),
+            "p50": percentile(values, 50),
+            "p95": percentile(values, 95),
+        }
+    table["all turns"] = {
+        "n": len(everything),
+        "p50": percentile(everything, 50),
+        "p95": percentile(everything, 95),
+    }
     return table
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rasa-url", default="http://127.0.0.1:5005")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10])
-    parser.add_argument("--conversations", type=int, default=10,
-                        help="conversations per shopper and level (3 turns each)")
-    parser.add_argument("--think", type=float, default=0.0,
-                        help="mean seconds a shopper waits between messages (default 0)")
-    parser.add_argument("--start", action="store_true",
-                        help="start reference service, action server and Rasa first")
-    parser.add_argument("--model", default=os.environ.get("MODEL", ""),
-                        help="model for --start (default: $MODEL)")
+    parser.add_argument(
+        "--conversations",
+        type=int,
+        default=10,
+        help="conversations per shopper and level (3 turns each)",
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds a shopper waits between messages (default 0)",
+    )
+    parser.add_argument(
+        "--start", action="store_true", help="start reference service, action server and Rasa first"
+    )
+    parser.add_argument(
+        "--model", default=os.environ.get("MODEL", ""), help="model for --start (default: $MODEL)"
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "out" / "order_latency.json")
     args = parser.parse_args(argv)
 
     def measure(url: str) -> dict[str, object]:
         report: dict[str, object] = {}
         for level in args.concurrency:
-            results = asyncio.run(run_level(f"{url}/webhooks/rest/webhook", level,
-                                            args.conversations, args.think))
+            results = asyncio.run(
+                run_level(f"{url}/webhooks/rest/webhook", level, args.conversations, args.think)
+            )
             table = summary(results)
             report[str(level)] = {"errors": results.errors, "turns": table}
-            print(f"\n{level} concurrent shopper(s), {args.conversations} conversations each,"
-                  f" think time {args.think:g} s, errors: {results.errors}")
+            print(
+                f"\n{level} concurrent shopper(s), {args.conversations} conversations each,"
+                f" think time {args.think:g} s, errors: {results.errors}"
+            )
             print(f"  {'turn':<14}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}")
             for turn, row in table.items():
                 print(f"  {turn:<14}{row['n']:>6.0f}{row['p50']:>10.1f}{row['p95']:>10.1f}")

@@ -65,8 +65,9 @@ def stored_user_messages(database_url: str) -> dict[str, int]:
     return {str(sender): int(count) for sender, count in rows}
 
 
-def one_run(model: Path, workers: int, conversations: int, pg_url: str,
-            redis_url: str) -> dict[str, Any]:
+def one_run(
+    model: Path, workers: int, conversations: int, pg_url: str, redis_url: str
+) -> dict[str, Any]:
     """Start a stack with `workers` workers, run the conversations, check the database."""
     options = load.Options(think=THINK, quiet=0.25, timeout=120.0, intro=True, ramp=RAMP)
     prefix = f"scalebench{uuid.uuid4().hex[:8]}"
@@ -85,14 +86,21 @@ def one_run(model: Path, workers: int, conversations: int, pg_url: str,
             stored = stored_user_messages(database_url)
             # Capacity: a few shoppers who never pause keep every worker busy without
             # queueing hundreds of messages (which would drop websockets, see load.py).
-            print(f"[scale] {workers} worker(s): capacity, {CAPACITY_SHOPPERS} shoppers "
-                  f"without think time, {CAPACITY_SECONDS:.0f} s", flush=True)
+            print(
+                f"[scale] {workers} worker(s): capacity, {CAPACITY_SHOPPERS} shoppers "
+                f"without think time, {CAPACITY_SECONDS:.0f} s",
+                flush=True,
+            )
             capacity_options = load.Options(think=0.0, quiet=0.25, timeout=60.0, intro=True)
-            capacity = asyncio.run(load.run_load(
-                stack.url, CAPACITY_SHOPPERS, CAPACITY_SECONDS, None, capacity_options))
+            capacity = asyncio.run(
+                load.run_load(
+                    stack.url, CAPACITY_SHOPPERS, CAPACITY_SECONDS, None, capacity_options
+                )
+            )
         summary = load.summarise(measured, f"{workers} worker(s)", conversations, options)
-    mismatched = {s: (n, stored.get(s, 0)) for s, n in measured.sent.items()
-                  if stored.get(s, 0) != n}
+    mismatched = {
+        s: (n, stored.get(s, 0)) for s, n in measured.sent.items() if stored.get(s, 0) != n
+    }
     summary["workers"] = workers
     summary["capacity"] = load.summarise(
         capacity, f"{workers} worker(s), capacity", CAPACITY_SHOPPERS, capacity_options
@@ -140,9 +148,7 @@ def markdown(summaries: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(
-    model: Path, conversations: int = 200, workers: tuple[int, ...] = (1, 2)
-) -> dict[str, Any]:
+def run(model: Path, conversations: int = 200, workers: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
     """Entry point for bench/compare.py: every worker count, one after the other."""
     pg_url = postgres_admin_url()
     redis_url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL)

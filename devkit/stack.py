@@ -147,6 +147,7 @@ def running_stack(
             for proc in reversed(procs):
                 servers.stop(proc)
 
+
 def redis_settings(url: str, prefix: str) -> dict[str, str]:
     """Lock store and socket.io manager settings for the Redis at `url`."""
     kwargs = redis.Redis.from_url(url).connection_pool.connection_kwargs

@@ -87,8 +87,9 @@ FLAKY_ORDER = {
     "order_number": "40012345",
     "status": "packed",
     "placed_on": "2026-03-09",
-    "items": [{"article_number": "204518", "name": "Linen summer dress", "size": "M",
-               "quantity": 1}],
+    "items": [
+        {"article_number": "204518", "name": "Linen summer dress", "size": "M", "quantity": 1}
+    ],
     "delivery_method": "standard",
     "payment_method": "invoice",
     "expected_delivery": "2026-03-12",

@@ -132,8 +132,10 @@ def test_every_message_answered_once_and_stored_once(stack: Stack) -> None:
     started = time.monotonic()
     results = asyncio.run(all_conversations())
     seconds = time.monotonic() - started
-    print(f"\n{CONVERSATIONS} conversations x {len(SCRIPT)} messages on 2 workers: "
-          f"{seconds:.1f} s, {CONVERSATIONS * len(SCRIPT) / seconds:.1f} messages/s")
+    print(
+        f"\n{CONVERSATIONS} conversations x {len(SCRIPT)} messages on 2 workers: "
+        f"{seconds:.1f} s, {CONVERSATIONS * len(SCRIPT) / seconds:.1f} messages/s"
+    )
 
     sender_ids = [r[0] for r in results]
     assert len(set(sender_ids)) == CONVERSATIONS
