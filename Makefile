@@ -36,17 +36,24 @@ export PYTHONHASHSEED ?= 0
 MODEL_HASH = $(shell scripts/model-hash.sh)
 export MODEL = models/$(MODEL_HASH).tar.gz
 
-# Our Python packages (those that exist), for lint and type checks.
+# Our Python packages (those that exist), for lint and type checks; mypy also reads the
+# tests (no __init__.py there, see pyproject's explicit_package_bases) and scripts/.
 PACKAGES = $(patsubst %/__init__.py,%,$(wildcard */__init__.py))
+TYPED = $(PACKAGES) tests scripts
 
-.PHONY: help install lock lint validate train run shell test test-stories test-nlu \
+# What `make check` runs: the tests that need no browser, database server, Redis or Rasa.
+QUICK_TESTS = not (postgres or redis or browser or e2e)
+
+.PHONY: help install lock lint check validate train run shell test test-stories test-nlu \
         pytest bench bench-nlu bench-retention retention insights questions clean
 
 help:
 	@echo "make run        start the assistant (installs and trains when needed)"
 	@echo "make shell      chat with it in this terminal"
 	@echo "make test       every check CI runs"
-	@echo "make lint       ruff and mypy"
+	@echo "make lint       ruff check, ruff format --check, mypy (packages, bench, tests)"
+	@echo "make check      lint + the tests needing no browser, database, Redis or Rasa"
+	@echo "                (about 1 minute here): the quick loop while editing"
 	@echo "make validate   rasa data validate --fail-on-warnings"
 	@echo "make train      train a model if none matches the current data and config"
 	@echo "make bench-nlu  NLU accuracy on ../shared/eval/dev.csv"
@@ -89,7 +96,15 @@ lock: $(STAMP)
 
 lint: install
 	@scripts/step.sh ruff logs/ruff.log $(VENV)/bin/ruff check .
-	@scripts/step.sh mypy logs/mypy.log $(VENV)/bin/mypy $(PACKAGES)
+	@scripts/step.sh mypy logs/mypy.log $(VENV)/bin/mypy $(TYPED)
+	@STEP_TAIL=60 scripts/step.sh "ruff format --check" logs/ruff-format.log \
+	  $(VENV)/bin/ruff format --check .
+
+# The quick loop: no model, no Rasa, no PostgreSQL, Redis or Chromium needed.
+check: lint
+	@scripts/step.sh "pytest (quick)" logs/pytest-quick.log $(VENV)/bin/pytest -p no:cacheprovider \
+	  -m "$(QUICK_TESTS)"; rc=$$?; \
+	  grep -E '^=+ .*(passed|failed|error).* =+$$' logs/pytest-quick.log | tail -n 1; exit $$rc
 
 validate: install
 	@scripts/step.sh "data validate" logs/validate.log \

@@ -29,11 +29,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-# Run as a script, bench/ is on sys.path: its modules import by their own names.
-import load
-from stack import base_env, running_stack
-
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import load  # noqa: E402 - needs ROOT on sys.path
+from devkit.stack import base_env, running_stack  # noqa: E402 - needs ROOT on sys.path
 
 OUT = ROOT / "bench" / "out"
 MODELS = ROOT / "models" / "compare"
@@ -74,8 +75,16 @@ def nlu_accuracy(name: str, model: Path) -> dict[str, Any]:
     """bench/nlu.py against the model; only its JSON is read (no dev sentences here)."""
     result = OUT / f"compare-nlu-{name}.json"
     log = LOGS / f"compare-nlu-{name}.log"
-    command = [sys.executable, str(ROOT / "bench" / "nlu.py"), "--model", str(model),
-               "--json", str(result), "--errors", str(OUT / f"compare-nlu-{name}-errors.csv")]
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "nlu.py"),
+        "--model",
+        str(model),
+        "--json",
+        str(result),
+        "--errors",
+        str(OUT / f"compare-nlu-{name}-errors.csv"),
+    ]
     print(f"[compare] NLU accuracy of {name}, log {log}", flush=True)
     with log.open("w") as handle:
         done = subprocess.run(command, cwd=ROOT, env=base_env(), stdout=handle,
@@ -87,8 +96,9 @@ def nlu_accuracy(name: str, model: Path) -> dict[str, Any]:
             "parse_p50_ms": data["parse_latency"]["p50_ms"]}  # fmt: skip
 
 
-def load_test(name: str, model: Path, shoppers: int, duration: float,
-              options: load.Options) -> dict[str, Any]:
+def load_test(
+    name: str, model: Path, shoppers: int, duration: float, options: load.Options
+) -> dict[str, Any]:
     """The whole assistant in one Rasa process (SQLite, in-memory locks), N shoppers."""
     print(f"[compare] load test of {name}: {shoppers} shoppers, {duration:.0f} s", flush=True)
     with running_stack(model) as stack:
@@ -103,8 +113,9 @@ def _cell(value: float, fmt: str) -> str:
     return "n/a" if value != value else format(value, fmt)  # NaN check
 
 
-def report(results: dict[str, dict[str, Any]], scale: dict[str, Any] | None,
-           args: argparse.Namespace) -> str:
+def report(
+    results: dict[str, dict[str, Any]], scale: dict[str, Any] | None, args: argparse.Namespace
+) -> str:
     """The Markdown report: one column per configuration."""
     names = list(results)
     rows: list[tuple[str, list[str]]] = []
@@ -112,22 +123,40 @@ def report(results: dict[str, dict[str, Any]], scale: dict[str, Any] | None,
     def row(title: str, cells: list[str]) -> None:
         rows.append((title, cells))
 
-    row("training time, wall (s)", [_cell(results[n]["train"]["wall_seconds"], ".0f")
-                                    for n in names])
-    row("training time, CPU (s)", [_cell(results[n]["train"]["cpu_seconds"], ".0f")
-                                   for n in names])
-    row("load average before training", [_cell(results[n]["train"]["load_before"], ".1f")
-                                         for n in names])
-    row("NLU accuracy, dev set", [f"{results[n]['nlu']['accuracy']:.1%} "
-                                  f"(n={results[n]['nlu']['n']})" for n in names])
-    for key, title in (("p50_ms", "turn latency p50 (ms)"), ("p95_ms", "turn latency p95 (ms)"),
-                       ("p99_ms", "turn latency p99 (ms)"),
-                       ("turns_per_second", "throughput (turns/s)")):
-        row(title, [_cell(results[n]["load"][key], ".0f" if key != "turns_per_second" else ".1f")
-                    for n in names])
-    row("turns ok / errors / timeouts / unexpected", [
-        f"{results[n]['load']['turns_ok']} / {results[n]['load']['errors']} / "
-        f"{results[n]['load']['timeouts']} / {results[n]['load']['unexpected']}" for n in names])
+    row(
+        "training time, wall (s)",
+        [_cell(results[n]["train"]["wall_seconds"], ".0f") for n in names],
+    )
+    row("training time, CPU (s)", [_cell(results[n]["train"]["cpu_seconds"], ".0f") for n in names])
+    row(
+        "load average before training",
+        [_cell(results[n]["train"]["load_before"], ".1f") for n in names],
+    )
+    row(
+        "NLU accuracy, dev set",
+        [f"{results[n]['nlu']['accuracy']:.1%} (n={results[n]['nlu']['n']})" for n in names],
+    )
+    for key, title in (
+        ("p50_ms", "turn latency p50 (ms)"),
+        ("p95_ms", "turn latency p95 (ms)"),
+        ("p99_ms", "turn latency p99 (ms)"),
+        ("turns_per_second", "throughput (turns/s)"),
+    ):
+        row(
+            title,
+            [
+                _cell(results[n]["load"][key], ".0f" if key != "turns_per_second" else ".1f")
+                for n in names
+            ],
+        )
+    row(
+        "turns ok / errors / timeouts / unexpected",
+        [
+            f"{results[n]['load']['turns_ok']} / {results[n]['load']['errors']} / "
+            f"{results[n]['load']['timeouts']} / {results[n]['load']['unexpected']}"
+            for n in names
+        ],
+    )
     row("load average during load test", [
         f"{results[n]['load']['load_before']:.1f} -> {results[n]['load']['load_after']:.1f}"
         for n in names])  # fmt: skip
@@ -193,14 +222,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=load.Options.think)
     parser.add_argument("--quiet", type=float, default=load.Options.quiet)
     parser.add_argument("--scale", action="store_true", help="also run bench/scale.py")
-    parser.add_argument("--report-only", action="store_true",
-                        help="rewrite report.md from report.json (and scale.json) only")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite report.md from report.json (and scale.json) only",
+    )
     args = parser.parse_args(argv)
     if args.report_only:
         saved = json.loads((OUT / "report.json").read_text())
         scale_file = OUT / "scale.json"
         scale_saved = saved.get("scale") or (
-            json.loads(scale_file.read_text()) if scale_file.is_file() else None)
+            json.loads(scale_file.read_text()) if scale_file.is_file() else None
+        )
         text = report(saved["results"], scale_saved, args)
         (OUT / "report.md").write_text(text)
         print(text)
@@ -231,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
 
     scale: dict[str, Any] | None = None
     if args.scale:
-        import scale as scale_bench
+        from bench import scale as scale_bench
 
         scale = scale_bench.run(models["ours"])
     (OUT / "report.json").write_text(

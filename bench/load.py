@@ -44,33 +44,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-import socketio
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.stats import percentile  # noqa: E402 - needs ROOT on sys.path
+from devkit.shopper import Options, Shopper, think  # noqa: E402 - needs ROOT on sys.path
 from services.seed import DEMO_ORDERS, DEMO_TRACKING  # noqa: E402 - needs ROOT on sys.path
 
 OUT_DIR = ROOT / "bench" / "out"
 SESSION_START = "/session_start"
-
-
-def _websocket_compat() -> None:
-    """Let python-engineio 4.15's async websocket transport run on the pinned aiohttp 3.9.
-
-    engineio builds `aiohttp.ClientWSTimeout(ws_close=...)`, which exists only from
-    aiohttp 3.10; 3.9's `ws_connect` takes the same close timeout as a plain float.
-    Only this client needs it (the server side does not use aiohttp), so the shim lives
-    here instead of re-pinning Rasa's aiohttp.
-    """
-    if not hasattr(aiohttp, "ClientWSTimeout"):
-        aiohttp.ClientWSTimeout = lambda ws_close=10.0, **_: float(ws_close)  # type: ignore[attr-defined]
-
-
-_websocket_compat()
 
 
 @dataclass(frozen=True)
@@ -129,19 +112,6 @@ class TurnResult:
 
 
 @dataclass
-class Options:
-    """How the shoppers behave; defaults are the ones the README figures use."""
-
-    think: float = 1.0
-    quiet: float = 0.25
-    timeout: float = 30.0
-    intro: bool = True
-    # Shoppers start at random moments within this many seconds, not all at once.
-    ramp: float = 0.0
-    socketio_path: str = "/socket.io"
-
-
-@dataclass
 class Run:
     """Everything measured in one load run."""
 
@@ -154,91 +124,9 @@ class Run:
     sent: dict[str, int] = field(default_factory=dict)
 
 
-class Shopper:
-    """One websocket connection and session; bot messages are queued with arrival times."""
-
-    def __init__(self, url: str, options: Options) -> None:
-        self.url = url
-        self.options = options
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.replies: asyncio.Queue[tuple[float, Any]] = asyncio.Queue()
-        self.confirm: asyncio.Future[Any] | None = None
-        self.session_id = ""
-        self.sio.on("bot_uttered", self._on_bot)
-        self.sio.on("session_confirm", self._on_confirm)
-
-    async def _on_bot(self, data: Any = None) -> None:
-        self.replies.put_nowait((time.perf_counter(), data))
-
-    async def _on_confirm(self, data: Any = None) -> None:
-        if self.confirm is not None and not self.confirm.done():
-            self.confirm.set_result(data)
-
-    async def open(self) -> str:
-        """Connect and get a server-issued session; returns the session id."""
-        self.confirm = asyncio.get_running_loop().create_future()
-        await self.sio.connect(
-            self.url,
-            transports=["websocket"],
-            socketio_path=self.options.socketio_path,
-            wait_timeout=self.options.timeout,
-        )
-        await self.sio.emit("session_request", {})
-        confirmed = await asyncio.wait_for(self.confirm, self.options.timeout)
-        self.session_id = str(confirmed["session_id"])
-        return self.session_id
-
-    async def close(self) -> None:
-        if self.sio.connected:
-            await self.sio.disconnect()
-
-    async def turn(self, text: str, expect: str | None) -> tuple[str, float, list[Any]]:
-        """Send one message; returns (outcome, latency in ms, bot messages of the turn)."""
-        while not self.replies.empty():  # late messages of an earlier turn are not ours
-            self.replies.get_nowait()
-        sent = time.perf_counter()
-        deadline = sent + self.options.timeout
-        if not self.sio.connected:
-            return "disconnected", 0.0, []
-        await self.sio.emit("user_uttered", {"message": text})
-        got: list[Any] = []
-        last = sent
-        matched = expect is None
-        notice = False
-        while True:
-            now = time.perf_counter()
-            wait = deadline - now
-            if matched and got:
-                wait = min(wait, self.options.quiet)
-            if wait <= 0:
-                break
-            try:
-                arrived, data = await asyncio.wait_for(self.replies.get(), wait)
-            except asyncio.TimeoutError:
-                break
-            got.append(data)
-            last = arrived
-            body = data if isinstance(data, dict) else {}
-            notice = notice or bool(body.get("notice"))
-            if expect is not None and expect in str(body.get("text", "")).lower():
-                matched = True
-        latency = (last - sent) * 1000
-        if notice:
-            return "error", latency, got
-        if not got:
-            return "timeout", (time.perf_counter() - sent) * 1000, got
-        if not matched:
-            return "unexpected", latency, got
-        return "ok", latency, got
-
-
-async def think(rng: random.Random, mean: float) -> None:
-    if mean > 0:
-        await asyncio.sleep(rng.uniform(0.5 * mean, 1.5 * mean))
-
-
-async def conversation(url: str, script: Script, options: Options, run: Run,
-                       rng: random.Random) -> None:
+async def conversation(
+    url: str, script: Script, options: Options, run: Run, rng: random.Random
+) -> None:
     """One whole conversation on a fresh connection; results are appended to `run`."""
     shopper = Shopper(url, options)
     try:
@@ -268,8 +156,14 @@ async def conversation(url: str, script: Script, options: Options, run: Run,
         await shopper.close()
 
 
-async def run_load(url: str, shoppers: int, duration: float | None, conversations: int | None,
-                   options: Options, seed: int = 7) -> Run:
+async def run_load(
+    url: str,
+    shoppers: int,
+    duration: float | None,
+    conversations: int | None,
+    options: Options,
+    seed: int = 7,
+) -> Run:
     """`shoppers` concurrent shoppers until `duration` seconds or `conversations` in total."""
     if duration is None and conversations is None:
         raise ValueError("give a duration or a number of conversations")
@@ -349,8 +243,14 @@ def markdown(summaries: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def measure(url: str, shoppers: int, duration: float | None, conversations: int | None,
-            options: Options, label: str) -> dict[str, Any]:
+def measure(
+    url: str,
+    shoppers: int,
+    duration: float | None,
+    conversations: int | None,
+    options: Options,
+    label: str,
+) -> dict[str, Any]:
     """Synchronous entry point for the other bench scripts."""
     run = asyncio.run(run_load(url, shoppers, duration, conversations, options))
     return summarise(run, label, shoppers, options)
@@ -363,13 +263,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shoppers", type=int, default=20)
     parser.add_argument("--duration", type=float, help="seconds (default 60)")
     parser.add_argument("--conversations", type=int, help="stop after this many conversations")
-    parser.add_argument("--think", type=float, default=Options.think,
-                        help="mean seconds before each message (0: saturate)")
-    parser.add_argument("--quiet", type=float, default=Options.quiet,
-                        help="seconds without a bot message that end a turn")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=Options.think,
+        help="mean seconds before each message (0: saturate)",
+    )
+    parser.add_argument(
+        "--quiet",
+        type=float,
+        default=Options.quiet,
+        help="seconds without a bot message that end a turn",
+    )
     parser.add_argument("--timeout", type=float, default=Options.timeout)
-    parser.add_argument("--ramp", type=float, default=0.0,
-                        help="shoppers start within this many seconds")
+    parser.add_argument(
+        "--ramp", type=float, default=0.0, help="shoppers start within this many seconds"
+    )
     parser.add_argument("--no-intro", action="store_true", help="skip the /session_start turn")
     parser.add_argument("--label", default="load")
     parser.add_argument("--json", type=Path, default=OUT_DIR / "load.json")

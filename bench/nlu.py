@@ -22,7 +22,6 @@ import json
 import os
 import resource
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.stats import percentile  # noqa: E402 - needs ROOT on sys.path
+from devkit.servers import free_port  # noqa: E402 - needs ROOT on sys.path
+from devkit.waiting import NotYet, eventually  # noqa: E402 - needs ROOT on sys.path
 
 DEFAULT_DATA = Path(os.environ.get("NLU_EVAL_CSV", ROOT.parent / "shared" / "eval" / "dev.csv"))
 OUT_DIR = ROOT / "bench" / "out"
@@ -100,13 +101,6 @@ def read_eval(path: Path) -> list[dict[str, str]]:
     if not rows:
         raise SystemExit(f"no rows in {path}")
     return rows
-
-
-def free_port() -> int:
-    """Asks the OS for a port nobody listens on, so parallel benches don't collide."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def rasa_env() -> dict[str, str]:
@@ -223,18 +217,23 @@ def rasa_server(model: Path, timeout: float) -> Iterator[tuple[str, str]]:
 
 def wait_ready(url: str, token: str, process: subprocess.Popen[bytes], timeout: float) -> None:
     """Polls /status until the model is loaded; fails fast if the server died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def loaded_model() -> str:
         if process.poll() is not None:
             raise SystemExit(f"rasa server exited with {process.returncode}; see logs/")
-        try:
-            reply = requests.get(f"{url}/status", params={"token": token}, timeout=2)
-            if reply.ok and reply.json().get("model_file"):
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"rasa server not ready after {timeout:.0f} s; see logs/")
+        reply = requests.get(f"{url}/status", params={"token": token}, timeout=2)
+        return str(reply.json().get("model_file") or "") if reply.ok else ""
+
+    try:
+        eventually(
+            loaded_model,
+            timeout=timeout,
+            interval=0.5,
+            what="a loaded model on the rasa server",
+            ignore=(requests.RequestException, ValueError),
+        )
+    except NotYet as error:
+        raise SystemExit(f"{error}; see logs/") from None
 
 
 _local = threading.local()

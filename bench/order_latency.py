@@ -8,10 +8,13 @@ all replies of a turn at once).
 
     # against a running stack (make run, or Procfile processes)
     .venv/bin/python bench/order_latency.py --rasa-url http://127.0.0.1:5005
-    # or let the script start service, action server and Rasa itself
+    # or let the script start service, action server and Rasa itself (devkit/stack.py,
+    # free ports, a throw-away SQLite tracker store, the REST channel opened for it)
     .venv/bin/python bench/order_latency.py --start --model models/<hash>.tar.gz
 
-Results go to stdout and, as JSON, to bench/out/order_latency.json.
+Results go to stdout and, as JSON, to bench/out/order_latency.json. p50 and p95 are
+nearest-rank percentiles (bench/stats.py), like every other benchmark's: each figure is
+a measured turn, never an interpolation between two.
 """
 
 from __future__ import annotations
@@ -21,25 +24,21 @@ import asyncio
 import json
 import os
 import random
-import statistics
-import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-# Run as a script, bench/ is on sys.path: its modules import by their own names.
-from stack import base_env  # noqa: E402 - after the sys.path set-up above
-
-from services.seed import DEMO_ORDERS  # noqa: E402 - needs the repository on sys.path
+from bench.stats import percentile  # noqa: E402 - needs ROOT on sys.path
+from devkit.stack import running_stack  # noqa: E402 - needs ROOT on sys.path
+from services.seed import DEMO_ORDERS  # noqa: E402 - needs ROOT on sys.path
 
 TURNS = ("ask", "order_number", "email")
 EXPECTED = {  # a word each reply must contain, so a broken stack cannot look fast
@@ -58,22 +57,20 @@ class Results:
         self.by_turn[turn].append(seconds * 1000)
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
-
-
 async def say(session: aiohttp.ClientSession, url: str, sender: str, text: str) -> list[str]:
     async with session.post(url, json={"sender": sender, "message": text}) as response:
         response.raise_for_status()
         return [m.get("text", "") for m in await response.json()]
 
 
-async def shopper(session: aiohttp.ClientSession, url: str, index: int, conversations: int,
-                  results: Results, think: float = 0.0) -> None:
+async def shopper(
+    session: aiohttp.ClientSession,
+    url: str,
+    index: int,
+    conversations: int,
+    results: Results,
+    think: float = 0.0,
+) -> None:
     """One shopper's conversations; `think` seconds (on average) between messages, like a
     person reading and typing. Without it every shopper fires its next message at once,
     which measures a saturated server rather than shoppers."""
@@ -108,8 +105,9 @@ async def run_level(url: str, concurrency: int, conversations: int, think: float
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         # warm-up: one conversation, not counted (model and connections load lazily)
         await shopper(session, url, 0, 1, Results())
-        await asyncio.gather(*(shopper(session, url, i, conversations, results, think)
-                               for i in range(concurrency)))
+        await asyncio.gather(
+            *(shopper(session, url, i, conversations, results, think) for i in range(concurrency))
+        )
     return results
 
 
@@ -118,112 +116,58 @@ def summary(results: Results) -> dict[str, dict[str, float]]:
     everything: list[float] = []
     for turn, values in results.by_turn.items():
         everything += values
-        table[turn] = {"n": len(values), "p50": percentile(values, 50),
-                       "p95": percentile(values, 95)}
-    table["all turns"] = {"n": len(everything), "p50": percentile(everything, 50),
-                          "p95": percentile(everything, 95)}
+        table[turn] = {
+            "n": len(values),
+            "p50": percentile(values, 50),
+            "p95": percentile(values, 95),
+        }
+    table["all turns"] = {
+        "n": len(everything),
+        "p50": percentile(everything, 50),
+        "p95": percentile(everything, 95),
+    }
     return table
 
 
-def wait_for(url: str, seconds: float, message: bool = False) -> None:
-    """Until `url` answers (with `message`: until the bot replies, i.e. the model is loaded;
-    Rasa's HTTP server answers long before that)."""
-    import requests  # only needed when the script starts the stack
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if message:
-                reply = requests.post(url, json={"sender": "bench-probe", "message": "hi"},
-                                      timeout=10)
-                if reply.ok and reply.json():
-                    return
-            elif requests.get(url, timeout=1).status_code < 500:
-                return
-        except (requests.RequestException, ValueError):
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"{url} did not come up within {seconds:.0f} s")
-
-
-@contextmanager
-def stack(model: str, ports: tuple[int, int, int], endpoints: str) -> Iterator[str]:
-    """Reference service, action server and Rasa as subprocesses, stopped afterwards."""
-    service_port, actions_port, rasa_port = ports
-    env = {**base_env(),
-           "ORDER_SERVICE_URL": f"http://127.0.0.1:{service_port}",
-           "TRACKING_SERVICE_URL": f"http://127.0.0.1:{service_port}",
-           "PRODUCT_SERVICE_URL": f"http://127.0.0.1:{service_port}",
-           "ACTION_SERVER_URL": f"http://127.0.0.1:{actions_port}/webhook",
-           "DATABASE_URL": os.environ.get("DATABASE_URL", "sqlite:////tmp/bench-rasa.db"),
-           "APP_ENV": os.environ.get("APP_ENV", "development"),
-           # shared by the action server and Rasa (the repository's endpoints.yml sends it)
-           "ACTION_SERVER_TOKEN": os.environ.get("ACTION_SERVER_TOKEN")
-           or "bench-action-server-token-0123456789abcdef",
-           "RASA_TELEMETRY_ENABLED": "false",
-           "SANIC_KEEP_ALIVE_TIMEOUT": "120"}  # as in the Procfile
-    bin_dir = Path(sys.executable).parent
-    logs = ROOT / "bench" / "out"
-    logs.mkdir(parents=True, exist_ok=True)
-    # The REST channel is closed in credentials.yml (anyone could post as any sender);
-    # this local benchmark opens it on its own server only.
-    credentials = logs / "order-latency-credentials.yml"
-    credentials.write_text("rest:\n")
-    commands = [
-        [sys.executable, "-m", "services", "--port", str(service_port), "--db", ":memory:"],
-        [sys.executable, "-m", "actions.server", "--port", str(actions_port)],
-        [str(bin_dir / "rasa"), "run", "--model", model, "--endpoints", endpoints,
-         "--credentials", str(credentials), "--interface", "127.0.0.1",
-         "--port", str(rasa_port)],
-    ]
-    procs = []
-    try:
-        for name, command in zip(("service", "actions", "rasa"), commands, strict=True):
-            log = open(logs / f"{name}.log", "wb")  # noqa: SIM115 - lives as long as the process
-            procs.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
-                                          stderr=subprocess.STDOUT))
-        wait_for(f"http://127.0.0.1:{service_port}/health", 30)
-        wait_for(f"http://127.0.0.1:{actions_port}/health", 120)
-        wait_for(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", 600, message=True)
-        yield f"http://127.0.0.1:{rasa_port}"
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rasa-url", default="http://127.0.0.1:5005")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10])
-    parser.add_argument("--conversations", type=int, default=10,
-                        help="conversations per shopper and level (3 turns each)")
-    parser.add_argument("--think", type=float, default=0.0,
-                        help="mean seconds a shopper waits between messages (default 0)")
-    parser.add_argument("--start", action="store_true",
-                        help="start reference service, action server and Rasa first")
-    parser.add_argument("--model", default=os.environ.get("MODEL", ""),
-                        help="model for --start (default: $MODEL)")
-    parser.add_argument("--ports", type=int, nargs=3, default=[8010, 5065, 5015],
-                        metavar=("SERVICE", "ACTIONS", "RASA"), help="ports for --start")
-    parser.add_argument("--endpoints", default="endpoints.yml", help="endpoints for --start")
+    parser.add_argument(
+        "--conversations",
+        type=int,
+        default=10,
+        help="conversations per shopper and level (3 turns each)",
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds a shopper waits between messages (default 0)",
+    )
+    parser.add_argument(
+        "--start", action="store_true", help="start reference service, action server and Rasa first"
+    )
+    parser.add_argument(
+        "--model", default=os.environ.get("MODEL", ""), help="model for --start (default: $MODEL)"
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "out" / "order_latency.json")
     args = parser.parse_args(argv)
 
     def measure(url: str) -> dict[str, object]:
         report: dict[str, object] = {}
         for level in args.concurrency:
-            results = asyncio.run(run_level(f"{url}/webhooks/rest/webhook", level,
-                                            args.conversations, args.think))
+            results = asyncio.run(
+                run_level(f"{url}/webhooks/rest/webhook", level, args.conversations, args.think)
+            )
             table = summary(results)
             report[str(level)] = {"errors": results.errors, "turns": table}
-            print(f"\n{level} concurrent shopper(s), {args.conversations} conversations each,"
-                  f" think time {args.think:g} s, errors: {results.errors}")
+            print(
+                f"\n{level} concurrent shopper(s), {args.conversations} conversations each,"
+                f" think time {args.think:g} s, errors: {results.errors}"
+            )
             print(f"  {'turn':<14}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}")
             for turn, row in table.items():
                 print(f"  {turn:<14}{row['n']:>6.0f}{row['p50']:>10.1f}{row['p95']:>10.1f}")
@@ -232,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.start:
         if not args.model:
             parser.error("--start needs --model (or $MODEL)")
-        with stack(args.model, tuple(args.ports), args.endpoints) as url:  # type: ignore[arg-type]
-            report = measure(url)
+        with running_stack(Path(args.model).resolve(), rest_channel=True) as running:
+            report = measure(running.url)
     else:
         report = measure(args.rasa_url.rstrip("/"))
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -33,16 +33,19 @@ from typing import Any
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from devkit.databases import postgres_admin_url, throwaway_postgres  # noqa: E402
+
 OUT = ROOT / "bench" / "out"
 DAY = 86_400.0
 SPAN_DAYS = 180
 CHUNK = 50_000
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def _templates() -> list[list[tuple[str, str | None, str | None, str]]]:
     """Conversations of real Rasa events, serialised once with a timestamp placeholder."""
-    sys.path.insert(0, str(ROOT))
     from rasa.shared.core.events import (
         ActionExecuted,
         BotUttered,
@@ -249,21 +252,12 @@ def bench_sqlite(n: int, batch_size: int, workdir: Path, trace: bool) -> dict[st
 
 
 def bench_postgres(n: int, batch_size: int, admin_url: str, trace: bool) -> dict[str, Any]:
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", future=True)
-    name = f"retention_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with throwaway_postgres("retention_bench", admin_url) as url:
         create_schema(url)
         t = time.monotonic()
         load_postgres(url, n, time.time())
         load_seconds = time.monotonic() - t
         result = measure(url, batch_size, trace)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     return {"backend": "postgresql", "events": n, "load_seconds": round(load_seconds, 1), **result}
 
 
@@ -291,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--batch-size", type=int, default=5_000)
-    parser.add_argument("--pg-url", default=os.environ.get("TEST_POSTGRES_URL", DEFAULT_PG))
+    parser.add_argument("--pg-url", default=postgres_admin_url())
     parser.add_argument("--workdir", type=Path, default=OUT)
     parser.add_argument(
         "--tracemalloc", action="store_true", help="report the peak Python heap instead of RSS"

@@ -24,18 +24,22 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import load
 import redis
 import sqlalchemy as sa
-from stack import ROOT, redis_settings, running_stack, servers
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import load  # noqa: E402 - needs ROOT on sys.path
+from devkit import servers  # noqa: E402 - needs ROOT on sys.path
+from devkit.databases import postgres_admin_url, throwaway_postgres  # noqa: E402
+from devkit.stack import redis_settings, running_stack  # noqa: E402 - needs ROOT on sys.path
 
 OUT = ROOT / "bench" / "out"
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # 200 shoppers starting within 30 s and thinking ~10 s per message offer ~7 messages/s.
 # All at once (think 0) the queue on each worker's event loop delays engine.io pings
@@ -45,29 +49,6 @@ RAMP = 30.0
 THINK = 10.0
 CAPACITY_SHOPPERS = 20
 CAPACITY_SECONDS = 45.0
-
-
-@contextmanager
-def throwaway_database(admin_url: str) -> Iterator[str]:
-    """A new, empty database per run, so counts afterwards are this run's only."""
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"scale_bench_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(admin_url).set(database=name).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with admin.connect() as connection:
-            connection.execute(
-                sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :name AND pid <> pg_backend_pid()"),
-                {"name": name},
-            )  # fmt: skip
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
 
 
 def stored_user_messages(database_url: str) -> dict[str, int]:
@@ -84,12 +65,13 @@ def stored_user_messages(database_url: str) -> dict[str, int]:
     return {str(sender): int(count) for sender, count in rows}
 
 
-def one_run(model: Path, workers: int, conversations: int, pg_url: str,
-            redis_url: str) -> dict[str, Any]:
+def one_run(
+    model: Path, workers: int, conversations: int, pg_url: str, redis_url: str
+) -> dict[str, Any]:
     """Start a stack with `workers` workers, run the conversations, check the database."""
     options = load.Options(think=THINK, quiet=0.25, timeout=120.0, intro=True, ramp=RAMP)
     prefix = f"scalebench{uuid.uuid4().hex[:8]}"
-    with throwaway_database(pg_url) as database_url:
+    with throwaway_postgres("scale_bench", pg_url) as database_url:
         settings = {**redis_settings(redis_url, prefix), "DATABASE_URL": database_url,
                     "SANIC_WORKERS": str(workers), "SANIC_BACKLOG": "1024"}  # fmt: skip
         print(f"[scale] {workers} worker(s): starting the stack", flush=True)
@@ -104,14 +86,21 @@ def one_run(model: Path, workers: int, conversations: int, pg_url: str,
             stored = stored_user_messages(database_url)
             # Capacity: a few shoppers who never pause keep every worker busy without
             # queueing hundreds of messages (which would drop websockets, see load.py).
-            print(f"[scale] {workers} worker(s): capacity, {CAPACITY_SHOPPERS} shoppers "
-                  f"without think time, {CAPACITY_SECONDS:.0f} s", flush=True)
+            print(
+                f"[scale] {workers} worker(s): capacity, {CAPACITY_SHOPPERS} shoppers "
+                f"without think time, {CAPACITY_SECONDS:.0f} s",
+                flush=True,
+            )
             capacity_options = load.Options(think=0.0, quiet=0.25, timeout=60.0, intro=True)
-            capacity = asyncio.run(load.run_load(
-                stack.url, CAPACITY_SHOPPERS, CAPACITY_SECONDS, None, capacity_options))
+            capacity = asyncio.run(
+                load.run_load(
+                    stack.url, CAPACITY_SHOPPERS, CAPACITY_SECONDS, None, capacity_options
+                )
+            )
         summary = load.summarise(measured, f"{workers} worker(s)", conversations, options)
-    mismatched = {s: (n, stored.get(s, 0)) for s, n in measured.sent.items()
-                  if stored.get(s, 0) != n}
+    mismatched = {
+        s: (n, stored.get(s, 0)) for s, n in measured.sent.items() if stored.get(s, 0) != n
+    }
     summary["workers"] = workers
     summary["capacity"] = load.summarise(
         capacity, f"{workers} worker(s), capacity", CAPACITY_SHOPPERS, capacity_options
@@ -159,11 +148,9 @@ def markdown(summaries: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(
-    model: Path, conversations: int = 200, workers: tuple[int, ...] = (1, 2)
-) -> dict[str, Any]:
+def run(model: Path, conversations: int = 200, workers: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
     """Entry point for bench/compare.py: every worker count, one after the other."""
-    pg_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_PG_URL)
+    pg_url = postgres_admin_url()
     redis_url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL)
     summaries = [one_run(model, n, conversations, pg_url, redis_url) for n in workers]
     table = markdown(summaries)
@@ -177,7 +164,7 @@ def run(
 def main(argv: list[str] | None = None) -> int:
     """Command line; exit code 1 if a message was lost, doubled or unanswered."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", type=Path, help="default: tests/support find_model()")
+    parser.add_argument("--model", type=Path, help="default: devkit find_model()")
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args(argv)

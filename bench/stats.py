@@ -1,4 +1,4 @@
-"""Percentiles for the benchmark reports (bench/load.py, bench/nlu.py)."""
+"""Percentiles for every benchmark report (bench/load.py, nlu.py, order_latency.py, scale.py)."""
 
 from __future__ import annotations
 

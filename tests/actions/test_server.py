@@ -21,7 +21,7 @@ import requests
 from actions.server import is_authorised
 from actions.settings import DEMO_ACTION_SERVER_TOKEN
 from handover.store import HandoverStore, make_engine
-from tests.support.servers import ACTION_SERVER_TOKEN, ROOT, start_action_server, stop
+from devkit.servers import ACTION_SERVER_TOKEN, ROOT, start_action_server, stop
 
 pytestmark = pytest.mark.e2e
 

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.support.databases import throwaway_postgres
-from tests.support.servers import (
+from devkit.servers import (
     find_model,
     start_action_server,
     start_rasa,
     stop,
     write_endpoints,
 )
+from tests.support.databases import postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,7 +97,7 @@ def sqlite_engine(rasa_url: str, sqlite_url: str) -> Iterator[sa.engine.Engine]:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    with throwaway_postgres("webchat_test") as url:
+    with postgres_database("webchat_test") as url:
         yield url
 
 

@@ -11,13 +11,13 @@ import hashlib
 import hmac
 import json
 import re
-import time
 
 import pytest
 import requests
 import socketio
 import sqlalchemy as sa
 
+from devkit.waiting import eventually
 from tests.channels.conftest import ALLOWED_ORIGIN, SECRET
 from tests.support.chat import ChatClient
 
@@ -81,10 +81,11 @@ def test_resume_with_token_continues_the_conversation(
         assert resumed == {**session, "resumed": True}
         again.say("thanks")
         again.wait_for_bot()
-    deadline = time.monotonic() + 10
-    while user_texts(sqlite_engine, session["session_id"]) != ["hi", "thanks"]:
-        assert time.monotonic() < deadline, user_texts(sqlite_engine, session["session_id"])
-        time.sleep(0.2)
+    eventually(
+        lambda: user_texts(sqlite_engine, session["session_id"]),
+        until=lambda texts: texts == ["hi", "thanks"],
+        what="both messages in the tracker store",
+    )
 
 
 @pytest.mark.parametrize("attack", ["no token", "wrong token", "token of another session"])
@@ -147,10 +148,12 @@ def test_messages_faster_than_the_rate_limit_are_refused(
         ]
     assert len(notices) == 2
     expected = [f"message {n}" for n in range(5)]
-    deadline = time.monotonic() + 20
-    while sorted(user_texts(sqlite_engine, session["session_id"])) != expected:
-        assert time.monotonic() < deadline, user_texts(sqlite_engine, session["session_id"])
-        time.sleep(0.3)
+    eventually(
+        lambda: sorted(user_texts(sqlite_engine, session["session_id"])),
+        until=lambda texts: texts == expected,
+        timeout=20,
+        what="the accepted messages in the tracker store",
+    )
 
 
 def test_rate_limit_is_per_conversation_not_per_socket(rasa_url: str) -> None:
@@ -201,12 +204,12 @@ def test_extension_seam(rasa_url: str) -> None:
         requests.post(f"{rasa_url}/webhooks/webchat/agent/status/{cid}", json=status, timeout=10)
         assert chat.wait_for("handover_status") == status
         chat.sio.emit("leave_queue", {})
-        deadline = time.monotonic() + 10
-        while not requests.get(f"{rasa_url}/webhooks/webchat/agent/seen/{cid}", timeout=10).json()[
-            "left_queue"
-        ]:
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        seen_url = f"{rasa_url}/webhooks/webchat/agent/seen/{cid}"
+        eventually(
+            lambda: requests.get(seen_url, timeout=10).json(),
+            until=lambda seen: bool(seen["left_queue"]),
+            what="the desk seeing the shopper leave the queue",
+        )
 
         requests.post(
             f"{rasa_url}/webhooks/webchat/agent/say/{cid}",

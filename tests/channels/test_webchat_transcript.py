@@ -14,6 +14,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from devkit.waiting import eventually
 from tests.channels.conftest import ALLOWED_ORIGIN
 from tests.channels.fake_extension import FAIL_DELETE_TEXT, TABLE
 from tests.support.chat import ChatClient
@@ -48,16 +49,21 @@ def agent_rows(engine: sa.engine.Engine, conversation_id: str) -> int:
 
 def settle(engine: sa.engine.Engine, conversation_id: str, quiet: float = 1.5) -> int:
     """The event count once Rasa has stopped writing (it saves after sending replies)."""
-    deadline = time.monotonic() + 30
-    last, since = -1, time.monotonic()
-    while True:
-        count = event_count(engine, conversation_id)
-        if count != last:
-            last, since = count, time.monotonic()
-        elif count > 0 and time.monotonic() - since >= quiet:
-            return count
-        assert time.monotonic() < deadline, f"events of {conversation_id} never settled"
-        time.sleep(0.2)
+    changes: list[tuple[int, float]] = []  # (count, when it was first seen)
+
+    def count_and_age() -> tuple[int, float]:
+        count, now = event_count(engine, conversation_id), time.monotonic()
+        if not changes or changes[-1][0] != count:
+            changes.append((count, now))
+        return count, now - changes[-1][1]
+
+    count, _ = eventually(
+        count_and_age,
+        until=lambda seen: seen[0] > 0 and seen[1] >= quiet,
+        timeout=30,
+        what=f"a settled event count of {conversation_id} (count, seconds unchanged)",
+    )
+    return count
 
 
 def chat_a_little(

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
-import subprocess
-import sys
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -18,45 +16,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import requests
+
+from devkit.servers import free_port, stop
+from devkit.stack import start_reference_service
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = "2026-03-10"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_reference_service(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "services", "--port", str(port), "--db", str(tmp / "ref.db"),
-         "--today", TODAY],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("reference service exited")
-        try:
-            if requests.get(f"{url}/health", timeout=0.5).ok:
-                return proc, url
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("reference service did not start")
-
-
 @pytest.fixture(scope="session")
 def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    proc, url = start_reference_service(tmp_path_factory.mktemp("service"))
+    db = tmp_path_factory.mktemp("service") / "ref.db"
+    url, proc = start_reference_service(dict(os.environ), str(db), ("--today", TODAY))
     yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    stop(proc)
 
 
 class Misbehaving(BaseHTTPRequestHandler):
@@ -137,8 +110,9 @@ FLAKY_ORDER = {
     "order_number": "40012345",
     "status": "packed",
     "placed_on": "2026-03-09",
-    "items": [{"article_number": "204518", "name": "Linen summer dress", "size": "M",
-               "quantity": 1}],
+    "items": [
+        {"article_number": "204518", "name": "Linen summer dress", "size": "M", "quantity": 1}
+    ],
     "delivery_method": "standard",
     "payment_method": "invoice",
     "expected_delivery": "2026-03-12",

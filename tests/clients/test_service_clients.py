@@ -6,6 +6,7 @@ import time
 import uuid
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ from actions.clients import (
 from actions.clients.factory import order_client, product_client, tracking_client
 from actions.settings import Settings
 
-FAST = {"connect_timeout": 0.5, "read_timeout": 0.3, "backoff": 0.01}
+FAST: dict[str, Any] = {"connect_timeout": 0.5, "read_timeout": 0.3, "backoff": 0.01}
 
 
 # --- real reference service -------------------------------------------------------
@@ -95,9 +96,13 @@ def test_product_search(service_url: str) -> None:
 
 
 def test_factory_builds_clients_from_settings(service_url: str) -> None:
-    settings = Settings(order_service_url=service_url, tracking_service_url=service_url,
-                        product_service_url=service_url, service_read_timeout=1.5,
-                        service_retries=1)
+    settings = Settings(
+        order_service_url=service_url,
+        tracking_service_url=service_url,
+        product_service_url=service_url,
+        service_read_timeout=1.5,
+        service_retries=1,
+    )
     client = order_client(settings)
     assert client.timeout == (2.0, 1.5) and client.retries == 1
     assert client.total_timeout == 8.0
@@ -144,8 +149,7 @@ def test_retries_stop_at_the_total_deadline(bad_server: str) -> None:
 @pytest.mark.parametrize("status", [502, 503, 504])
 def test_gateway_errors_are_retried_then_unavailable(bad_server: str, status: int) -> None:
     sleeps: list[float] = []
-    client = TrackingClient(f"{bad_server}/fail/{status}", retries=2, sleep=sleeps.append,
-                            **FAST)
+    client = TrackingClient(f"{bad_server}/fail/{status}", retries=2, sleep=sleeps.append, **FAST)
     with pytest.raises(ServiceUnavailable) as err:
         client.parcel("JX482913077GB")
     assert err.value.reason == f"HTTP {status}"

@@ -30,9 +30,12 @@ def schema_checks(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     checks: list[Any] = []
     cls = validator_for(RemoteAction.action_response_format_spec())
     original = cls.check_schema
-    monkeypatch.setattr(cls, "check_schema",
-                        classmethod(lambda c, schema, *a, **k: (checks.append(schema),
-                                                                original(schema, *a, **k))[1]))
+
+    def counting_check_schema(c: Any, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        checks.append(schema)
+        return original(schema, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "check_schema", classmethod(counting_check_schema))
     return checks
 
 

@@ -14,12 +14,12 @@ import pytest
 from handover.models import Base
 from handover.store import HandoverStore, make_engine
 from tests.handover.helpers import FakeClock
-from tests.support.databases import throwaway_postgres
+from tests.support.databases import postgres_database
 
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    with throwaway_postgres("handover_test") as url:
+    with postgres_database("handover_test") as url:
         yield url
 
 

@@ -14,7 +14,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,12 +23,13 @@ from typing import Any
 import pytest
 import requests
 
+from devkit.servers import free_port, start_webchat_page, stop
+from devkit.waiting import eventually
 from handover.desk import RESUME_AFTER_CLOSE, AgentDesk
 from handover.models import ACTIVE, AGENT, CLOSED
 from handover.settings import HandoverSettings
 from handover.store import MAX_TEXT_CHARS, HandoverStore, make_engine
 from tests.handover.helpers import webchat_app
-from tests.support.servers import free_port, start_webchat_page, stop
 
 pytestmark = pytest.mark.browser
 
@@ -154,18 +155,9 @@ def browser() -> Iterator[Any]:
         driver.quit()
 
 
-def wait_until(condition: Any, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = condition()
-            if last:
-                return last
-        except Exception as exc:  # element not there yet
-            last = exc
-        time.sleep(0.2)
-    raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+def wait_until(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
+    """Until `condition()` is truthy; the browser's elements raise while they are missing."""
+    return eventually(condition, timeout=timeout, ignore=(Exception,), what="the console state")
 
 
 def test_agent_console_claims_chats_and_closes(desk_server: dict[str, Any], browser: Any

@@ -16,14 +16,15 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support.chat import ChatClient
-from tests.support.servers import (
+from devkit.servers import (
     find_model,
     start_action_server,
     start_rasa,
     stop,
     write_endpoints,
 )
+from devkit.waiting import eventually
+from tests.support.chat import ChatClient
 
 pytestmark = pytest.mark.e2e
 
@@ -162,15 +163,13 @@ def test_shopper_to_agent_and_back(stack: dict[str, Any]) -> None:
                        "agent_name": "Sam"}
 
         shopper.say("Thanks Sam, can I get a new one?")
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            messages = agent.get(f"/requests/{waiting['id']}").json()["messages"]
-            if any(m["sender"] == "shopper" and m["text"] == "Thanks Sam, can I get a new one?"
-                   for m in messages):
-                break
-            time.sleep(0.3)
-        else:
-            pytest.fail("the shopper's reply never reached the agent")
+        reply = {"sender": "shopper", "text": "Thanks Sam, can I get a new one?"}
+        eventually(
+            lambda: agent.get(f"/requests/{waiting['id']}").json()["messages"],
+            until=lambda messages: any(reply.items() <= m.items() for m in messages),
+            timeout=15,
+            what="the shopper's reply in the agent's view",
+        )
         assert not [e for e in shopper.drain(1.0) if e[0] == "bot_uttered"]
 
         closed = agent.post(f"/requests/{waiting['id']}/close")

@@ -36,7 +36,7 @@ from rasa.shared.core.events import (
 from retention import markers
 from retention.clock import day_of
 from retention.config import make_engine
-from tests.support.databases import throwaway_postgres
+from tests.support.databases import postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = 86_400.0
@@ -253,7 +253,7 @@ def summary_of(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A throw-away PostgreSQL database for this session; skipped locally, fatal in CI."""
-    with throwaway_postgres("retention_test") as url:
+    with postgres_database("retention_test") as url:
         yield url
 
 

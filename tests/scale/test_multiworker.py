@@ -27,10 +27,11 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from bench.load import Options, Shopper, think
-from bench.stack import Stack, redis_settings, running_stack
-from tests.support.databases import throwaway_postgres, unreachable
-from tests.support.servers import find_model
+from devkit.servers import find_model
+from devkit.shopper import Options, Shopper, think
+from devkit.stack import Stack, redis_settings, running_stack
+from devkit.waiting import eventually_async
+from tests.support.databases import postgres_database, unreachable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
@@ -48,7 +49,7 @@ OPTIONS = Options(think=15.0, quiet=1.0, timeout=90.0, intro=False)
 
 @pytest.fixture(scope="module")
 def database_url() -> Iterator[str]:
-    with throwaway_postgres("scale_test") as url:
+    with postgres_database("scale_test") as url:
         yield url
 
 
@@ -131,8 +132,10 @@ def test_every_message_answered_once_and_stored_once(stack: Stack) -> None:
     started = time.monotonic()
     results = asyncio.run(all_conversations())
     seconds = time.monotonic() - started
-    print(f"\n{CONVERSATIONS} conversations x {len(SCRIPT)} messages on 2 workers: "
-          f"{seconds:.1f} s, {CONVERSATIONS * len(SCRIPT) / seconds:.1f} messages/s")
+    print(
+        f"\n{CONVERSATIONS} conversations x {len(SCRIPT)} messages on 2 workers: "
+        f"{seconds:.1f} s, {CONVERSATIONS * len(SCRIPT) / seconds:.1f} messages/s"
+    )
 
     sender_ids = [r[0] for r in results]
     assert len(set(sender_ids)) == CONVERSATIONS
@@ -151,9 +154,14 @@ def test_emit_from_one_worker_reaches_a_client_on_the_other(stack: Stack) -> Non
     async def scenario() -> None:
         shopper = Shopper(stack.url, Options(timeout=30.0))
         answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        shopper.sio.on("probe_pid", lambda data: answer.done() or answer.set_result(data))
-        pings: asyncio.Queue[Any] = asyncio.Queue()
-        shopper.sio.on("probe_ping", pings.put_nowait)
+
+        def on_pid(data: Any) -> None:
+            if not answer.done():
+                answer.set_result(data)
+
+        shopper.sio.on("probe_pid", on_pid)
+        pings: list[Any] = []
+        shopper.sio.on("probe_ping", pings.append)
         try:
             await shopper.open()
             await shopper.sio.emit("probe_whoami", {})
@@ -170,11 +178,13 @@ def test_emit_from_one_worker_reaches_a_client_on_the_other(stack: Stack) -> Non
                 if emitter != target_pid:
                     break
             assert emitter != target_pid, "every emit was served by the shopper's own worker"
-            deadline = time.monotonic() + 15
-            while True:
-                ping = await asyncio.wait_for(pings.get(), max(0.1, deadline - time.monotonic()))
-                if ping.get("nonce") == nonce and ping.get("from_pid") == emitter:
-                    break
+            expected = {"from_pid": emitter, "nonce": nonce}
+            await eventually_async(
+                lambda: pings,
+                until=lambda got: expected in got,
+                timeout=15,
+                what=f"the ping {expected} from the other worker",
+            )
         finally:
             await shopper.close()
 

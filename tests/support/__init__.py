@@ -1,1 +1,2 @@
-"""Helpers shared by test suites: starting real servers (servers.py)."""
+"""Helpers of the test suites only (the socket.io chat client, skip policy); what the
+benchmarks share with the tests lives in devkit/."""

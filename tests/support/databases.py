@@ -1,50 +1,40 @@
-"""Throw-away PostgreSQL databases for test suites, on TEST_POSTGRES_URL's server.
+"""Throw-away PostgreSQL databases for test fixtures: devkit's, with the tests' skip policy.
 
-Every suite gets a database of its own, so suites sharing the server cannot see each
-other's rows. An unreachable server skips the tests on a developer's machine but fails
-them in CI (env CI set): there a skipped PostgreSQL test would hide a failure.
+An unreachable server skips the tests on a developer's machine but fails them in CI (env
+CI set): there a skipped PostgreSQL test would hide a failure. devkit itself knows nothing
+of pytest, so benchmarks use it directly.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from typing import NoReturn
 
 import pytest
-import sqlalchemy as sa
 
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+from devkit.databases import DatabaseUnreachable, throwaway_postgres
 
 
-def unreachable(what: str, error: Exception) -> None:
+def skip_or_fail(message: str) -> NoReturn:
     """Skip locally, fail in CI."""
-    message = f"{what} is unreachable: {error}"
     if os.environ.get("CI"):
         pytest.fail(message + " (CI must not skip this test)")
     pytest.skip(message)
 
 
+def unreachable(what: str, error: Exception) -> NoReturn:
+    """A server the test needs is down: skip locally, fail in CI."""
+    skip_or_fail(f"{what} is unreachable: {error}")
+
+
 @contextmanager
-def throwaway_postgres(prefix: str) -> Iterator[str]:
-    """Create `<prefix>_<random>` and yield its URL; drop it (and its sessions) afterwards."""
-    admin_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    admin = sa.create_engine(
-        admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
-    )
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as error:
-        admin.dispose()
-        unreachable(f"PostgreSQL at {admin_url}", error)
-    try:
-        yield sa.engine.make_url(admin_url).set(database=name).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def postgres_database(prefix: str) -> Iterator[str]:
+    """A throw-away database on TEST_POSTGRES_URL's server; skipped or failed if unreachable."""
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(throwaway_postgres(prefix))
+        except DatabaseUnreachable as error:
+            skip_or_fail(str(error))
+        yield url

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) does not add the cwd
     sys.path.insert(0, str(ROOT))
 
-from tests.support.servers import (  # noqa: E402
+from devkit.servers import (  # noqa: E402
     find_model,
     free_port,
     start_action_server,

@@ -19,6 +19,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from devkit.waiting import eventually
+
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -29,13 +31,13 @@ def texts(driver: Any, selector: str) -> list[str]:
 
 
 def wait_for_file(folder: Path, suffix: str, timeout: float = 20) -> Path:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done = [p for p in folder.glob(f"*{suffix}") if p.stat().st_size > 0]
-        if done:
-            return done[0]
-        time.sleep(0.2)
-    raise AssertionError(f"no {suffix} download in {folder}: {list(folder.iterdir())}")
+    done = eventually(
+        lambda: [p for p in folder.glob(f"*{suffix}") if p.stat().st_size > 0],
+        timeout=timeout,
+        what=f"a {suffix} download in {folder}",
+        ignore=(FileNotFoundError,),  # a partial download renamed while we looked
+    )
+    return done[0]
 
 
 def stored_session(driver: Any) -> dict[str, str]:

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.support.servers import start_webchat_page, stop  # noqa: E402
+from devkit.servers import start_webchat_page, stop  # noqa: E402
 
 RASA = "http://rasa.example:5005"
 

@@ -1,9 +1,10 @@
 """Start the whole assistant for a measurement: reference service, action server, Rasa.
 
-Shared by bench/compare.py, bench/scale.py and tests/scale, so that every figure comes
-from the same start-up path as `make run` (the repository's endpoints.yml and the web
-chat channel), only with ports, databases and Redis chosen by the caller. Servers are
-started with tests/support/servers.py (own process groups, logs in logs/test-servers/).
+Shared by bench/compare.py, bench/scale.py, bench/order_latency.py and tests/scale, so
+that every figure comes from the same start-up path as `make run` (the repository's
+endpoints.yml and the web chat channel), only with ports, databases and Redis chosen by
+the caller. Servers are started with devkit/servers.py (own process groups, logs in
+logs/test-servers/).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,11 +20,10 @@ from pathlib import Path
 
 import redis
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from devkit import servers
+from devkit.waiting import NotYet, eventually
 
-from tests.support import servers  # noqa: E402 - needs ROOT on sys.path
+ROOT = servers.ROOT
 
 # Benchmarks send faster than a person types; the per-worker limiter would answer
 # "you're typing too fast" instead of measuring the assistant.
@@ -62,12 +61,14 @@ def base_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def start_reference_service(env: Mapping[str, str]) -> tuple[str, subprocess.Popen[bytes]]:
-    """`python -m services` on a free port with an in-memory database."""
+def start_reference_service(
+    env: Mapping[str, str], db: str = ":memory:", extra_args: tuple[str, ...] = ()
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """`python -m services` on a free port, by default with an in-memory database."""
     port = servers.free_port()
     proc = servers._spawn(
         "service",
-        [sys.executable, "-m", "services", "--port", str(port), "--db", ":memory:"],
+        [sys.executable, "-m", "services", "--port", str(port), "--db", db, *extra_args],
         env,
     )
     url = f"http://127.0.0.1:{port}"
@@ -86,14 +87,23 @@ def wait_all_workers(proc: subprocess.Popen[bytes], workers: int) -> None:
     Polling the health route cannot tell: a worker still loading does not accept, so
     every poll reaches the ready one. Each worker logs WORKER_READY_LINE once loaded.
     """
-    log: Path = proc.log_path  # type: ignore[attr-defined] - set by servers._spawn
-    deadline = time.monotonic() + servers.RASA_START_TIMEOUT
-    while log.read_text(errors="replace").count(WORKER_READY_LINE) < workers:
-        if time.monotonic() > deadline:
-            raise servers.ServerError(f"not every one of {workers} Rasa workers became ready")
+    log: Path = proc.log_path  # type: ignore[attr-defined]  # set by servers._spawn
+
+    def ready_workers() -> int:
         if proc.poll() is not None:
             raise servers.ServerError(f"Rasa exited with {proc.returncode} while starting")
-        time.sleep(0.5)
+        return log.read_text(errors="replace").count(WORKER_READY_LINE)
+
+    try:
+        eventually(
+            ready_workers,
+            until=lambda ready: ready >= workers,
+            timeout=servers.RASA_START_TIMEOUT,
+            interval=0.5,
+            what=f"{workers} ready Rasa workers",
+        )
+    except NotYet as error:
+        raise servers.ServerError(str(error)) from None
 
 
 @contextmanager
@@ -101,12 +111,15 @@ def running_stack(
     model: Path,
     settings: Mapping[str, str] | None = None,
     extensions: tuple[str, ...] = ("handover.desk:AgentDesk",),
+    rest_channel: bool = False,
 ) -> Iterator[Stack]:
     """Everything `make run` starts (without the demo page), stopped on exit.
 
     `settings` are environment variables such as DATABASE_URL, LOCK_STORE_TYPE,
     SANIC_WORKERS or WEBCHAT_REDIS_URL; unset ones get the development defaults and a
-    throw-away SQLite tracker store.
+    throw-away SQLite tracker store. `rest_channel` also opens Rasa's REST channel, which
+    credentials.yml keeps closed (anyone could post as any sender): only for local
+    measurements.
     """
     procs: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory(prefix="bench-stack-") as tmp:
@@ -116,7 +129,7 @@ def running_stack(
         credentials.write_text(
             "channels.webchat.WebchatInput:\n"
             "  socketio_path: /socket.io\n"
-            f"  extensions: [{listed}]\n"
+            f"  extensions: [{listed}]\n" + ("rest:\n" if rest_channel else "")
         )
         try:
             service_url, service = start_reference_service(env)
@@ -133,6 +146,7 @@ def running_stack(
         finally:
             for proc in reversed(procs):
                 servers.stop(proc)
+
 
 def redis_settings(url: str, prefix: str) -> dict[str, str]:
     """Lock store and socket.io manager settings for the Redis at `url`."""

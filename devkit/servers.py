@@ -1,7 +1,7 @@
-"""Start the project's real servers from tests: Rasa, the action server, the demo page server.
+"""Start the project's real servers: Rasa, the action server, the demo page server.
 
-Tests that talk to a running assistant share this module so that each suite does not
-grow its own way of finding a model, picking ports and cleaning up. Every server runs in
+Tests and benchmarks that talk to a running assistant share this module so that none
+grows its own way of finding a model, picking ports and cleaning up. Every server runs in
 its own process group (so its children die with it), on a free port, with its output in
 a log file (shown when start-up fails), and is ready when the function returns.
 
@@ -29,13 +29,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from devkit.waiting import NotYet, eventually
+
+ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 RASA = VENV_BIN / "rasa"
 LOG_DIR = ROOT / "logs" / "test-servers"
@@ -110,22 +111,22 @@ def wait_for_http(
     url: str, proc: subprocess.Popen[bytes], timeout: float, ok: tuple[int, ...] = (200,)
 ) -> None:
     """Poll `url` until it answers with a status in `ok`; fail early if `proc` exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def status() -> int:
         if proc.poll() is not None:
             raise ServerError(f"{proc.args!r} exited with {proc.returncode}:\n{_tail(proc)}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - http only
-                if response.status in ok:
-                    return
+                return int(response.status)
         except urllib.error.HTTPError as error:
-            if error.code in ok:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    stop(proc)
-    raise ServerError(f"{url} not ready after {timeout:.0f}s:\n{_tail(proc)}")
+            return error.code
+
+    try:
+        eventually(status, until=lambda code: code in ok, timeout=timeout, interval=0.5,
+                   what=f"an answer {ok} from {url}", ignore=(OSError,))  # fmt: skip
+    except NotYet as error:
+        stop(proc)
+        raise ServerError(f"{error}:\n{_tail(proc)}") from None
 
 
 def start_action_server(
