@@ -46,7 +46,7 @@ ACTIONS_START_TIMEOUT = 90.0
 # The shared secret between the test servers: `start_action_server` requires it,
 # `start_rasa` (with the repository's endpoints.yml) and `write_endpoints` send it. Not the
 # development demo value, so it also works with APP_ENV=production.
-ACTION_SERVER_TOKEN = "test-action-server-token-0123456789abcdef"
+ACTION_SERVER_TOKEN = "test-action-server-token-0123456789abcdef"  # noqa: S105 - a test-only value
 
 
 class ServerError(RuntimeError):

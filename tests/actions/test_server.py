@@ -20,8 +20,8 @@ import requests
 
 from actions.server import is_authorised
 from actions.settings import DEMO_ACTION_SERVER_TOKEN
-from handover.store import HandoverStore, make_engine
 from devkit.servers import ACTION_SERVER_TOKEN, ROOT, start_action_server, stop
+from handover.store import HandoverStore, make_engine
 
 pytestmark = pytest.mark.e2e
 
