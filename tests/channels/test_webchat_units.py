@@ -165,7 +165,9 @@ def test_budgets_slide_and_a_refusal_is_counted_nowhere() -> None:
     two, five = Rate(2, 10), Rate(5, 60)
 
     def take(*keys: str) -> float:
-        return asyncio.run(budgets.take([(key, rate) for key, rate in zip(keys, (two, five))]))
+        return asyncio.run(
+            budgets.take([(key, rate) for key, rate in zip(keys, (two, five), strict=False)])
+        )
 
     assert take("sock:a", "addr:x") == 0
     clock.now = 1
