@@ -260,7 +260,10 @@
       setStatus('');
       requestSession();
     });
-    socket.on('disconnect', function () { setStatus('Connection lost. Reconnecting\u2026'); });
+    socket.on('disconnect', function () {
+      askedForNew = false;  // a request in flight is lost with the connection
+      setStatus('Connection lost. Reconnecting\u2026');
+    });
     socket.on('connect_error', function () {
       socket.io.opts.transports = ['polling', 'websocket'];
       setStatus('Cannot reach the chat. Retrying\u2026');
@@ -271,7 +274,9 @@
       var changed = !session || session.session_id !== data.session_id;
       // A stored session the server would not resume (expired, deleted, or signed with
       // an old secret): say why the history is gone, once, and carry on in the new one.
-      var refused = !data.resumed && session && changed;
+      var refused = !data.resumed && presented !== null && presented !== data.session_id;
+      presented = null;
+      askedForNew = false;
       session = { session_id: data.session_id, session_token: data.session_token };
       saveSession(session);
       send.disabled = false;
@@ -293,6 +298,7 @@
       showTyping(false);
       if (data.notice === 'too_many_sessions') {
         // No session was started: ask again once the server says there is room.
+        askedForNew = false;
         retrySessionAfter(data.retry_after);
       } else if (data.notice === 'too_fast' && typeof data.refused === 'string' &&
                  !input.value && data.refused.charAt(0) !== '/') {
@@ -315,8 +321,13 @@
   }
 
   // On every (re)connect: present the stored session; the server decides.
+  var presented = null;     // the session id of the last request, if it named one
+  var askedForNew = false;  // a request for a new session is on its way
   function requestSession() {
     if (!socket || !socket.connected) { return; }
+    if (!session && askedForNew) { return; }  // one new session, not one per caller
+    presented = session ? session.session_id : null;
+    askedForNew = !session;
     socket.emit('session_request', session ? {
       session_id: session.session_id, session_token: session.session_token
     } : {});
