@@ -111,9 +111,6 @@ class MemoryBudgets:
             self._seen.popitem(last=False)  # the least recently counted key
         return 0.0
 
-    def forget(self, key: str) -> None:
-        self._seen.pop(key, None)
-
     async def close(self) -> None:
         return None
 

@@ -46,11 +46,13 @@ def record(connection: Connection, conversation_id: str, now: float, keep_second
 
 
 def was_deleted(engine: Engine, conversation_id: str) -> bool:
-    """True if the conversation was deleted; a database without the table has none."""
-    if engine not in _has_table:
-        if not sa.inspect(engine).has_table(TOMBSTONES.name):
-            return False  # asked again next time: a deletion may create it
-        _has_table.add(engine)
+    """True if the conversation was deleted."""
+    if engine not in _ready:
+        # Created on the first check rather than the first deletion, so that every
+        # later check is one primary-key lookup.
+        with engine.begin() as connection:
+            create_table(connection)
+        _ready.add(engine)
     query = sa.select(TOMBSTONES.c.conversation_id).where(
         TOMBSTONES.c.conversation_id == conversation_id
     )
@@ -58,5 +60,5 @@ def was_deleted(engine: Engine, conversation_id: str) -> bool:
         return connection.execute(query).first() is not None
 
 
-# Engines whose database is known to have the table: one catalog query per process.
-_has_table: weakref.WeakSet[Engine] = weakref.WeakSet()
+# Engines whose database is known to have the table.
+_ready: weakref.WeakSet[Engine] = weakref.WeakSet()

@@ -3,14 +3,20 @@
 Rasa's `SocketIOInput` trusts whatever `session_id` a client sends, so anyone who learns
 an id joins that conversation's room and reads its replies. This channel issues the ids
 itself and lets a widget resume one only with the token the server signed for it; an
-unknown id or a bad token gets a fresh session. It also awaits `enter_room` when
-python-socketio makes it a coroutine (RasaHQ/rasa#13027), limits message size and rate,
-and adds the shopper's transcript download and conversation delete routes.
+unknown id, a bad or expired token or a deleted conversation gets a fresh session. It
+also awaits `enter_room` when python-socketio makes it a coroutine (RasaHQ/rasa#13027),
+limits message size, counts messages and new sessions against budgets a new session
+cannot reset (channels/limits.py), lets typed text reach Rasa as an `/intent` only when
+it is the payload of a button the bot offered, and adds the shopper's transcript
+download and conversation delete routes.
 
 Socket events (client -> server): `session_request {session_id?, session_token?}`,
 `user_uttered {message}`, `leave_queue`. Server -> client: `session_confirm
 {session_id, session_token, resumed}`, `bot_uttered {text, quick_replies?, sender?,
-agent_name?, notice?}`, `handover_status {...}`, `conversation_deleted {}`.
+agent_name?, notice?, retry_after?, refused?}`, `handover_status {...}`,
+`conversation_deleted {}`. A refused new session gets no `session_confirm`, only a
+`too_many_sessions` notice with `retry_after` seconds; a message over budget gets a
+`too_fast` notice with `retry_after` and the refused text.
 
 HTTP under /webhooks/webchat/: `GET health`, `GET conversations/<id>/transcript
 ?format=json|txt` and `DELETE conversations/<id>`, both with `Authorization: Bearer

@@ -356,3 +356,19 @@ def test_repository_credentials_build_the_channel(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("APP_ENV", "production")
     with pytest.raises(SettingsError):
         WebchatInput.from_credentials(block)
+
+
+def test_deleted_conversations_are_remembered_as_long_as_a_token_lives() -> None:
+    from channels import tombstones
+
+    engine = sa.create_engine("sqlite://")
+    assert not tombstones.was_deleted(engine, "c1")  # no table yet: nothing deleted
+    day = 86400.0
+    with engine.begin() as connection:
+        tombstones.record(connection, "c1", now=0.0, keep_seconds=90 * day)
+    assert tombstones.was_deleted(engine, "c1")
+    assert not tombstones.was_deleted(engine, "c2")
+    with engine.begin() as connection:  # 91 days later every token of c1 has expired
+        tombstones.record(connection, "c2", now=91 * day, keep_seconds=90 * day)
+    assert not tombstones.was_deleted(engine, "c1")
+    assert tombstones.was_deleted(engine, "c2")
