@@ -52,11 +52,13 @@ class WebchatSettings:
     # update) to whichever process holds the shopper's socket. None: one process only.
     redis_url: str | None = None
     # Budgets that a new session cannot reset: messages per socket and per client address,
-    # and new sessions per socket and per address (see channels/limits.py).
-    socket_rate_limit: Rate = Rate(10, 10.0)
-    address_rate_limit: Rate = Rate(60, 60.0)
-    socket_session_limit: Rate = Rate(3, 60.0)
-    address_session_limit: Rate = Rate(20, 600.0)
+    # and new sessions per socket and per address (see channels/limits.py). Each is one or
+    # more windows, all of which must have room: new sessions per address are capped per
+    # minute (a burst of new connections) and per 10 minutes (a steady trickle).
+    socket_rate_limit: tuple[Rate, ...] = (Rate(10, 10.0),)
+    address_rate_limit: tuple[Rate, ...] = (Rate(60, 60.0),)
+    socket_session_limit: tuple[Rate, ...] = (Rate(3, 60.0),)
+    address_session_limit: tuple[Rate, ...] = (Rate(10, 60.0), Rate(20, 600.0))
     # Peers whose X-Forwarded-For is believed (a reverse proxy or load balancer).
     trusted_proxies: tuple[IPNetwork, ...] = ()
     redis_prefix: str = "webchat"
@@ -73,10 +75,12 @@ class WebchatSettings:
 
 
 def _rate(env: Env, name: str, default: Rate) -> Rate:
-    """Parse "<count>/<seconds>", e.g. "5/10"."""
     raw = env.raw(name)
-    if not raw:
-        return default
+    return _parse_rate(name, raw) if raw else default
+
+
+def _parse_rate(name: str, raw: str) -> Rate:
+    """Parse "<count>/<seconds>", e.g. "5/10"."""
     count, _, window = raw.partition("/")
     try:
         limit, seconds = int(count), float(window)
@@ -85,6 +89,13 @@ def _rate(env: Env, name: str, default: Rate) -> Rate:
     if limit < 1 or not 0 < seconds < float("inf"):
         raise SettingsError(f"{name} must be positive, got {raw!r}")
     return Rate(limit, seconds)
+
+
+def _rates(env: Env, name: str, default: tuple[Rate, ...]) -> tuple[Rate, ...]:
+    """Parse a comma list of "<count>/<seconds>" windows, e.g. "10/60,20/600"."""
+    if not env.raw(name):
+        return default
+    return tuple(_parse_rate(name, item) for item in env.items(name))
 
 
 def _trusted_proxies(env: Env) -> tuple[IPNetwork, ...]:
@@ -133,12 +144,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> WebchatSettings:
         rate_limit_messages=conversation.limit,
         rate_limit_window_seconds=conversation.seconds,
         redis_url=read.url("WEBCHAT_REDIS_URL", None, schemes=("redis", "rediss", "unix")),
-        socket_rate_limit=_rate(read, "WEBCHAT_SOCKET_RATE_LIMIT", defaults.socket_rate_limit),
-        address_rate_limit=_rate(read, "WEBCHAT_ADDRESS_RATE_LIMIT", defaults.address_rate_limit),
-        socket_session_limit=_rate(
+        socket_rate_limit=_rates(read, "WEBCHAT_SOCKET_RATE_LIMIT", defaults.socket_rate_limit),
+        address_rate_limit=_rates(read, "WEBCHAT_ADDRESS_RATE_LIMIT", defaults.address_rate_limit),
+        socket_session_limit=_rates(
             read, "WEBCHAT_SOCKET_SESSION_LIMIT", defaults.socket_session_limit
         ),
-        address_session_limit=_rate(
+        address_session_limit=_rates(
             read, "WEBCHAT_ADDRESS_SESSION_LIMIT", defaults.address_session_limit
         ),
         trusted_proxies=_trusted_proxies(read),

@@ -55,7 +55,7 @@ from channels.limits import (
     client_address,
 )
 from channels.sessions import SessionSigner, TokenCheck
-from channels.settings import WebchatSettings, load_settings
+from channels.settings import Rate, WebchatSettings, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -238,8 +238,8 @@ class WebchatInput(SocketIOInput):
         return await self.budgets.take(
             [
                 (f"msg:conv:{conversation_id}", settings.conversation_rate_limit),
-                (f"msg:sock:{sid}", settings.socket_rate_limit),
-                (f"msg:addr:{await self._address(sid)}", settings.address_rate_limit),
+                *_windows(f"msg:sock:{sid}", settings.socket_rate_limit),
+                *_windows(f"msg:addr:{await self._address(sid)}", settings.address_rate_limit),
             ]
         )
 
@@ -334,8 +334,8 @@ class WebchatInput(SocketIOInput):
                 address = await self._address(sid)
                 wait = await self.budgets.take(
                     [
-                        (f"new:sock:{sid}", self.settings.socket_session_limit),
-                        (f"new:addr:{address}", self.settings.address_session_limit),
+                        *_windows(f"new:sock:{sid}", self.settings.socket_session_limit),
+                        *_windows(f"new:addr:{address}", self.settings.address_session_limit),
                     ]
                 )
                 if wait > 0:
@@ -569,6 +569,11 @@ class WebchatBlueprint(SocketBlueprint):
         ours = int(self.ctx.max_request_bytes)
         app.config.REQUEST_MAX_SIZE = min(int(app.config.get("REQUEST_MAX_SIZE") or ours), ours)
         super().register(app, options)
+
+
+def _windows(key: str, rates: tuple[Rate, ...]) -> list[tuple[str, Rate]]:
+    """One budget key per window, so that "10/60,20/600" keeps two logs."""
+    return [(f"{key}:{rate.seconds:g}s", rate) for rate in rates]
 
 
 def _engine_of(agent: Any) -> Engine | None:

@@ -50,6 +50,7 @@ def test_development_may_use_the_demo_secret() -> None:
         {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_MAX_MESSAGE_CHARS": "0"},
         {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_SOCKET_SESSION_LIMIT": "3"},
         {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_ADDRESS_RATE_LIMIT": "10/0"},
+        {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_ADDRESS_SESSION_LIMIT": "10/60,20"},
         {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"},
         {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_SESSION_MAX_AGE_DAYS": "0"},
         {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_MAX_REQUEST_KB": "0.5"},
@@ -78,10 +79,10 @@ def test_production_settings() -> None:
 
 def test_budget_defaults_and_settings() -> None:
     defaults = load_settings({"WEBCHAT_SECRET": GOOD_SECRET})
-    assert defaults.socket_session_limit == Rate(3, 60.0)
-    assert defaults.address_session_limit == Rate(20, 600.0)
-    assert defaults.socket_rate_limit == Rate(10, 10.0)
-    assert defaults.address_rate_limit == Rate(60, 60.0)
+    assert defaults.socket_session_limit == (Rate(3, 60.0),)
+    assert defaults.address_session_limit == (Rate(10, 60.0), Rate(20, 600.0))
+    assert defaults.socket_rate_limit == (Rate(10, 10.0),)
+    assert defaults.address_rate_limit == (Rate(60, 60.0),)
     assert defaults.trusted_proxies == ()
     assert defaults.session_max_age_days == 90
     assert defaults.max_request_bytes == 256 * 1024
@@ -90,13 +91,15 @@ def test_budget_defaults_and_settings() -> None:
             "WEBCHAT_SECRET": GOOD_SECRET,
             "WEBCHAT_SOCKET_SESSION_LIMIT": "2/30",
             "WEBCHAT_ADDRESS_SESSION_LIMIT": "100/3600",
+            "WEBCHAT_ADDRESS_RATE_LIMIT": "30/60, 200/3600",
             "WEBCHAT_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7, fd00::/8",
             "WEBCHAT_SESSION_MAX_AGE_DAYS": "30",
             "WEBCHAT_MAX_REQUEST_KB": "64",
         }
     )
-    assert custom.socket_session_limit == Rate(2, 30.0)
-    assert custom.address_session_limit == Rate(100, 3600.0)
+    assert custom.socket_session_limit == (Rate(2, 30.0),)
+    assert custom.address_session_limit == (Rate(100, 3600.0),)
+    assert custom.address_rate_limit == (Rate(30, 60.0), Rate(200, 3600.0))
     assert [str(n) for n in custom.trusted_proxies] == ["10.0.0.0/8", "192.0.2.7/32", "fd00::/8"]
     assert custom.session_max_age_days == 30
     assert custom.max_request_bytes == 64 * 1024

@@ -40,7 +40,7 @@ BUDGETS = {
     "WEBCHAT_SOCKET_RATE_LIMIT": "10/10",
     "WEBCHAT_ADDRESS_RATE_LIMIT": "60/60",
     "WEBCHAT_SOCKET_SESSION_LIMIT": "3/60",
-    "WEBCHAT_ADDRESS_SESSION_LIMIT": "20/600",
+    "WEBCHAT_ADDRESS_SESSION_LIMIT": "10/60,20/600",
 }
 
 
@@ -127,7 +127,8 @@ def on_two_workers(url: str, address: str) -> tuple[Client, Client]:
     raise AssertionError("every connection went to the same worker")
 
 
-def user_texts(database_url: str, conversation_ids: list[str]) -> list[str]:
+def user_texts(database_url: str, conversation_ids: list[str] | None) -> list[str]:
+    """Shopper texts of these conversations (None: of every conversation), oldest first."""
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as connection:
@@ -136,11 +137,15 @@ def user_texts(database_url: str, conversation_ids: list[str]) -> list[str]:
             ).fetchall()
     finally:
         engine.dispose()
-    return [json.loads(data)["text"] for sid, data in rows if sid in conversation_ids]
+    return [
+        json.loads(data)["text"]
+        for sid, data in rows
+        if conversation_ids is None or sid in conversation_ids
+    ]
 
 
 def settled_texts(
-    database_url: str, conversation_ids: list[str], expect: int | None = None
+    database_url: str, conversation_ids: list[str] | None, expect: int | None = None
 ) -> list[str]:
     """The stored shopper texts once 4 s pass without a new one (and `expect` are in).
 
@@ -185,7 +190,10 @@ def test_new_sessions_per_address_are_counted_across_workers(stack: Stack) -> No
         for _ in range(12):
             clients.extend(on_two_workers(stack.url, address))
         assert len({c.worker() for c in clients}) == 2
-        for client in clients:
+        for client in clients[:10]:
+            client.sio.emit("session_request", {})
+        time.sleep(61.0)  # past the 10-a-minute window, within the 20-in-10-minutes one
+        for client in clients[10:]:
             client.sio.emit("session_request", {})
         time.sleep(3.0)
         outcomes = []
@@ -200,7 +208,7 @@ def test_new_sessions_per_address_are_counted_across_workers(stack: Stack) -> No
     finally:
         for client in clients:
             client.close()
-    # WEBCHAT_ADDRESS_SESSION_LIMIT 20 per 10 minutes, whichever worker is asked.
+    # WEBCHAT_ADDRESS_SESSION_LIMIT: 20 per 10 minutes, whichever worker is asked.
     assert outcomes.count("confirmed") == 20, outcomes
     assert outcomes.count("too_many_sessions") == 4, outcomes
 
@@ -215,6 +223,23 @@ def test_a_session_per_message_gets_at_most_15_of_30_through(stack: Stack) -> No
     sessions = [data["session_id"] for name, data in events if name == "session_confirm"]
     through = settled_texts(stack.env["DATABASE_URL"], sessions)
     assert len(through) <= 15, through
+
+
+def test_a_new_connection_and_session_per_message_gets_at_most_15_of_30_through(
+    stack: Stack,
+) -> None:
+    """The same flood from one address, each message on a connection of its own."""
+    marker = uuid.uuid4().hex[:8]
+    address, started = new_address(), time.monotonic()
+    for n in range(30):
+        with Client(stack.url, address) as chat:
+            chat.sio.emit("session_request", {})
+            chat.sio.emit("user_uttered", {"message": f"own socket {marker} {n}"})
+            chat.drain(0.3)  # long enough for the server to take both
+    assert time.monotonic() - started < 45  # connecting takes time; the budget does not care
+    stored = settled_texts(stack.env["DATABASE_URL"], None)
+    through = [t for t in stored if marker in t]
+    assert 1 <= len(through) <= 15, through
 
 
 def test_a_button_offered_on_one_worker_is_accepted_on_the_other(stack: Stack) -> None:
