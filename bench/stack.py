@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
 
 from tests.support import servers  # noqa: E402 - needs ROOT on sys.path
 
-# Benchmarks send faster than a person types; the per-worker limiter would answer
+# Benchmarks send faster than a person types; the web chat's budgets would answer
 # "you're typing too fast" instead of measuring the assistant.
 BENCH_RATE_LIMIT = "10000/1"
 
