@@ -146,14 +146,17 @@ def test_malformed_frames_log_one_warning_line_each_and_break_nothing(
         "49zz",
         '42["user_uttered", {"message": "' + "x" * 200_000 + '"}]',  # huge
     ]
-    ws = _engineio_socket(rasa_url)
+    # One connection per frame: the server may hang up after a bad frame, and frames sent
+    # into a connection it has dropped would never be read.
     for frame in frames:
+        ws = _engineio_socket(rasa_url)
         try:
             ws.send(frame)
+            time.sleep(0.1)
         except (websocket.WebSocketException, OSError):
+            pass
+        finally:
             ws.close()
-            ws = _engineio_socket(rasa_url)  # the server may hang up on a huge one
-    ws.close()
 
     with ChatClient(rasa_url) as chat:  # everyone else is served as before
         chat.request_session()
