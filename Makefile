@@ -88,7 +88,7 @@ lint: install
 
 validate: install
 	@scripts/step.sh "data validate" logs/validate.log \
-	  $(RASA) data validate --fail-on-warnings
+	  $(RASA) data validate --domain domain --fail-on-warnings
 
 train: install
 	@scripts/train.sh

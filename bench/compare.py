@@ -50,7 +50,7 @@ def train(name: str, config: Path) -> tuple[Path, dict[str, float]]:
     log = LOGS / f"compare-train-{name}.log"
     env = base_env({"RASA_MAX_CACHE_SIZE": "0"})  # a warm cache would hide training cost
     command = [str(Path(sys.executable).parent / "rasa"), "train", "--config", str(config),
-               "--data", "data", "--domain", "domain.yml", "--out", str(out),
+               "--data", "data", "--domain", "domain", "--out", str(out),
                "--fixed-model-name", name]  # fmt: skip
     print(f"[compare] training {name} ({config.relative_to(ROOT)}), log {log}", flush=True)
     load_before = os.getloadavg()[0]

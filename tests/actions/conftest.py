@@ -1,8 +1,8 @@
 """Fixtures for action tests: a real domain, a collecting dispatcher and a tracker factory.
 
 Actions are run as rasa-sdk runs them (`await action.run(dispatcher, tracker, domain)`),
-with the project's own domain.yml so that a response name or slot the domain does not
-know fails the test.
+with the project's own domain (every file in domain/, merged as Rasa merges them) so that
+a response name or slot the domain does not know fails the test.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from rasa.shared.core.domain import Domain
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -22,8 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def domain() -> dict[str, Any]:
     """The project's domain as the action server receives it (a plain dict)."""
-    with open(ROOT / "domain.yml", encoding="utf-8") as f:
-        return yaml.safe_load(f)
+    return Domain.load(ROOT / "domain").as_dict()
 
 
 @pytest.fixture()
