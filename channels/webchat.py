@@ -438,7 +438,9 @@ class WebchatInput(SocketIOInput):
                     logger.exception("web chat extension failed in on_leave_queue")
 
     async def _take_feedback_budget(self, request: Request, conversation_id: str) -> float:
-        """Feedback counts against the conversation's and the address's message budgets."""
+        """Feedback has budgets of its own, as large as the message budgets of the
+        conversation and the address: a vote never costs the shopper a chat message,
+        and a script posting feedback is held back like one sending messages."""
         address = client_address(
             str(request.ip or ""),
             request.headers.get("x-forwarded-for"),
@@ -446,8 +448,8 @@ class WebchatInput(SocketIOInput):
         )
         return await self.budgets.take(
             [
-                (f"msg:conv:{conversation_id}", self.settings.conversation_rate_limit),
-                *_windows(f"msg:addr:{address}", self.settings.address_rate_limit),
+                (f"fb:conv:{conversation_id}", self.settings.conversation_rate_limit),
+                *_windows(f"fb:addr:{address}", self.settings.address_rate_limit),
             ]
         )
 

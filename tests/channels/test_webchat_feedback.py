@@ -147,7 +147,7 @@ def test_a_comment_of_1000_characters_is_accepted(rasa_url: str, chat: Any) -> N
 def test_without_a_token_401_and_with_another_conversations_token_403(
     rasa_url: str, sqlite_engine: sa.engine.Engine, chat: Any
 ) -> None:
-    client, session = chat
+    _client, session = chat
     cid = session["session_id"]
     assert post(rasa_url, cid, {"rating": 5}, {}).status_code == 401
     assert post(rasa_url, cid, {"rating": 5}, {"Authorization": "Basic abc"}).status_code == 401
@@ -164,10 +164,14 @@ def test_feedback_is_rate_limited_like_messages(rasa_url: str, chat: Any) -> Non
         post(rasa_url, session["session_id"], {"rating": 3}, client.auth).status_code
         for _ in range(6)
     ]
-    assert 429 in statuses  # WEBCHAT_RATE_LIMIT=5/10 counts the chat's messages too
+    assert statuses == [200] * 5 + [429]  # WEBCHAT_RATE_LIMIT=5/10, as for messages
     refused = post(rasa_url, session["session_id"], {"rating": 3}, client.auth)
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) >= 1
+    # Feedback has its own budget: the shopper can still chat.
+    client.say("what are your opening hours")
+    reply = client.wait_for_bot()
+    assert reply.get("notice") is None
 
 
 def test_preflight_and_answers_carry_the_channels_cors_policy(rasa_url: str, chat: Any) -> None:
