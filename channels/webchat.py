@@ -621,8 +621,11 @@ class WebchatInput(SocketIOInput):
             stored = await self._store_feedback(request.app.ctx.agent, conversation_id, item)
             if stored is None:
                 return response.json(
-                    {"error": "no bot answer of that message_id in this conversation"
-                     if isinstance(item, feedback.Vote) else "the conversation has no messages"},
+                    {
+                        "error": "no bot answer of that message_id in this conversation"
+                        if isinstance(item, feedback.Vote)
+                        else "the conversation has no messages"
+                    },
                     status=400,
                     headers=cors,
                 )
