@@ -193,13 +193,21 @@ def test_preflight_and_answers_carry_the_channels_cors_policy(rasa_url: str, cha
     assert "Access-Control-Allow-Origin" not in reply.headers
 
 
-def test_a_deleted_conversation_takes_no_feedback(rasa_url: str, chat: Any) -> None:
+def test_delete_removes_the_feedback_and_then_refuses_more(
+    rasa_url: str, sqlite_engine: sa.engine.Engine, chat: Any
+) -> None:
     client, session = chat
     cid = session["session_id"]
-    assert (
-        requests.delete(
-            conversation_url(rasa_url, cid), headers=client.auth, timeout=10
-        ).status_code
-        == 200
-    )
+    answer = bot_ids(client)[-1]
+    assert post(rasa_url, cid, {"message_id": answer, "helpful": True}, client.auth).ok
+    assert post(rasa_url, cid, {"rating": 5, "comment": "mail me: a@b.de"}, client.auth).ok
+    assert len(feedback_rows(sqlite_engine, cid)) == 2
+    deleted = requests.delete(conversation_url(rasa_url, cid), headers=client.auth, timeout=10)
+    assert deleted.status_code == 200
+    assert feedback_rows(sqlite_engine, cid) == []
+    with sqlite_engine.connect() as connection:
+        left = connection.execute(
+            sa.text("SELECT COUNT(*) FROM events WHERE sender_id = :s"), {"s": cid}
+        ).scalar_one()
+    assert left == 0
     assert post(rasa_url, cid, {"rating": 5}, client.auth).status_code == 403
