@@ -2,7 +2,8 @@
 
 Rasa 3.6 has no API to delete a conversation, and its tracker holds much more than the
 shopper saw (slots, actions, intents, entity guesses). The shopper's copy has only the
-messages: what they wrote, what the bot and agents answered, and when (UTC). Texts that
+messages: what they wrote, what the bot and agents answered, the ratings and helpful
+votes they gave, and when (UTC). Bot answers carry the `message_id` the widget showed. Texts that
 are intent payloads ("/session_start", "/affirm") are not something the shopper typed:
 a payload sent by pressing a button is shown as that button's title, any other is left
 out.
@@ -17,6 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+from channels import feedback
 
 EVENTS = sa.table(
     "events",
@@ -51,15 +54,21 @@ def read_messages(connection: Connection, conversation_id: str) -> list[dict[str
     rows = connection.execute(
         sa.select(EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
         .where(EVENTS.c.sender_id == conversation_id)
-        .where(EVENTS.c.type_name.in_(("user", "bot")))
+        .where(EVENTS.c.type_name.in_(("user", "bot", feedback.FEEDBACK_EVENT)))
         .order_by(EVENTS.c.id)
     )
     messages: list[dict[str, Any]] = []
+    entry: dict[str, Any]
     button_titles: dict[str, str] = {}
     for type_name, timestamp, data in rows:
         event = json.loads(data) if isinstance(data, str) else (data or {})
         text = event.get("text")
-        if type_name == "bot":
+        if type_name == feedback.FEEDBACK_EVENT:
+            given = feedback.feedback_of(event)
+            if given is None:
+                continue
+            entry = _feedback_entry(given)
+        elif type_name == "bot":
             buttons = (event.get("data") or {}).get("buttons") or []
             button_titles = {
                 str(b.get("payload")): str(b.get("title"))
@@ -69,7 +78,13 @@ def read_messages(connection: Connection, conversation_id: str) -> list[dict[str
             if not text:
                 continue
             metadata = event.get("metadata") or {}
-            entry: dict[str, Any] = {"sender": "bot", "text": text}
+            entry = {
+                "sender": "bot",
+                "text": text,
+                "message_id": feedback.message_id(
+                    conversation_id, event.get("timestamp", timestamp)
+                ),
+            }
             if metadata.get("sender") == "agent":  # an agent message logged as a bot event
                 entry = {"sender": "agent", "text": text, "name": metadata.get("agent_name")}
         else:
@@ -84,6 +99,28 @@ def read_messages(connection: Connection, conversation_id: str) -> list[dict[str
         entry["_epoch"] = float(timestamp)
         messages.append(entry)
     return messages
+
+
+def _feedback_entry(given: dict[str, Any]) -> dict[str, Any]:
+    """A shopper's rating or vote as a transcript line: readable text plus the values."""
+    if given["feedback"] == feedback.RATING:
+        text = f"Rated the conversation {given['rating']} of 5"
+        if given.get("comment"):
+            text += f": {given['comment']}"
+        return {
+            "sender": "shopper",
+            "text": text,
+            "feedback": {
+                "rating": given["rating"],
+                **({"comment": given["comment"]} if given.get("comment") else {}),
+            },
+        }
+    helpful = bool(given.get("helpful"))
+    return {
+        "sender": "shopper",
+        "text": "Marked an answer as " + ("helpful" if helpful else "not helpful"),
+        "feedback": {"message_id": given.get("message_id"), "helpful": helpful},
+    }
 
 
 def merge_extra(

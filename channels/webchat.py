@@ -18,15 +18,20 @@ agent_name?, notice?, retry_after?, refused?}`, `handover_status {...}`,
 `too_many_sessions` notice with `retry_after` seconds; a message over budget gets a
 `too_fast` notice with `retry_after` and the refused text.
 
+Every `bot_uttered` carries a `message_id` (channels/feedback.py says how it is made).
+
 HTTP under /webhooks/webchat/: `GET health`, `GET conversations/<id>/transcript
-?format=json|txt` and `DELETE conversations/<id>`, both with `Authorization: Bearer
+?format=json|txt`, `DELETE conversations/<id>` and `POST conversations/<id>/feedback`
+(a rating or a helpful vote, channels/feedback.py), all with `Authorization: Bearer
 <session_token>`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
+import json
 import logging
 import math
 import time
@@ -43,7 +48,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 from sqlalchemy.engine import Engine
 
-from channels import tombstones, transcript
+from channels import feedback, tombstones, transcript
 from channels.extensions import ChannelHandle, WebchatExtension, load_extension
 from channels.limits import (
     Budgets,
@@ -58,6 +63,11 @@ from channels.sessions import SessionSigner, TokenCheck
 from channels.settings import Rate, WebchatSettings, load_settings
 
 logger = logging.getLogger(__name__)
+
+#: The id of the bot answer being sent, from send_response down to the emit.
+_MESSAGE_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "webchat_message_id", default=None
+)
 
 TOO_LONG = "too_long"
 TOO_FAST = "too_fast"
@@ -150,11 +160,30 @@ class WebchatOutput(SocketIOOutput):
             await self.buttons.remember(recipient_id, [p.strip() for p in payloads])
         await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
 
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        # Rasa passes the BotUttered event's message, timestamp included: the id the
+        # widget gets is the one the transcript derives from the stored event.
+        stamp = message.get("timestamp")
+        token = _MESSAGE_ID.set(
+            feedback.message_id(recipient_id, float(stamp))
+            if isinstance(stamp, (int, float))
+            else feedback.one_off_id()
+        )
+        try:
+            await super().send_response(recipient_id, message)
+        finally:
+            _MESSAGE_ID.reset(token)
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        if isinstance(response, dict):
+            response = {**response, "message_id": _MESSAGE_ID.get() or feedback.one_off_id()}
+        await super()._send_message(socket_id, response)
+
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
         # Rasa's version passes the dict as keyword arguments to emit(), which fails.
-        await self.sio.emit(self.bot_message_evt, {"custom": json_message}, room=recipient_id)
+        await self._send_message(recipient_id, {"custom": json_message})
 
 
 class WebchatInput(SocketIOInput):
@@ -218,6 +247,8 @@ class WebchatInput(SocketIOInput):
         """
         if self.sio is None:
             raise RuntimeError("the web chat channel has not been started")
+        if event == self.bot_message_evt and isinstance(data, dict) and "message_id" not in data:
+            data = {**data, "message_id": feedback.one_off_id()}
         await self.sio.emit(event, data, room=conversation_id)
 
     # --- socket.io ---------------------------------------------------------------------
@@ -228,7 +259,13 @@ class WebchatInput(SocketIOInput):
         text = NOTICES[kind].format(limit=self.settings.max_message_chars, wait=_wait_phrase(wait))
         await self.sio.emit(
             self.bot_message_evt,
-            {"text": text, "sender": "system", "notice": kind, **extra},
+            {
+                "text": text,
+                "sender": "system",
+                "notice": kind,
+                "message_id": feedback.one_off_id(),
+                **extra,
+            },
             to=sid,
         )
 
@@ -400,6 +437,46 @@ class WebchatInput(SocketIOInput):
                 except Exception:
                     logger.exception("web chat extension failed in on_leave_queue")
 
+    async def _take_feedback_budget(self, request: Request, conversation_id: str) -> float:
+        """Feedback has budgets of its own, as large as the message budgets of the
+        conversation and the address: a vote never costs the shopper a chat message,
+        and a script posting feedback is held back like one sending messages."""
+        address = client_address(
+            str(request.ip or ""),
+            request.headers.get("x-forwarded-for"),
+            self.settings.trusted_proxies,
+        )
+        return await self.budgets.take(
+            [
+                (f"fb:conv:{conversation_id}", self.settings.conversation_rate_limit),
+                *_windows(f"fb:addr:{address}", self.settings.address_rate_limit),
+            ]
+        )
+
+    async def _store_feedback(
+        self, agent: Any, conversation_id: str, item: feedback.Rating | feedback.Vote
+    ) -> dict[str, Any] | None:
+        """Append the feedback to the conversation's tracker, under its lock (as Rasa
+        does for a turn), so it cannot interleave with a turn being saved. None when
+        a vote names no bot answer of this conversation."""
+        from rasa.shared.core.events import AgentUttered
+
+        async with agent.lock_store.lock(conversation_id):
+            tracker = await agent.tracker_store.retrieve(conversation_id)
+            if tracker is None:
+                return None  # nothing was said: nothing to rate
+            if isinstance(item, feedback.Vote):
+                # The answer may be from an earlier session of this conversation.
+                full = await agent.tracker_store.retrieve_full_tracker(conversation_id)
+                data = feedback.vote_data(conversation_id, item, full.events)
+                if data is None:
+                    return None
+            else:
+                data = item.data()
+            tracker.update(AgentUttered(text=None, data=data))
+            await agent.tracker_store.save(tracker)
+        return data
+
     # --- HTTP ----------------------------------------------------------------------------
 
     def _cors_headers(self, request: Request) -> dict[str, str]:
@@ -514,6 +591,47 @@ class WebchatInput(SocketIOInput):
             return response.json(
                 {"conversation_id": conversation_id, "deleted": deleted},
                 headers={**self._cors_headers(request), "Cache-Control": "no-store"},
+            )
+
+        @blueprint.route("/conversations/<conversation_id>/feedback", methods=["POST", "OPTIONS"])
+        async def post_feedback(request: Request, conversation_id: str) -> HTTPResponse:
+            cors = self._cors_headers(request)
+            if request.method == "OPTIONS":
+                return response.empty(headers=cors)
+            refusal = self._authorise(request, conversation_id)
+            if refusal is not None:
+                return refusal
+            if await self._was_deleted(conversation_id):
+                return response.json({"error": "forbidden"}, status=403, headers=cors)
+            try:
+                item = feedback.parse(json.loads(request.body or b"null"))
+            except (ValueError, UnicodeDecodeError) as error:
+                reason = str(error) if isinstance(error, feedback.InvalidFeedback) else None
+                return response.json(
+                    {"error": reason or "the body must be JSON"}, status=400, headers=cors
+                )
+            wait = await self._take_feedback_budget(request, conversation_id)
+            if wait > 0:
+                retry = math.ceil(wait)
+                return response.json(
+                    {"error": "too many requests", "retry_after": retry},
+                    status=429,
+                    headers={**cors, "Retry-After": str(retry)},
+                )
+            stored = await self._store_feedback(request.app.ctx.agent, conversation_id, item)
+            if stored is None:
+                return response.json(
+                    {
+                        "error": "no bot answer of that message_id in this conversation"
+                        if isinstance(item, feedback.Vote)
+                        else "the conversation has no messages"
+                    },
+                    status=400,
+                    headers=cors,
+                )
+            return response.json(
+                {"conversation_id": conversation_id, "stored": stored},
+                headers={**cors, "Cache-Control": "no-store"},
             )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -12,6 +12,7 @@ Routes (prefix /webhooks/webchat):
   POST /agent/claim                     {"request_id": n} or {} for the longest waiting
   POST /agent/requests/<id>/messages    {"text": "..."}
   POST /agent/requests/<id>/close
+  GET  /agent/ratings                   the agent's own ratings of the last 30 days
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sanic.response import HTTPResponse
 from handover.models import ACTIVE, AGENT, SYSTEM, WAITING
 from handover.pushes import ShopperPushes
 from handover.rasa_bridge import RESUME_AFTER_CLOSE, RasaBridge
+from handover.ratings import RATING_DAYS, agent_ratings
 from handover.store import (
     MAX_TEXT_CHARS,
     Clock,
@@ -101,6 +103,7 @@ class DeskRoutes:
         channel.add_route(guard(self.claim), "/agent/claim", ["POST"])
         channel.add_route(guard(self.send), "/agent/requests/<request_id:int>/messages", ["POST"])
         channel.add_route(guard(self.close), "/agent/requests/<request_id:int>/close", ["POST"])
+        channel.add_route(guard(self.ratings), "/agent/ratings", ["GET"])
 
     def _guarded(self, handler: AgentHandler) -> AgentHandler:
         async def route(request: Request, **kwargs: Any) -> HTTPResponse:
@@ -185,6 +188,12 @@ class DeskRoutes:
         await self.pushes.closed(closed.conversation_id)
         await self.bridge.resume(closed.conversation_id, RESUME_AFTER_CLOSE)
         return response.json({"request": self.request_view(closed, self.clock())})
+
+    async def ratings(self, request: Request, agent: str) -> HTTPResponse:
+        summary = await asyncio.to_thread(
+            agent_ratings, self.store.engine, agent, self.clock(), RATING_DAYS
+        )
+        return response.json(summary)
 
     # ------------------------------------------------------------------ views
 

@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     questions.add_argument(
         "--include-payloads", action="store_true", help="keep button payloads like /affirm"
     )
+    questions.add_argument(
+        "--comments",
+        action="store_true",
+        help="add shoppers' rating comments (redacted) as rows of intent (rating comment)",
+    )
     questions.add_argument("--limit", type=_positive, help="at most N rows")
     questions.add_argument(
         "--out", type=Path, default=DEFAULT_OUT / "questions.csv", help="CSV file, or - for stdout"
@@ -116,6 +121,7 @@ def _questions(engine: Engine, args: argparse.Namespace, now: dt.datetime) -> di
         max_confidence=args.max_confidence,
         include_payloads=args.include_payloads,
         limit=args.limit,
+        include_comments=args.comments,
     )
     if str(args.out) == "-":
         count = write_csv(rows, sys.stdout)

@@ -21,6 +21,8 @@ from retention.clock import day_of
 from retention.schema import events
 
 CSV_COLUMNS = ("day", "intent", "confidence", "text")
+#: The `intent` column of a rating comment (channels/feedback.py) in the export.
+COMMENT_ROW = "(rating comment)"
 STREAM_CHUNK = 1_000
 
 
@@ -45,6 +47,17 @@ def _parse(data: str | None) -> tuple[str, float | None]:
     return str(text), (float(confidence) if confidence is not None else None)
 
 
+def _comment(data: str | None) -> str:
+    """The comment of a stored rating event (channels/feedback.py), or ""."""
+    try:
+        payload = (json.loads(data or "{}") or {}).get("data") or {}
+    except (ValueError, AttributeError):
+        return ""
+    if not isinstance(payload, dict) or payload.get("feedback") != markers.FEEDBACK_RATING:
+        return ""
+    return str(payload.get("comment") or "")
+
+
 def recent_questions(
     engine: Engine,
     since: float,
@@ -52,15 +65,21 @@ def recent_questions(
     max_confidence: float | None = None,
     include_payloads: bool = False,
     limit: int | None = None,
+    include_comments: bool = False,
 ) -> Iterator[Question]:
     """Stream shopper messages since `since` (epoch), oldest first, already redacted.
 
     Button payloads ("/affirm") are skipped unless asked for: they are not language.
-    Rows are streamed in chunks so a busy quarter does not have to fit in memory.
+    Rows are streamed in chunks so a busy quarter does not have to fit in memory. With
+    `include_comments`, the comments of shoppers' ratings come too, redacted the same way,
+    as rows of intent COMMENT_ROW (not with the fallback or confidence filters).
     """
+    types = [markers.USER_EVENT]
+    if include_comments and not only_fallback and max_confidence is None:
+        types.append(markers.FEEDBACK_EVENT)
     query = (
-        sa.select(events.c.timestamp, events.c.intent_name, events.c.data)
-        .where(events.c.type_name == markers.USER_EVENT, events.c.timestamp >= since)
+        sa.select(events.c.timestamp, events.c.intent_name, events.c.data, events.c.type_name)
+        .where(events.c.type_name.in_(types), events.c.timestamp >= since)
         .order_by(events.c.timestamp, events.c.id)
     )
     if only_fallback:
@@ -68,8 +87,14 @@ def recent_questions(
     emitted = 0
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=STREAM_CHUNK).execute(query)
-        for timestamp, intent, data in result:
-            text, confidence = _parse(data)
+        for timestamp, intent, data, type_name in result:
+            if type_name == markers.FEEDBACK_EVENT:
+                comment = _comment(data)
+                if not comment:
+                    continue
+                text, confidence, intent = comment, None, COMMENT_ROW
+            else:
+                text, confidence = _parse(data)
             if not text.strip() or (text.startswith("/") and not include_payloads):
                 continue
             if max_confidence is not None and (confidence is None or confidence > max_confidence):

@@ -17,6 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from insights import feedback
+from retention.feedback_stats import read_feedback
 from retention.schema import conversation_stats_daily, intent_stats_daily
 from retention.stats import COUNTER_FIELDS, DayStats, compute_day
 
@@ -38,6 +40,8 @@ class Report:
     since: dt.date
     until: dt.date
     days: list[DayRow] = field(default_factory=list)
+    #: Redacted example questions per intent, for the answers shoppers voted on.
+    examples: dict[str, list[str]] = field(default_factory=dict)
 
     def totals(self) -> dict[str, int]:
         """Sum of every counter over the period."""
@@ -84,6 +88,8 @@ class Report:
                 {"day": r.stats.day.isoformat(), "source": r.source, **r.stats.counters()}
                 for r in self.days
             ],
+            "csat": feedback.csat(self),
+            "answer_feedback": feedback.answer_feedback(self),
         }
 
 
@@ -100,6 +106,9 @@ def _rolled_up(conn: Connection, since: dt.date, until: dt.date) -> dict[dt.date
         for name in COUNTER_FIELDS:
             setattr(stats, name, int(values[name]))
         out[stats.day] = stats
+    for day, (ratings, answers) in read_feedback(conn, since, until).items():
+        if day in out:
+            out[day].ratings, out[day].answers = ratings, answers
     if out and inspector.has_table(intent_stats_daily.name):
         it = intent_stats_daily
         query = sa.select(it.c.day, it.c.intent, it.c.messages).where(
@@ -125,6 +134,12 @@ def build_report(engine: Engine, since: dt.date, until: dt.date) -> Report:
             else:
                 report.days.append(DayRow(compute_day(conn, day), "live"))
             day += dt.timedelta(days=1)
+        for item in feedback.answer_feedback(report)[: feedback.TOP_ANSWERS]:
+            intent = item["intent"]
+            if intent not in report.examples:
+                report.examples[intent] = feedback.example_questions(
+                    conn, intent, since, until, feedback.EXAMPLES_PER_ANSWER
+                )
     return report
 
 
@@ -132,7 +147,11 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 100:.1f} %"
 
 
-def to_markdown(report: Report, chart_name: str | None = "report.png") -> str:
+def to_markdown(
+    report: Report,
+    chart_name: str | None = "report.png",
+    csat_chart_name: str | None = "report-csat.png",
+) -> str:
     """The human-readable report (what report.md holds)."""
     t, r = report.totals(), report.rates()
     lines = [
@@ -174,11 +193,16 @@ def to_markdown(report: Report, chart_name: str | None = "report.png") -> str:
             f"{s.shopper_messages} | {s.fallback_conversations} | {s.handover_conversations} | "
             f"{s.resolved_without_agent} | {row.source} |"
         )
+    answers = [
+        {**a, "examples": report.examples.get(a["intent"], [])}
+        for a in feedback.answer_feedback(report)
+    ]
+    lines += feedback.markdown_section(report, answers, csat_chart_name)
     return "\n".join(lines) + "\n"
 
 
 def write_report(report: Report, out_dir: Path) -> dict[str, Path]:
-    """Write report.md, report.json and report.png into `out_dir`; returns the paths."""
+    """Write report.md/.json/.html and the two charts into `out_dir`; returns the paths."""
     from insights.chart import render_chart
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -186,8 +210,14 @@ def write_report(report: Report, out_dir: Path) -> dict[str, Path]:
         "markdown": out_dir / "report.md",
         "json": out_dir / "report.json",
         "chart": out_dir / "report.png",
+        "csat_chart": out_dir / "report-csat.png",
+        "html": out_dir / "report.html",
     }
     paths["json"].write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
-    paths["markdown"].write_text(to_markdown(report, paths["chart"].name), encoding="utf-8")
+    markdown = to_markdown(report, paths["chart"].name, paths["csat_chart"].name)
+    paths["markdown"].write_text(markdown, encoding="utf-8")
     render_chart(report, paths["chart"])
+    feedback.render_csat_chart(report, paths["csat_chart"])
+    charts = {paths["chart"].name: paths["chart"], paths["csat_chart"].name: paths["csat_chart"]}
+    paths["html"].write_text(feedback.to_html(markdown.splitlines(), charts), encoding="utf-8")
     return paths

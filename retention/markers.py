@@ -23,3 +23,9 @@ HANDOVER_ACTIONS: tuple[str, ...] = ("action_join_queue", "action_leave_message"
 
 #: Intent label for shopper messages without an intent (e.g. parse failures).
 NO_INTENT = "(none)"
+
+#: Tracker event type of a shopper's rating or helpful vote (Rasa's AgentUttered; see
+#: channels/feedback.py) and the `feedback` kinds in its data.
+FEEDBACK_EVENT = "agent"
+FEEDBACK_RATING = "rating"
+FEEDBACK_VOTE = "vote"

@@ -55,6 +55,27 @@ intent_stats_daily = sa.Table(
     sa.Column("messages", sa.Integer, nullable=False),
 )
 
+#: Conversation ratings per day, split by whether an agent took part (counts only).
+rating_stats_daily = sa.Table(
+    "rating_stats_daily",
+    stats_metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("with_agent", sa.Boolean, primary_key=True),
+    sa.Column("rating", sa.Integer, primary_key=True),
+    sa.Column("ratings", sa.Integer, nullable=False),
+)
+
+#: Helpful and unhelpful votes per bot response name and the intent that led to it.
+answer_feedback_daily = sa.Table(
+    "answer_feedback_daily",
+    stats_metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("response", sa.String(255), primary_key=True),
+    sa.Column("intent", sa.String(255), primary_key=True),
+    sa.Column("helpful", sa.Integer, nullable=False),
+    sa.Column("unhelpful", sa.Integer, nullable=False),
+)
+
 TIMESTAMP_INDEX = "ix_events_timestamp"
 
 HANDOVER_REQUESTS = "handover_requests"

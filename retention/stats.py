@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from retention import markers
 from retention.clock import day_bounds, day_of
+from retention.feedback_stats import compute_feedback, store_feedback
 from retention.schema import conversation_stats_daily, events, intent_stats_daily
 
 COUNTER_FIELDS: tuple[str, ...] = (
@@ -47,6 +48,9 @@ class DayStats:
     handover_conversations: int = 0
     resolved_without_agent: int = 0
     intents: dict[str, int] = field(default_factory=dict)
+    #: (with_agent, rating 1-5) -> ratings; (response, intent) -> [helpful, unhelpful]
+    ratings: dict[tuple[bool, int], int] = field(default_factory=dict)
+    answers: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
     def counters(self) -> dict[str, int]:
         """The scalar counters, keyed like the statistics table's columns."""
@@ -120,6 +124,7 @@ def compute_day(conn: Connection, day: dt.date) -> DayStats:
         sa.select(intent, sa.func.count()).where(in_day, _is_user()).group_by(intent)
     )
     stats.intents = {str(name): int(count) for name, count in rows}
+    stats.ratings, stats.answers = compute_feedback(conn, day)
     return stats
 
 
@@ -161,6 +166,7 @@ def store_day(conn: Connection, stats: DayStats, now: float) -> None:
             intent_stats_daily.insert(),
             [{"day": stats.day, "intent": k, "messages": v} for k, v in stats.intents.items()],
         )
+    store_feedback(conn, stats.day, stats.ratings, stats.answers)
 
 
 @dataclass

@@ -15,6 +15,7 @@
 
   var TOKEN_KEY = "agentDeskToken";
   var QUEUE_POLL_MS = 2000;
+  var RATINGS_POLL_MS = 60000;
   var CHAT_POLL_MS = 1500;
 
   var meta = document.querySelector('meta[name="desk-api"]');
@@ -95,8 +96,45 @@
 
   function startPolling() {
     refreshQueue();
+    refreshRatings();
     state.timers.push(setInterval(refreshQueue, QUEUE_POLL_MS));
+    state.timers.push(setInterval(refreshRatings, RATINGS_POLL_MS));
     state.timers.push(setInterval(refreshChat, CHAT_POLL_MS));
+  }
+
+  // --- my ratings: what shoppers said after my chats (last 30 days) -----------------------
+
+  function ratingsPanel() {
+    var panel = $("my-ratings");
+    if (panel) { return panel; }
+    panel = el("details", "");
+    panel.id = "my-ratings";
+    panel.appendChild(el("summary", "", "My ratings (last 30 days)"));
+    var summary = el("p", "");
+    summary.id = "my-ratings-summary";
+    var comments = el("ul", "");
+    comments.id = "my-ratings-comments";
+    panel.appendChild(summary);
+    panel.appendChild(comments);
+    $("queue-panel").appendChild(panel);
+    return panel;
+  }
+
+  function refreshRatings() {
+    ratingsPanel();
+    api("GET", "/ratings").then(function (data) {
+      var text = data.ratings
+        ? data.ratings + " rating" + (data.ratings === 1 ? "" : "s") + ", average " +
+          Number(data.average).toFixed(2) + " of 5 (" +
+          [5, 4, 3, 2, 1].map(function (n) { return n + ": " + (data.distribution[String(n)] || 0); }).join(", ") + ")"
+        : "No ratings yet.";
+      $("my-ratings-summary").textContent = text;
+      var list = $("my-ratings-comments");
+      while (list.firstChild) { list.removeChild(list.firstChild); }
+      (data.comments || []).forEach(function (c) {
+        list.appendChild(el("li", "comment", c.day + " \u00b7 " + c.rating + "/5: " + c.comment));
+      });
+    }).catch(function (err) { setStatus("Ratings not updated: " + err.message); });
   }
 
   // --- the queue ---------------------------------------------------------------------

@@ -10,6 +10,14 @@
  * (no message text), resumes with them after a reload or a reconnect, and re-reads the
  * history from the transcript route. Every message is rendered with textContent: text
  * that looks like HTML is shown, never interpreted.
+ *
+ * Feedback: every bot answer has a thumbs up/down pair (one vote per message, changeable;
+ * the buttons say aria-pressed and a live region announces the saved vote). A 1-5 rating
+ * with an optional comment is offered once per conversation when it ends: after an agent
+ * closes the chat, after a goodbye or thanks once the shopper has written at least two
+ * messages, or when the panel is closed after two messages. It is a card beside the chat,
+ * never a dialog: ignoring it, or "No thanks", leaves everything as it was. Both go to
+ * POST /webhooks/webchat/conversations/<id>/feedback.
  */
 (function () {
   'use strict';
@@ -27,6 +35,9 @@
     storageKey: 'retail-assistant-webchat'
   };
   var SESSION_START = '/session_start';
+  var MAX_COMMENT_CHARS = 1000;
+  // A goodbye or a thanks (English and German, the shop's languages) ends a bot chat.
+  var ENDING = /^\W*(bye|goodbye|good bye|see you|thanks?|thank you|thx|ty|cheers|danke|tsch(u|\u00fc)ss)\b/i;
   var TYPING_TIMEOUT_MS = 20000;
 
   // --- small helpers -------------------------------------------------------------------
@@ -54,7 +65,8 @@
     try {
       if (session) {
         window.localStorage.setItem(config.storageKey, JSON.stringify({
-          session_id: session.session_id, session_token: session.session_token
+          session_id: session.session_id, session_token: session.session_token,
+          rating_asked: !!session.rating_asked
         }));
       } else {
         window.localStorage.removeItem(config.storageKey);
@@ -132,6 +144,31 @@
   var quickReplies = el('div', { className: 'rwc-quick-replies', role: 'group', 'aria-label': 'Suggested answers' });
 
   var status = el('div', { className: 'rwc-status', role: 'status', 'aria-live': 'polite' });
+  // Screen readers hear what a feedback button did; nothing is shown.
+  var announcer = el('div', { className: 'rwc-sr-only rwc-announcer', role: 'status', 'aria-live': 'polite' });
+
+  // The end-of-chat rating: a card, not a dialog (the chat stays usable around it).
+  var rating = el('div', { className: 'rwc-rating', role: 'group', 'aria-labelledby': 'rwc-rating-title' });
+  rating.hidden = true;
+  var ratingTitle = el('p', { id: 'rwc-rating-title', className: 'rwc-rating-title' }, 'How was this chat?');
+  var ratingScale = el('div', { className: 'rwc-rating-scale' });
+  var ratingButtons = [1, 2, 3, 4, 5].map(function (n) {
+    var b = el('button', {
+      type: 'button', className: 'rwc-star', 'aria-pressed': 'false',
+      'aria-label': n + ' of 5', 'data-rating': String(n)
+    }, String(n));
+    ratingScale.appendChild(b);
+    return b;
+  });
+  var commentId = 'rwc-rating-comment';
+  var commentLabel = el('label', { 'for': commentId, className: 'rwc-rating-label' }, 'Anything to add? (optional)');
+  var comment = el('textarea', { id: commentId, className: 'rwc-rating-comment', rows: '2', maxlength: String(MAX_COMMENT_CHARS) });
+  var ratingSend = el('button', { type: 'button', className: 'rwc-button rwc-small', 'data-action': 'send-rating' }, 'Send rating');
+  var ratingSkip = el('button', { type: 'button', className: 'rwc-button rwc-small rwc-quiet', 'data-action': 'skip-rating' }, 'No thanks');
+  var ratingMore = el('div', { className: 'rwc-rating-more' });
+  ratingMore.hidden = true;
+  [commentLabel, comment, ratingSend].forEach(function (n) { ratingMore.appendChild(n); });
+  [ratingTitle, ratingScale, ratingMore, ratingSkip].forEach(function (n) { rating.appendChild(n); });
 
   var form = el('form', { className: 'rwc-form' });
   var inputId = 'rwc-input';
@@ -144,7 +181,7 @@
   form.appendChild(input);
   form.appendChild(send);
 
-  [header, menu, confirmBox, handoverBar, log, typing, quickReplies, status, form].forEach(function (node) {
+  [header, menu, confirmBox, handoverBar, log, typing, quickReplies, status, announcer, form].forEach(function (node) {
     panel.appendChild(node);
   });
   root.appendChild(panel);
@@ -196,10 +233,114 @@
     item.appendChild(label);
     item.appendChild(body);
     item.appendChild(time);
+    if (sender === 'bot' && typeof options.messageId === 'string' && options.messageId.indexOf('m-') === 0) {
+      item.appendChild(voteButtons(options.messageId));
+    }
     log.appendChild(item);
     log.scrollTop = log.scrollHeight;
     return item;
   }
+
+  // --- feedback ---------------------------------------------------------------------------
+
+  var votes = {};  // message_id -> true/false, as the server has it
+
+  function voteButtons(messageId) {
+    var group = el('div', { className: 'rwc-vote', role: 'group', 'aria-label': 'Was this answer helpful?', 'data-message-id': messageId });
+    [[true, '\ud83d\udc4d', 'Helpful'], [false, '\ud83d\udc4e', 'Not helpful']].forEach(function (spec) {
+      var b = el('button', {
+        type: 'button', className: 'rwc-vote-button', 'aria-pressed': 'false',
+        'aria-label': spec[2], title: spec[2], 'data-helpful': String(spec[0])
+      }, spec[1]);
+      b.addEventListener('click', function () { vote(messageId, spec[0], group); });
+      group.appendChild(b);
+    });
+    if (messageId in votes) { showVote(group, votes[messageId]); }
+    return group;
+  }
+
+  function showVote(group, helpful) {
+    Array.prototype.forEach.call(group.querySelectorAll('.rwc-vote-button'), function (b) {
+      b.setAttribute('aria-pressed', String(b.getAttribute('data-helpful') === String(helpful)));
+    });
+  }
+
+  function announce(text) {
+    announcer.textContent = '';
+    setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+
+  function postFeedback(body) {
+    if (!session) { return Promise.reject(new Error('no session')); }
+    return fetch(conversationUrl('/feedback'), {
+      method: 'POST',
+      headers: { Authorization: 'Bearer ' + session.session_token, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      if (!response.ok) { throw new Error('HTTP ' + response.status); }
+      return response.json();
+    });
+  }
+
+  function vote(messageId, helpful, group) {
+    postFeedback({ message_id: messageId, helpful: helpful }).then(function () {
+      votes[messageId] = helpful;
+      showVote(group, helpful);
+      announce(helpful ? 'Thanks, marked as helpful.' : 'Thanks, marked as not helpful.');
+    }).catch(function () {
+      announce('Sorry, your vote could not be saved.');
+      setStatus('Sorry, your vote could not be saved. Please try again.');
+    });
+  }
+
+  var shopperTurns = 0;
+  var chosenRating = 0;
+
+  function askRating() {
+    if (!session || session.rating_asked || !rating.hidden) { return; }
+    session.rating_asked = true;
+    saveSession(session);
+    chosenRating = 0;
+    comment.value = '';
+    ratingMore.hidden = true;
+    ratingButtons.forEach(function (b) { b.setAttribute('aria-pressed', 'false'); });
+    placeRating();
+    rating.hidden = false;
+    announce('How was this chat? You can rate it from 1 to 5, or ignore this.');
+  }
+
+  // Inside the panel above the input while it is open; above the launcher when closed.
+  function placeRating() {
+    if (panel.hidden) { root.insertBefore(rating, launcher); } else { panel.insertBefore(rating, form); }
+    rating.classList.toggle('rwc-rating-floating', panel.hidden);
+  }
+
+  function hideRating(message) {
+    rating.hidden = true;
+    if (message) { announce(message); setStatus(message); }
+  }
+
+  ratingButtons.forEach(function (b) {
+    b.addEventListener('click', function () {
+      chosenRating = parseInt(b.getAttribute('data-rating'), 10);
+      ratingButtons.forEach(function (o) { o.setAttribute('aria-pressed', String(o === b)); });
+      ratingMore.hidden = false;
+      announce(chosenRating + ' of 5 chosen. Add a comment if you like, then send.');
+    });
+  });
+  ratingSend.addEventListener('click', function () {
+    if (!chosenRating) { return; }
+    var body = { rating: chosenRating };
+    var text = comment.value.trim();
+    if (text) { body.comment = text.slice(0, MAX_COMMENT_CHARS); }
+    postFeedback(body).then(function () {
+      hideRating('Thank you for your rating.');
+    }).catch(function () {
+      announce('Sorry, your rating could not be saved.');
+      setStatus('Sorry, your rating could not be saved. Please try again.');
+    });
+  });
+  ratingSkip.addEventListener('click', function () { hideRating(); if (!panel.hidden) { input.focus(); } });
 
   function setQuickReplies(replies) {
     while (quickReplies.firstChild) { quickReplies.removeChild(quickReplies.firstChild); }
@@ -218,6 +359,9 @@
     setQuickReplies([]);
     showTyping(false);
     handoverBar.hidden = true;
+    rating.hidden = true;
+    votes = {};
+    shopperTurns = 0;
   }
 
   // --- connection -------------------------------------------------------------------------
@@ -277,7 +421,10 @@
       var refused = !data.resumed && presented !== null && presented !== data.session_id;
       presented = null;
       askedForNew = false;
-      session = { session_id: data.session_id, session_token: data.session_token };
+      session = {
+        session_id: data.session_id, session_token: data.session_token,
+        rating_asked: !changed && !!(session && session.rating_asked)
+      };
       saveSession(session);
       send.disabled = false;
       if (!data.resumed) {
@@ -307,7 +454,7 @@
       }
       if (typeof data.text === 'string' && data.text) {
         var sender = data.sender === 'agent' ? 'agent' : data.sender === 'system' ? 'system' : 'bot';
-        addMessage(sender, data.text, { name: data.agent_name });
+        addMessage(sender, data.text, { name: data.agent_name, messageId: data.message_id });
       }
       setQuickReplies(data.quick_replies || (data.buttons || []));
     });
@@ -356,7 +503,18 @@
       if (!data || !Array.isArray(data.messages)) { return; }
       clearMessages();
       data.messages.forEach(function (m) {
-        addMessage(m.sender, m.text, { name: m.name, time: new Date(m.timestamp) });
+        // Earlier votes and ratings are not lines of the chat: they set the buttons.
+        if (m.feedback && typeof m.feedback.message_id === 'string') {
+          votes[m.feedback.message_id] = !!m.feedback.helpful;
+        } else if (m.feedback && session) {
+          session.rating_asked = true;
+          saveSession(session);
+        }
+      });
+      data.messages.forEach(function (m) {
+        if (m.feedback) { return; }
+        if (m.sender === 'shopper') { shopperTurns += 1; }
+        addMessage(m.sender, m.text, { name: m.name, time: new Date(m.timestamp), messageId: m.message_id });
       });
       if (data.messages.length === 0 && socket && socket.connected) {
         socket.emit('user_uttered', { message: SESSION_START }); // nothing yet: introduce
@@ -378,6 +536,8 @@
     setQuickReplies([]);
     socket.emit('user_uttered', { message: text });
     showTyping(true);
+    if (ENDING.test(shown || text) && shopperTurns >= 2) { askRating(); }
+    shopperTurns += 1;
     return true;
   }
 
@@ -393,6 +553,7 @@
       handoverText.textContent = 'You are chatting with ' + (data.agent_name || 'an agent') + '.';
     } else if (data.state === 'closed') {
       handoverText.textContent = 'The agent has left the chat. The assistant is back.';
+      askRating();
     } else {
       handoverText.textContent = '';
     }
@@ -447,6 +608,7 @@
 
   function openPanel() {
     panel.hidden = false;
+    if (!rating.hidden) { placeRating(); }
     launcher.setAttribute('aria-expanded', 'true');
     launcher.setAttribute('aria-label', 'Close chat');
     root.classList.add('rwc-open');
@@ -460,6 +622,8 @@
     launcher.setAttribute('aria-expanded', 'false');
     launcher.setAttribute('aria-label', 'Open chat');
     root.classList.remove('rwc-open');
+    if (!rating.hidden) { placeRating(); }
+    if (shopperTurns >= 2) { askRating(); }
     launcher.focus();
   }
 

@@ -223,6 +223,7 @@ def test_extension_seam(rasa_url: str) -> None:
             timeout=10,
         )
         agent = chat.wait_for_bot(lambda d: d.get("sender") == "agent")
+        assert agent.pop("message_id").startswith("x-")  # every bot_uttered has an id
         assert agent == {
             "text": "Hi, Sam here. How can I help?",
             "sender": "agent",

@@ -159,6 +159,7 @@ def test_shopper_to_agent_and_back(stack: dict[str, Any]) -> None:
                           {"text": "Hi Anna, I'm Sam. Sorry about the zip!"})
         assert sent.status_code == 201
         got = shopper.wait_for_bot(lambda d: d.get("sender") == "agent")
+        assert got.pop("message_id").startswith("x-")  # shown, not votable
         assert got == {"text": "Hi Anna, I'm Sam. Sorry about the zip!", "sender": "agent",
                        "agent_name": "Sam"}
 

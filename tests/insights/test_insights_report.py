@@ -111,7 +111,8 @@ def test_report_command(sqlite_store: Store, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["days"] == 15
-    assert sorted(p.name for p in out.iterdir()) == ["report.json", "report.md", "report.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "report-csat.png", "report.html", "report.json", "report.md", "report.png"]
 
 
 def seed_questions(store: Store) -> None:
