@@ -41,8 +41,9 @@ NOT_SCANNED = {"tests", "bench", "services"}
 #: (`name in SUGGESTIONS`), so the syntax alone does not say they hold intents.
 INTENT_CONSTANTS = {"SUGGESTIONS", "NO_TOPIC"}
 
-#: Strings shaped like names that are field names of Rasa's events table, not actions.
-FIELD_NAMES = {"action_name", "action_text"}
+#: Strings shaped like names that are field names of Rasa's events table or keys of a
+#: bot message's metadata (the response it came from), not actions.
+FIELD_NAMES = {"action_name", "action_text", "utter_action"}
 
 DOMAIN_NAME = re.compile(r"^(utter|action|validate)_[a-z0-9_]*[a-z0-9]$")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
