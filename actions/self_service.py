@@ -38,6 +38,8 @@ logger = logging.getLogger("actions.self_service")
 
 VERIFIED_ORDER, VERIFIED_EMAIL, VERIFIED_AT = "verified_order", "verified_email", "verified_at"
 KIND, KEY, ANSWER, REASKS = "change_kind", "change_key", "change_answer", "change_reasks"
+# Set to the change's kind when it went through: counted per day by retention/stats.py.
+CHANGE_MARKER = "self_service_change"
 VERIFIED_FOR = 30 * 60  # seconds a proven order stays usable in the conversation
 # Statuses the order service will refuse a cancellation for, and the reason code it gives:
 # checked before asking, so nobody confirms a change that cannot happen.
@@ -304,7 +306,7 @@ class ActionChangeExecute(Action):
             payment_method=order.payment_method,
             amount=money(order),
         )
-        return [ANSWERED]
+        return [SlotSet(CHANGE_MARKER, "cancel"), ANSWERED]
 
     def _do_cancel(self, number: str, email: str, key: str) -> Order:
         return self.client.cancel(number, email, idempotency_key=key)

@@ -23,3 +23,17 @@ HANDOVER_ACTIONS: tuple[str, ...] = ("action_join_queue", "action_leave_message"
 
 #: Intent label for shopper messages without an intent (e.g. parse failures).
 NO_INTENT = "(none)"
+
+#: Tracker event type of a slot being set.
+SLOT_EVENT = "slot"
+#: Slot the self-service actions (actions/self_service.py) set once a change went through;
+#: its value says which kind. Counted per day, never with the order or the shopper.
+SELF_SERVICE_SLOT = "self_service_change"
+#: The change kinds (slot values) and how the insights report names them.
+SELF_SERVICE_KINDS: dict[str, str] = {
+    "cancel": "Cancellations",
+    "address": "Address changes",
+    "size": "Size changes",
+    "invoice_copy": "Invoice copies",
+    "unsubscribe": "Newsletter unsubscribes",
+}

@@ -22,6 +22,7 @@ from actions.self_service import (
     ActionChangeExecute,
     ActionChangeStart,
     ValidateChangeConfirmationForm,
+    log_change,
 )
 from devkit.servers import stop
 from devkit.stack import start_reference_service
@@ -184,10 +185,8 @@ async def test_lookup_down_apologises(make_tracker, dispatcher, domain):
     action = ActionChangeConfirm(FakeOrderClient(ServiceUnavailable("timeout")))  # type: ignore[arg-type]
     slots = slot_events(await action.run(dispatcher, tracker, domain))
     assert responses(dispatcher) == ["utter_service_unavailable"]
-    assert (
-        (slots["service_outcome"] == "needs_human"
-        and "change_key" not in slots)
-        or (slots["change_key"] is None)
+    assert (slots["service_outcome"] == "needs_human" and "change_key" not in slots) or (
+        slots["change_key"] is None
     )
 
 
@@ -245,6 +244,7 @@ async def test_yes_cancels_and_says_what_happens_next(service, make_tracker, dis
     assert message["response"] == "utter_cancel_done_invoice"  # invoice: nothing to pay
     assert slots["service_outcome"] == "answered"
     assert slots["change_key"] is None and slots["change_answer"] is None
+    assert slots["self_service_change"] == "cancel"  # counted in the daily statistics
     assert status_of(service, "40012361", email) == "cancelled"
     assert sent(service, email) == ["cancellation_confirmation"]
 
@@ -312,7 +312,7 @@ async def test_no_or_unclear_changes_nothing(
         ),
     )
     assert responses(dispatcher) == [response]
-    assert slots["service_outcome"] == "answered"
+    assert slots["service_outcome"] == "answered" and "self_service_change" not in slots
     assert status_of(service, "40012349", "emma.novak@example.org") == "received"
 
 
@@ -366,6 +366,7 @@ async def test_timeout_after_the_confirmation_never_claims_success(
         )
     assert responses(dispatcher) == ["utter_change_unknown"]
     assert slots["service_outcome"] == "needs_human"  # the rule offers a person
+    assert "self_service_change" not in slots  # not counted as done
 
 
 async def test_not_found_at_the_change_offers_a_person(make_tracker, dispatcher, domain):
@@ -384,9 +385,14 @@ async def test_not_found_at_the_change_offers_a_person(make_tracker, dispatcher,
     assert slots["service_outcome"] == "needs_human"
 
 
-def test_the_log_names_no_order_or_email(caplog) -> None:
-    from actions.self_service import log_change
+def test_the_marker_is_the_one_the_statistics_count() -> None:
+    from actions.self_service import CHANGE_MARKER
+    from retention import markers
 
+    assert CHANGE_MARKER == markers.SELF_SERVICE_SLOT and "cancel" in markers.SELF_SERVICE_KINDS
+
+
+def test_the_log_names_no_order_or_email(caplog) -> None:
     with caplog.at_level("INFO", logger="actions.self_service"):
         log_change("cancel", "done")
     assert caplog.messages == ["self-service cancel: done"]
