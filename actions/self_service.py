@@ -40,6 +40,8 @@ VERIFIED_ORDER, VERIFIED_EMAIL, VERIFIED_AT = "verified_order", "verified_email"
 KIND, KEY, ANSWER, REASKS = "change_kind", "change_key", "change_answer", "change_reasks"
 # Set to the change's kind when it went through: counted per day by retention/stats.py.
 CHANGE_MARKER = "self_service_change"
+# Set to the kind when the result is unknown: the agent console asks the agent to check.
+UNKNOWN_MARKER = "self_service_unknown"
 VERIFIED_FOR = 30 * 60  # seconds a proven order stays usable in the conversation
 # Statuses the order service will refuse a cancellation for, and the reason code it gives:
 # checked before asking, so nobody confirms a change that cannot happen.
@@ -297,7 +299,7 @@ class ActionChangeExecute(Action):
                 # the service may have cancelled before the answer was lost
                 log_change("cancel", f"result unknown ({exc.reason})")
                 dispatcher.utter_message(response="utter_change_unknown", order_ref=number)
-                return [NEEDS_HUMAN]
+                return [SlotSet(UNKNOWN_MARKER, "cancel"), NEEDS_HUMAN]
         log_change("cancel", "done")
         paid = order.payment_method in PAID
         dispatcher.utter_message(

@@ -367,6 +367,7 @@ async def test_timeout_after_the_confirmation_never_claims_success(
     assert responses(dispatcher) == ["utter_change_unknown"]
     assert slots["service_outcome"] == "needs_human"  # the rule offers a person
     assert "self_service_change" not in slots  # not counted as done
+    assert slots["self_service_unknown"] == "cancel"  # the agent console asks to check
 
 
 async def test_not_found_at_the_change_offers_a_person(make_tracker, dispatcher, domain):
