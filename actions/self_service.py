@@ -17,7 +17,6 @@ actions/inputs.py and the verification time is checked on every use.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -33,16 +32,15 @@ from actions.clients.errors import Conflict, NotFound, ServiceError
 from actions.clients.orders import Order, OrderClient
 from actions.inputs import normalise_email, normalise_order_number
 from actions.orders import ValidateOrderStatusForm
+from actions.verified import VERIFIED_ORDER, remember, verified
 
 logger = logging.getLogger("actions.self_service")
 
-VERIFIED_ORDER, VERIFIED_EMAIL, VERIFIED_AT = "verified_order", "verified_email", "verified_at"
 KIND, KEY, ANSWER, REASKS = "change_kind", "change_key", "change_answer", "change_reasks"
 # Set to the change's kind when it went through: counted per day by retention/stats.py.
 CHANGE_MARKER = "self_service_change"
 # Set to the kind when the result is unknown: the agent console asks the agent to check.
 UNKNOWN_MARKER = "self_service_unknown"
-VERIFIED_FOR = 30 * 60  # seconds a proven order stays usable in the conversation
 # Statuses the order service will refuse a cancellation for, and the reason code it gives:
 # checked before asking, so nobody confirms a change that cannot happen.
 CANCEL_TOO_LATE = {
@@ -56,26 +54,6 @@ CANCEL_TOO_LATE = {
 KNOWN_REASONS = frozenset(CANCEL_TOO_LATE.values()) | {"already_packed", "out_of_stock"}
 PAID = frozenset({"credit card", "PayPal", "direct debit"})
 SKIP = "skip"  # change_answer when there is nothing to confirm
-
-
-def verified(tracker: Tracker, now: float | None = None) -> tuple[str, str] | None:
-    """The order this conversation proved within VERIFIED_FOR, formats checked again."""
-    number = normalise_order_number(tracker.get_slot(VERIFIED_ORDER))
-    email = normalise_email(tracker.get_slot(VERIFIED_EMAIL))
-    at = tracker.get_slot(VERIFIED_AT)
-    if not number or not email or not isinstance(at, int | float):
-        return None
-    age = (time.time() if now is None else now) - float(at)
-    return (number, email) if 0 <= age <= VERIFIED_FOR else None
-
-
-def remember(number: str, email: str) -> list[EventType]:
-    """Slots that let the next change in this conversation skip the questions."""
-    return [
-        SlotSet(VERIFIED_ORDER, number),
-        SlotSet(VERIFIED_EMAIL, email),
-        SlotSet(VERIFIED_AT, time.time()),
-    ]
 
 
 def money(order: Order) -> str:

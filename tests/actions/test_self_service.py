@@ -397,3 +397,19 @@ def test_the_log_names_no_order_or_email(caplog) -> None:
     with caplog.at_level("INFO", logger="actions.self_service"):
         log_change("cancel", "done")
     assert caplog.messages == ["self-service cancel: done"]
+
+
+async def test_an_order_status_answer_proves_the_order_for_a_change(
+    service, make_tracker, dispatcher, domain
+):
+    """ "Where is my order?" answered, then "cancel it": no second round of questions."""
+    from actions.orders import ActionOrderStatus
+
+    tracker = make_tracker(slots={"order_number": "40012349", "email": "emma.novak@example.org"})
+    status = slot_events(
+        await ActionOrderStatus(OrderClient(service)).run(dispatcher, tracker, domain)
+    )
+    assert status["verified_order"] == "40012349"
+    later = make_tracker(slots=status, intent="cancel_order", text="cancel it please")
+    start = slot_events(await ActionChangeStart().run(dispatcher, later, domain))
+    assert (start["order_number"], start["email"]) == ("40012349", "emma.novak@example.org")
