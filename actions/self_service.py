@@ -16,19 +16,21 @@ actions/inputs.py and the verification time is checked on every use.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.addresses import one_line, parse_address
 from actions.calls import ANSWERED, NEEDS_HUMAN, OUTCOME_SLOT, apologise, call, turn_budget
 from actions.clients import factory
-from actions.clients.changes import ChangeClient, new_idempotency_key
-from actions.clients.errors import Conflict, NotFound, ServiceError
+from actions.clients.changes import Address, ChangeClient, new_idempotency_key
+from actions.clients.errors import Conflict, Invalid, NotFound, ServiceError
 from actions.clients.orders import Order, OrderClient
 from actions.inputs import normalise_email, normalise_order_number
 from actions.orders import ValidateOrderStatusForm
@@ -52,8 +54,14 @@ CANCEL_TOO_LATE = {
     "cancelled": "already_cancelled",
 }
 KNOWN_REASONS = frozenset(CANCEL_TOO_LATE.values()) | {"already_packed", "out_of_stock"}
+# Address changes are refused only once the parcel has left the warehouse.
+ADDRESS_TOO_LATE = CANCEL_TOO_LATE
+TOO_LATE = {"cancel": CANCEL_TOO_LATE, "address": ADDRESS_TOO_LATE}
+KIND_BY_INTENT = {"cancel_order": "cancel", "change_address": "address"}
+NEW_ADDRESS = "new_address"
 PAID = frozenset({"credit card", "PayPal", "direct debit"})
 SKIP = "skip"  # change_answer when there is nothing to confirm
+ADDRESS_FIELDS = frozenset({"street", "postcode", "city", "country", "name"})
 
 
 def money(order: Order) -> str:
@@ -85,6 +93,7 @@ def clear_pending() -> list[EventType]:
         SlotSet(REASKS, 0.0),
         SlotSet("order_number", None),
         SlotSet("email", None),
+        SlotSet(NEW_ADDRESS, None),
     ]
 
 
@@ -97,10 +106,9 @@ class ActionChangeStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        events: list[EventType] = [*clear_pending(), SlotSet(KIND, "cancel")]
-        if intent != "cancel_order":
-            logger.info("self-service started by unexpected intent")
+        intent = str((tracker.latest_message.get("intent") or {}).get("name"))
+        kind = KIND_BY_INTENT.get(intent, "cancel")
+        events: list[EventType] = [*clear_pending(), SlotSet(KIND, kind)]
         mentioned = normalise_order_number(tracker.get_slot("order_number"))
         proven = verified(tracker)
         if proven and mentioned in (None, proven[0]):
@@ -114,10 +122,44 @@ class ActionChangeStart(Action):
 class ValidateSelfServiceForm(ValidateOrderStatusForm):
     """Order number and email for a change, by the same rules as the order status form."""
 
-    answer_intents = ValidateOrderStatusForm.answer_intents | {"cancel_order"}
+    answer_intents = ValidateOrderStatusForm.answer_intents | set(KIND_BY_INTENT)
 
     def name(self) -> str:
         return "validate_self_service_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
+        if slots and tracker.get_slot(KIND) == "address":
+            return [*slots, NEW_ADDRESS]
+        return slots
+
+    async def extract_new_address(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != NEW_ADDRESS:
+            return {}
+        text = (tracker.latest_message.get("text") or "").strip()
+        if not text or text.startswith("/"):
+            return {}
+        return {NEW_ADDRESS: text}
+
+    def validate_new_address(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        address = parse_address(value) if isinstance(value, str) else None
+        if address is None:
+            return self.invalid(dispatcher, tracker, NEW_ADDRESS, "utter_invalid_address")
+        return {NEW_ADDRESS: json.dumps(address.as_json())}
 
 
 class ActionChangeConfirm(Action):
@@ -139,34 +181,60 @@ class ActionChangeConfirm(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         skip = [SlotSet(ANSWER, SKIP), SlotSet(KEY, None)]
+        kind = "address" if tracker.get_slot(KIND) == "address" else "cancel"
         number = normalise_order_number(tracker.get_slot("order_number"))
         email = normalise_email(tracker.get_slot("email"))
-        if not number or not email:
+        address = _stored_address(tracker) if kind == "address" else None
+        if not number or not email or (kind == "address" and address is None):
             dispatcher.utter_message(response="utter_too_many_attempts")
             return [*skip, NEEDS_HUMAN]
         with turn_budget():
             try:
                 order = await call(self.client.lookup, number, email)
             except NotFound:
-                log_change("cancel", "not_found")
+                log_change(kind, "not_found")
                 dispatcher.utter_message(response="utter_order_not_found")
                 return [*skip, SlotSet(VERIFIED_ORDER, None), NEEDS_HUMAN]
             except ServiceError as exc:
-                log_change("cancel", f"lookup failed ({exc.reason})")
+                log_change(kind, f"lookup failed ({exc.reason})")
                 return [*skip, apologise(dispatcher)]
         events = remember(number, email)
-        reason = CANCEL_TOO_LATE.get(order.status)
+        reason = TOO_LATE[kind].get(order.status)
         if reason:
-            log_change("cancel", f"refused before asking ({reason})")
-            dispatcher.utter_message(response=f"utter_change_refused_{reason}", order_ref=number)
+            log_change(kind, f"refused before asking ({reason})")
+            response = f"utter_{'address' if kind == 'address' else 'change'}_refused_{reason}"
+            dispatcher.utter_message(response=response, order_ref=number)
             return [*events, *skip, ANSWERED]
+        detail = one_line(address) if address else summary(order)
         return [
             *events,
             SlotSet(KEY, new_idempotency_key()),
             SlotSet(ANSWER, None),
             SlotSet(REASKS, 0.0),
-            SlotSet("change_summary", summary(order)),
+            SlotSet("change_summary", detail),
         ]
+
+
+def _stored_address(tracker: Tracker) -> Address | None:
+    """The parsed address the form stored (JSON), checked again: slots are not trusted."""
+    raw = tracker.get_slot(NEW_ADDRESS)
+    try:
+        data = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(k), str) and 0 < len(data[k]) <= 100
+        for k in ("street", "postcode", "city", "country")
+    ):
+        return None
+    name = data.get("name")
+    return Address(
+        street=data["street"],
+        postcode=data["postcode"],
+        city=data["city"],
+        country=data["country"],
+        name=name if isinstance(name, str) else None,
+    )
 
 
 class ActionAskChangeAnswer(Action):
@@ -180,13 +248,13 @@ class ActionAskChangeAnswer(Action):
     ) -> list[EventType]:
         number = normalise_order_number(tracker.get_slot("order_number")) or ""
         detail = tracker.get_slot("change_summary")
-        response = (
-            "utter_ask_change_answer_again"
-            if float(tracker.get_slot(REASKS) or 0)
-            else "utter_ask_cancel_confirmation"
-        )
+        if float(tracker.get_slot(REASKS) or 0):
+            dispatcher.utter_message(response="utter_change_need_yes_no")
+        kind = "address" if tracker.get_slot(KIND) == "address" else "cancel"
         dispatcher.utter_message(
-            response=response, order_ref=number, change_summary=str(detail or "").strip()
+            response=f"utter_ask_{kind}_confirmation",
+            order_ref=number,
+            change_summary=str(detail or "").strip(),
         )
         return []
 
@@ -245,7 +313,10 @@ class ActionChangeExecute(Action):
         number = normalise_order_number(tracker.get_slot("order_number"))
         key = tracker.get_slot(KEY)
         if answer != "yes":
-            log_change("cancel", "declined" if answer == "no" else "unclear answer")
+            log_change(
+                str(tracker.get_slot(KIND) or "cancel"),
+                "declined" if answer == "no" else "unclear answer",
+            )
             dispatcher.utter_message(
                 response="utter_change_declined" if answer == "no" else "utter_change_unclear",
                 order_ref=number or "",
@@ -256,7 +327,61 @@ class ActionChangeExecute(Action):
             log_change("cancel", "confirmation without a fresh proof")
             dispatcher.utter_message(response="utter_change_expired")
             return [*done, ANSWERED]
+        if tracker.get_slot(KIND) == "address":
+            address = _stored_address(tracker)
+            if address is None:
+                dispatcher.utter_message(response="utter_change_expired")
+                return [*done, ANSWERED]
+            return [*done, *await self._address(dispatcher, proven, key, address)]
         return [*done, *await self._cancel(dispatcher, proven[0], proven[1], key)]
+
+    async def _address(
+        self,
+        dispatcher: CollectingDispatcher,
+        proven: tuple[str, str],
+        key: str,
+        address: Address,
+    ) -> list[EventType]:
+        number, email = proven
+        with turn_budget():
+            try:
+                change = await call(self._do_address, number, email, address, key)
+            except Invalid as exc:
+                # the service's field errors, in our words; then the form asks again
+                log_change("address", "invalid " + ",".join(f.field for f in exc.fields))
+                fields = {f.field for f in exc.fields} & ADDRESS_FIELDS or {"address"}
+                for field in sorted(fields):
+                    dispatcher.utter_message(response=f"utter_address_invalid_{field}")
+                return [
+                    SlotSet(KIND, "address"),
+                    SlotSet("order_number", number),
+                    SlotSet("email", email),
+                    FollowupAction("self_service_form"),
+                ]
+            except Conflict as exc:
+                code = exc.code if exc.code in KNOWN_REASONS else "unknown"
+                log_change("address", f"refused ({code})")
+                prefix = "address" if code in CANCEL_TOO_LATE.values() else "change"
+                dispatcher.utter_message(
+                    response=f"utter_{prefix}_refused_{code}", order_ref=number
+                )
+                return [ANSWERED]
+            except NotFound:
+                log_change("address", "not_found")
+                dispatcher.utter_message(response="utter_order_not_found")
+                return [NEEDS_HUMAN]
+            except ServiceError as exc:
+                log_change("address", f"result unknown ({exc.reason})")
+                dispatcher.utter_message(response="utter_address_unknown", order_ref=number)
+                return [SlotSet(UNKNOWN_MARKER, "address"), NEEDS_HUMAN]
+        log_change("address", "done")
+        dispatcher.utter_message(
+            response="utter_address_done", order_ref=number, change_summary=one_line(change.address)
+        )
+        return [SlotSet(CHANGE_MARKER, "address"), ANSWERED]
+
+    def _do_address(self, number: str, email: str, address: Address, key: str) -> Any:
+        return self.client.change_address(number, email, address, idempotency_key=key)
 
     async def _cancel(
         self, dispatcher: CollectingDispatcher, number: str, email: str, key: str

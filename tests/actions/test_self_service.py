@@ -225,7 +225,10 @@ async def test_anything_else_re_asks_once(make_tracker, dispatcher, domain):
         }
     )
     await ActionAskChangeAnswer().run(dispatcher, tracker, domain)
-    assert responses(dispatcher)[-1] == "utter_ask_change_answer_again"
+    assert responses(dispatcher)[-2:] == [
+        "utter_change_need_yes_no",
+        "utter_ask_cancel_confirmation",
+    ]
 
 
 # --- carrying it out ------------------------------------------------------------------
@@ -413,3 +416,163 @@ async def test_an_order_status_answer_proves_the_order_for_a_change(
     later = make_tracker(slots=status, intent="cancel_order", text="cancel it please")
     start = slot_events(await ActionChangeStart().run(dispatcher, later, domain))
     assert (start["order_number"], start["email"]) == ("40012349", "emma.novak@example.org")
+
+
+# --- address changes ------------------------------------------------------------------
+
+STOCKHOLM_JSON = (
+    '{"street": "Storgatan 12", "postcode": "111 22", "city": "Stockholm", "country": "SE"}'
+)
+
+
+async def test_change_address_asks_for_the_new_address(make_tracker, dispatcher, domain):
+    from actions.self_service import ValidateSelfServiceForm
+
+    tracker = make_tracker(slots={}, intent="change_address", text="wrong address")
+    start = slot_events(await ActionChangeStart().run(dispatcher, tracker, domain))
+    assert start["change_kind"] == "address"
+    form = ValidateSelfServiceForm()
+    slots = await form.required_slots(
+        ["order_number", "email"], dispatcher, make_tracker(slots=start), domain
+    )
+    assert slots == ["order_number", "email", "new_address"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("Storgatan 12, 111 22 Stockholm", STOCKHOLM_JSON),
+        ("Storgatan 12", None),
+        ("somewhere nice", None),
+    ],
+)
+async def test_the_free_text_address_is_parsed_or_re_asked(
+    make_tracker, dispatcher, domain, typed, stored
+):
+    from actions.self_service import ValidateSelfServiceForm
+
+    tracker = make_tracker(
+        slots={
+            "change_kind": "address",
+            "order_number": "40012361",
+            "email": "katja.rossi@example.org",
+            "requested_slot": "new_address",
+        },
+        text=typed,
+        active_loop="self_service_form",
+    )
+    slots = slot_events(await ValidateSelfServiceForm().run(dispatcher, tracker, domain))
+    assert slots["new_address"] == stored
+    assert responses(dispatcher) == ([] if stored else ["utter_invalid_address"])
+
+
+async def test_the_address_is_echoed_for_the_confirmation(
+    service, make_tracker, dispatcher, domain
+):
+    tracker = make_tracker(
+        slots={
+            "change_kind": "address",
+            "order_number": "40012363",
+            "email": "mona.tanaka@example.com",
+            "new_address": STOCKHOLM_JSON,
+        }
+    )
+    slots = slot_events(
+        await ActionChangeConfirm(OrderClient(service)).run(dispatcher, tracker, domain)
+    )
+    assert slots["change_summary"] == "Storgatan 12, 111 22 Stockholm, Sweden"
+    await ActionAskChangeAnswer().run(
+        dispatcher, make_tracker(slots={**tracker.slots, **slots}), domain
+    )
+    (question,) = dispatcher.messages
+    assert question["response"] == "utter_ask_address_confirmation"
+
+
+async def test_address_of_a_shipped_order_is_refused_before_asking(
+    service, make_tracker, dispatcher, domain
+):
+    tracker = make_tracker(
+        slots={
+            "change_kind": "address",
+            "order_number": "40012345",
+            "email": "anna.berg@example.com",
+            "new_address": STOCKHOLM_JSON,
+        }
+    )
+    slots = slot_events(
+        await ActionChangeConfirm(OrderClient(service)).run(dispatcher, tracker, domain)
+    )
+    assert responses(dispatcher) == ["utter_address_refused_already_shipped"]
+    assert slots["change_answer"] == "skip"
+
+
+async def test_yes_changes_the_address(service, make_tracker, dispatcher, domain):
+    email = "mona.tanaka@example.com"
+    slots = await execute(
+        service,
+        make_tracker,
+        dispatcher,
+        domain,
+        proven(
+            "40012363",
+            email,
+            change_key="key-addr-001",
+            change_answer="yes",
+            change_kind="address",
+            new_address=STOCKHOLM_JSON,
+        ),
+    )
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_address_done"
+    assert message["change_summary"] == "Storgatan 12, 111 22 Stockholm, Sweden"
+    assert slots["self_service_change"] == "address"
+    assert sent(service, email) == ["address_confirmation"]
+
+
+async def test_the_services_field_errors_re_ask_the_address(
+    service, make_tracker, dispatcher, domain
+):
+    bad = '{"street": "Storgatan 12", "postcode": "1112", "city": "Stockholm", "country": "SE"}'
+    tracker = make_tracker(
+        slots=proven(
+            "40012363",
+            "mona.tanaka@example.com",
+            change_key="key-addr-bad",
+            change_answer="yes",
+            change_kind="address",
+            new_address=bad,
+        ),
+        intent="affirm",
+        text="yes",
+    )
+    events = await ActionChangeExecute(ChangeClient(service)).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_address_invalid_postcode"]
+    slots = slot_events(events)
+    assert slots["new_address"] is None and slots["change_kind"] == "address"
+    assert slots["order_number"] == "40012363"  # not asked again
+    assert [e["name"] for e in events if e["event"] == "followup"] == ["self_service_form"]
+    assert "self_service_change" not in slots
+
+
+async def test_address_timeout_after_the_confirmation_never_claims_success(
+    make_tracker, dispatcher, domain
+):
+    with trickling_service() as url:
+        client = ChangeClient(url, read_timeout=0.3, total_timeout=1.0, retries=1)
+        slots = await execute(
+            client,
+            make_tracker,
+            dispatcher,
+            domain,
+            proven(
+                "40012363",
+                "mona.tanaka@example.com",
+                change_key="key-addr-slow",
+                change_answer="yes",
+                change_kind="address",
+                new_address=STOCKHOLM_JSON,
+            ),
+        )
+    assert responses(dispatcher) == ["utter_address_unknown"]
+    assert slots["self_service_unknown"] == "address"
+    assert slots["service_outcome"] == "needs_human"
