@@ -32,8 +32,12 @@ def said(messages: list[Any]) -> str:
 
 
 def buttons(messages: list[Any]) -> list[str]:
-    return [b.get("payload") for m in messages if isinstance(m, dict)
-            for b in (m.get("quick_replies") or m.get("buttons") or [])]
+    return [
+        b.get("payload")
+        for m in messages
+        if isinstance(m, dict)
+        for b in (m.get("quick_replies") or m.get("buttons") or [])
+    ]
 
 
 async def converse(url: str) -> list[str]:
@@ -54,8 +58,11 @@ async def converse(url: str) -> list[str]:
         assert outcome == "ok", said(got)
         transcript.append(said(got))
         # the same conversation, now about the order's status: no cancelled-order surprise
-        for text, expect in [("where is my order?", "order number"), ("40012349", "email"),
-                             ("emma.novak@example.org", "cancel")]:
+        for text, expect in [
+            ("where is my order?", "order number"),
+            ("40012349", "email"),
+            ("emma.novak@example.org", "cancel"),
+        ]:
             outcome, _, got = await shopper.turn(text, expect)
             assert outcome == "ok", (text, said(got))
         transcript.append(said(got))
@@ -71,6 +78,42 @@ def test_cancel_a_demo_order_then_see_it_cancelled(stack: Stack) -> None:
     assert "order 40012349 is cancelled" in done
     assert "cancelled" in status.lower()
     service = stack.env["ORDER_SERVICE_URL"]
-    order = requests.post(f"{service}/orders/lookup", timeout=5, json={
-        "order_number": "40012349", "email": "emma.novak@example.org"}).json()
+    order = requests.post(
+        f"{service}/orders/lookup",
+        timeout=5,
+        json={"order_number": "40012349", "email": "emma.novak@example.org"},
+    ).json()
     assert order["status"] == "cancelled"
+
+
+async def change_address(url: str) -> list[str]:
+    shopper = Shopper(url, Options(timeout=30.0, quiet=1.0))
+    await shopper.open()
+    try:
+        transcript = []
+        for text, expect in [
+            ("I typed the wrong delivery address", "order number"),
+            ("40012361 katja.rossi@example.org", "new delivery address"),
+            # Norway has 4-digit postcodes: the parser accepts it, the service refuses it
+            ("Storgatan 12, 11122 Oslo, Norway", "postcode"),
+            ("Storgatan 12, 111 22 Stockholm", "deliver order 40012361 to"),
+            ("/affirm", "done"),
+        ]:
+            outcome, _, got = await shopper.turn(text, expect)
+            assert outcome == "ok", (text, said(got))
+            transcript.append(said(got))
+        return transcript
+    finally:
+        await shopper.close()
+
+
+def test_change_an_address_given_in_free_text_with_one_correction(stack: Stack) -> None:
+    transcript = asyncio.run(change_address(stack.url))
+    assert "Norway has 4" in transcript[2] or "postcode" in transcript[2].lower()
+    assert "Storgatan 12, 111 22 Stockholm, Sweden" in transcript[3]
+    assert "will go to Storgatan 12, 111 22 Stockholm, Sweden" in transcript[4]
+    service = stack.env["ORDER_SERVICE_URL"]
+    sent = requests.get(
+        f"{service}/outbox", params={"to": "katja.rossi@example.org"}, timeout=5
+    ).json()["messages"]
+    assert [m["kind"] for m in sent] == ["address_confirmation"]
