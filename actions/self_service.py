@@ -259,6 +259,26 @@ class ActionAskChangeAnswer(Action):
         return []
 
 
+def _answered_already(tracker: Tracker) -> bool:
+    """Whether the latest message was handled before the question was asked.
+
+    Rasa validates when the form activates, with the message that led to the question
+    (an email, an address) still the latest one: that message is no answer to it. Any
+    action between it and the form (action_change_confirm) shows it was handled.
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") not in (
+            "change_confirmation_form",
+            "action_listen",
+            "action_extract_slots",
+            None,
+        ):
+            return True
+    return False
+
+
 class ValidateChangeConfirmationForm(FormValidationAction):
     """Reads the answer to the Yes / No question: yes, no, or (after one re-ask) unclear."""
 
@@ -268,7 +288,7 @@ class ValidateChangeConfirmationForm(FormValidationAction):
     async def extract_change_answer(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != ANSWER:
+        if tracker.get_slot("requested_slot") != ANSWER or _answered_already(tracker):
             return {}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         return {ANSWER: {"affirm": "yes", "deny": "no"}.get(str(intent), "other")}
@@ -280,6 +300,8 @@ class ValidateChangeConfirmationForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        if value is None:  # cleared by action_change_confirm: not an answer
+            return {}
         if value in ("yes", "no", SKIP, "unclear"):
             return {ANSWER: value}
         if float(tracker.get_slot(REASKS) or 0) < 1:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import requests
-from service_fakes import FakeOrderClient, slot_events, trickling_service
+from service_fakes import FakeOrderClient, slot_events, trickling_service, with_candidates
 
 from actions.clients import ChangeClient, NotFound, OrderClient, ServiceUnavailable
 from actions.self_service import (
@@ -206,6 +206,30 @@ async def test_yes_no_and_unclear(make_tracker, dispatcher, domain, intent, reas
     )
     slots = slot_events(await ValidateChangeConfirmationForm().run(dispatcher, tracker, domain))
     assert slots["change_answer"] == answer
+
+
+async def test_the_message_before_the_question_is_no_answer(make_tracker, dispatcher, domain):
+    """When the form starts, the latest message is still the email (or the address) that
+    led to the question: it must not count as an unclear answer."""
+    earlier = [{"event": "action", "name": "action_listen"}]
+    tracker = make_tracker(
+        slots={"requested_slot": "change_answer", "change_reasks": 0},
+        intent="inform",
+        text="emma.novak@example.org",
+        events=earlier,
+        active_loop="change_confirmation_form",
+    )
+    tracker.events += [
+        {"event": "action", "name": "self_service_form"},
+        {"event": "action", "name": "action_change_confirm"},
+        {"event": "action", "name": "change_confirmation_form"},
+    ]
+    slots = slot_events(await ValidateChangeConfirmationForm().run(dispatcher, tracker, domain))
+    assert "change_answer" not in slots and "change_reasks" not in slots
+    # the confirm action cleared the answer this turn: that is nothing to validate either
+    with_candidates(tracker, change_answer=None)
+    slots = slot_events(await ValidateChangeConfirmationForm().run(dispatcher, tracker, domain))
+    assert slots.get("change_reasks") is None
 
 
 async def test_anything_else_re_asks_once(make_tracker, dispatcher, domain):
