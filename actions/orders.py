@@ -23,6 +23,7 @@ from actions.clients.orders import Order, OrderClient
 from actions.clients.tracking import Parcel, TrackingClient
 from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormValidation
 from actions.inputs import mask_email, normalise_email, normalise_order_number
+from actions.verified import remember
 
 logger = logging.getLogger(__name__)
 LOOKS_LIKE_EMAIL = re.compile(r"@")
@@ -139,7 +140,8 @@ class ActionOrderStatus(Action):
                 return [*reset, apologise(dispatcher)]
             details = await self._details(order, email)
         dispatcher.utter_message(response=f"utter_order_{order.status}", **details)
-        return [*reset, ANSWERED]
+        # a proven order: a change asked for next ("cancel it") needs no questions
+        return [*reset, *remember(number, email), ANSWERED]
 
     async def _details(self, order: Order, email: str) -> dict[str, str]:
         """Template values for the status response; a tracking failure only loses a line."""

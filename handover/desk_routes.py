@@ -142,11 +142,13 @@ class DeskRoutes:
         req = await asyncio.to_thread(self.store.get, request_id)
         messages = await asyncio.to_thread(self.store.messages, request_id)
         bot = await self.bridge.bot_conversation(req.conversation_id, before=req.created_at)
+        did = await self.bridge.assistant_did(req.conversation_id, before=req.created_at)
         return response.json(
             {
                 "request": self.request_view(req, self.clock()),
                 "messages": [m.as_dict() for m in messages],
                 "bot_conversation": bot,
+                "assistant_did": did,
             }
         )
 

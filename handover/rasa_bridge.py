@@ -23,6 +23,44 @@ RESUME_AFTER_LEAVE = "utter_queue_left"
 #: The latest lines of the bot conversation an agent sees; older ones are in the transcript.
 BOT_HISTORY_LIMIT = 60
 
+#: Slots the self-service actions set (actions/self_service.py): a change done, a change
+#: whose result is unknown, and the order the conversation proved.
+CHANGE_DONE_SLOT = "self_service_change"
+CHANGE_UNKNOWN_SLOT = "self_service_unknown"
+PROVEN_ORDER_SLOT = "verified_order"
+CHANGE_LABELS = {
+    "cancel": "Cancelled order",
+    "address": "Changed the delivery address of order",
+    "size": "Changed a size in order",
+    "invoice_copy": "Sent an invoice copy for order",
+    "unsubscribe": "Unsubscribed the shopper from the newsletter",
+}
+
+
+def assistant_actions(events: Any, before: float | None = None) -> list[dict[str, Any]]:
+    """What the assistant changed in this conversation, for the agent: one line per change
+    done, and a warning per change whose result is unknown (the agent should check it)."""
+    order: str | None = None
+    done: list[dict[str, Any]] = []
+    for event in events:
+        if getattr(event, "type_name", "") != "slot":
+            continue
+        if before is not None and event.timestamp > before + 1:
+            break
+        name, value = getattr(event, "key", None), getattr(event, "value", None)
+        if name == PROVEN_ORDER_SLOT:
+            order = value if isinstance(value, str) else order
+        elif name in (CHANGE_DONE_SLOT, CHANGE_UNKNOWN_SLOT) and value in CHANGE_LABELS:
+            label = CHANGE_LABELS[value]
+            text = label if value == "unsubscribe" else f"{label} {order or '(unknown)'}"
+            if name == CHANGE_UNKNOWN_SLOT:
+                text = f"Tried: {text[0].lower()}{text[1:]}; the result is unknown, please check"
+            done.append({"kind": value, "result": "done" if name == CHANGE_DONE_SLOT
+                         else "unknown", "order_number": order, "text": text,
+                         "timestamp": event.timestamp})
+    return done
+
+
 #: Stands in for the agent in tests: (conversation_id, response name).
 Resumer = Callable[[str, str], Awaitable[None]]
 
@@ -50,6 +88,16 @@ class RasaBridge:
                 )
         except Exception:
             logger.exception("could not resume conversation after handover")
+
+    async def assistant_did(
+        self, conversation_id: str, before: float | None = None
+    ) -> list[dict[str, Any]]:
+        """The changes the assistant made (or tried) before the handover."""
+        agent = self._channel.agent if self._channel is not None else None
+        if agent is None:
+            return []
+        tracker = await agent.tracker_store.retrieve(conversation_id)
+        return [] if tracker is None else assistant_actions(tracker.events, before)
 
     async def bot_conversation(
         self, conversation_id: str, before: float | None = None

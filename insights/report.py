@@ -18,8 +18,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from insights import feedback
+from retention import markers
 from retention.feedback_stats import read_feedback
-from retention.schema import conversation_stats_daily, intent_stats_daily
+from retention.schema import (
+    conversation_stats_daily,
+    intent_stats_daily,
+    self_service_stats_daily,
+)
 from retention.stats import COUNTER_FIELDS, DayStats, compute_day
 
 TOP_INTENTS = 10
@@ -57,6 +62,13 @@ class Report:
             counts.update(row.stats.intents)
         return counts
 
+    def self_service(self) -> dict[str, int]:
+        """Self-service changes per kind over the period (every kind, zeros included)."""
+        counts: Counter[str] = Counter({kind: 0 for kind in markers.SELF_SERVICE_KINDS})
+        for row in self.days:
+            counts.update(row.stats.self_service)
+        return dict(counts)
+
     def rates(self) -> dict[str, float | None]:
         """Shares of conversations with a shopper message (None when there were none)."""
         t = self.totals()
@@ -79,13 +91,15 @@ class Report:
         return {
             "period": {"since": self.since.isoformat(), "until": self.until.isoformat()},
             "totals": self.totals(),
+            "self_service": self.self_service(),
             "rates": self.rates(),
             "top_intents": [
                 {"intent": name, "messages": n, "share": round(n / messages, 4)}
                 for name, n in intents.most_common(TOP_INTENTS)
             ],
             "days": [
-                {"day": r.stats.day.isoformat(), "source": r.source, **r.stats.counters()}
+                {"day": r.stats.day.isoformat(), "source": r.source, **r.stats.counters(),
+                 "self_service": dict(r.stats.self_service)}
                 for r in self.days
             ],
             "csat": feedback.csat(self),
@@ -117,6 +131,14 @@ def _rolled_up(conn: Connection, since: dt.date, until: dt.date) -> dict[dt.date
         for day, intent, messages in conn.execute(query):
             if day in out:
                 out[day].intents[str(intent)] = int(messages)
+    if out and inspector.has_table(self_service_stats_daily.name):
+        ss = self_service_stats_daily
+        query = sa.select(ss.c.day, ss.c.kind, ss.c.changes).where(
+            ss.c.day >= since, ss.c.day <= until
+        )
+        for day, kind, changes in conn.execute(query):
+            if day in out:
+                out[day].self_service[str(kind)] = int(changes)
     return out
 
 
@@ -177,6 +199,9 @@ def to_markdown(
     ]
     for item in report.to_json()["top_intents"]:
         lines.append(f"| {item['intent']} | {item['messages']} | {_pct(item['share'])} |")
+    lines += ["", "## Self-service changes", "", "| Change | Count |", "|---|---:|"]
+    for kind, count in report.self_service().items():
+        lines.append(f"| {markers.SELF_SERVICE_KINDS[kind]} | {count} |")
     if chart_name:
         lines += ["", f"![Conversations and rates per day]({chart_name})"]
     lines += [

@@ -29,3 +29,16 @@ NO_INTENT = "(none)"
 FEEDBACK_EVENT = "agent"
 FEEDBACK_RATING = "rating"
 FEEDBACK_VOTE = "vote"
+#: Tracker event type of a slot being set.
+SLOT_EVENT = "slot"
+#: Slot the self-service actions (actions/self_service.py) set once a change went through;
+#: its value says which kind. Counted per day, never with the order or the shopper.
+SELF_SERVICE_SLOT = "self_service_change"
+#: The change kinds (slot values) and how the insights report names them.
+SELF_SERVICE_KINDS: dict[str, str] = {
+    "cancel": "Cancellations",
+    "address": "Address changes",
+    "size": "Size changes",
+    "invoice_copy": "Invoice copies",
+    "unsubscribe": "Newsletter unsubscribes",
+}

@@ -76,6 +76,15 @@ answer_feedback_daily = sa.Table(
     sa.Column("unhelpful", sa.Integer, nullable=False),
 )
 
+#: Self-service changes per kind and day (kinds: retention.markers.SELF_SERVICE_KINDS).
+self_service_stats_daily = sa.Table(
+    "self_service_stats_daily",
+    stats_metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("kind", sa.String(40), primary_key=True),
+    sa.Column("changes", sa.Integer, nullable=False),
+)
+
 TIMESTAMP_INDEX = "ix_events_timestamp"
 
 HANDOVER_REQUESTS = "handover_requests"

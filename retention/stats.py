@@ -20,7 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from retention import markers
 from retention.clock import day_bounds, day_of
 from retention.feedback_stats import compute_feedback, store_feedback
-from retention.schema import conversation_stats_daily, events, intent_stats_daily
+from retention.schema import (
+    conversation_stats_daily,
+    events,
+    intent_stats_daily,
+    self_service_stats_daily,
+)
 
 COUNTER_FIELDS: tuple[str, ...] = (
     "conversations",
@@ -51,6 +56,8 @@ class DayStats:
     #: (with_agent, rating 1-5) -> ratings; (response, intent) -> [helpful, unhelpful]
     ratings: dict[tuple[bool, int], int] = field(default_factory=dict)
     answers: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    # self-service changes that went through, per kind (markers.SELF_SERVICE_KINDS)
+    self_service: dict[str, int] = field(default_factory=dict)
 
     def counters(self) -> dict[str, int]:
         """The scalar counters, keyed like the statistics table's columns."""
@@ -125,7 +132,27 @@ def compute_day(conn: Connection, day: dt.date) -> DayStats:
     )
     stats.intents = {str(name): int(count) for name, count in rows}
     stats.ratings, stats.answers = compute_feedback(conn, day)
+    stats.self_service = _self_service_changes(conn, in_day)
     return stats
+
+
+def _self_service_changes(
+    conn: Connection, in_day: sa.sql.ColumnElement[bool]
+) -> dict[str, int]:
+    """Changes per kind: slot events of markers.SELF_SERVICE_SLOT, matched in the JSON
+    text Rasa stores (`"name": ..., "value": ...`), so only counts leave the query."""
+    is_change = sa.and_(
+        events.c.type_name == markers.SLOT_EVENT,
+        events.c.data.like(f'%"name": "{markers.SELF_SERVICE_SLOT}"%'),
+    )
+    sums = [
+        sa.func.sum(_flag(events.c.data.like(f'%"value": "{kind}"%')))
+        for kind in markers.SELF_SERVICE_KINDS
+    ]
+    row = conn.execute(sa.select(*sums).where(in_day, is_change)).one()
+    return {
+        kind: int(n) for kind, n in zip(markers.SELF_SERVICE_KINDS, row, strict=True) if n
+    }
 
 
 def days_with_events(
@@ -167,6 +194,11 @@ def store_day(conn: Connection, stats: DayStats, now: float) -> None:
             [{"day": stats.day, "intent": k, "messages": v} for k, v in stats.intents.items()],
         )
     store_feedback(conn, stats.day, stats.ratings, stats.answers)
+    if stats.self_service:
+        conn.execute(
+            self_service_stats_daily.insert(),
+            [{"day": stats.day, "kind": k, "changes": v} for k, v in stats.self_service.items()],
+        )
 
 
 @dataclass

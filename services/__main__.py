@@ -1,4 +1,4 @@
-"""`python -m services [--host H] [--port P] [--db PATH] [--today YYYY-MM-DD]`."""
+"""`python -m services [--host H] [--port P] [--db PATH] [--today YYYY-MM-DD] [--mode M]`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from services.app import create_app
+from services.app import MODES, create_app
 
 DEFAULT_DB = Path(__file__).resolve().parent / "reference.db"
 
@@ -22,10 +22,12 @@ def main(argv: list[str] | None = None) -> None:
                         help="SQLite file, rebuilt on every start (':memory:' for none)")
     parser.add_argument("--today", type=date.fromisoformat, default=None,
                         help="pin the reference date of the demo data (default: today)")
+    parser.add_argument("--mode", choices=MODES, default="demo",
+                        help="development and demo serve GET /outbox (default: demo)")
     parser.add_argument("--access-log", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = create_app(args.db, args.today)
+    app = create_app(args.db, args.today, args.mode)
     web.run_app(
         app,
         host=args.host,

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import date
 from typing import Any
 
 from aiohttp import web
 
-from services import db
+from services import changes, db
 
 ORDER_NUMBER = re.compile(r"^\d{8}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
@@ -22,6 +22,8 @@ TRACKING_NUMBER = re.compile(r"^[A-Z]{2}\d{9}[A-Z]{2}$")
 ARTICLE_NUMBER = re.compile(r"^\d{6}$")
 
 CONN: web.AppKey[sqlite3.Connection] = web.AppKey("conn", sqlite3.Connection)
+MODES = ("development", "demo", "production")
+DEV_MODES = frozenset({"development", "demo"})
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
@@ -94,8 +96,43 @@ async def search_products(request: web.Request) -> web.Response:
     return web.json_response({"query": query, "products": products})
 
 
-def create_app(db_path: str = ":memory:", today: date | None = None) -> web.Application:
-    """The application with a freshly seeded database (seeded here, not at import)."""
+def change_route(
+    change: Callable[[sqlite3.Connection, Mapping[str, Any]], changes.Answer],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A POST handler for one change: Idempotency-Key required, the change done once."""
+
+    async def handle(request: web.Request) -> web.Response:
+        key = request.headers.get("Idempotency-Key", "")
+        if not changes.IDEMPOTENCY_KEY.match(key):
+            return _error(400, "idempotency_key_required",
+                          "An Idempotency-Key header of 8 to 255 visible characters is required.")
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            return _error(400, "bad_request", "Body must be a JSON object.")
+        (status, answer), replayed = changes.idempotent(
+            request.app[CONN], request.path, key, body, change)
+        response = web.json_response(answer, status=status)
+        if replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        return response
+
+    return handle
+
+
+async def get_outbox(request: web.Request) -> web.Response:
+    """Dev/demo only: what the shop would have e-mailed, so tests and demos can see it."""
+    messages = changes.outbox(request.app[CONN], request.query.get("to", "").strip() or None)
+    return web.json_response({"messages": messages})
+
+
+def create_app(
+    db_path: str = ":memory:", today: date | None = None, mode: str = "demo"
+) -> web.Application:
+    """The application with a freshly seeded database (seeded here, not at import).
+
+    `mode` "production" leaves out the development routes (`GET /outbox`)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}")
     conn = db.connect(db_path)
     db.seed(conn, today or date.today())
     app = web.Application()
@@ -105,6 +142,13 @@ def create_app(db_path: str = ":memory:", today: date | None = None) -> web.Appl
     app.router.add_get("/parcels/{tracking_number}", get_parcel)
     app.router.add_get("/products/{article_number}", get_product)
     app.router.add_get("/products", search_products)
+    app.router.add_post("/orders/cancel", change_route(changes.cancel))
+    app.router.add_post("/orders/address", change_route(changes.change_address))
+    app.router.add_post("/orders/items", change_route(changes.change_item))
+    app.router.add_post("/orders/invoice-copy", change_route(changes.invoice_copy))
+    app.router.add_post("/newsletter/unsubscribe", change_route(changes.unsubscribe))
+    if mode in DEV_MODES:
+        app.router.add_get("/outbox", get_outbox)
 
     async def close_on_cleanup(app: web.Application) -> AsyncIterator[None]:
         yield

@@ -9,12 +9,17 @@ from __future__ import annotations
 import re
 import sqlite3
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from services.seed import SeedData, build_seed
 
 SCHEMA = """
+DROP TABLE IF EXISTS outbox;
+DROP TABLE IF EXISTS idempotency_keys;
+DROP TABLE IF EXISTS newsletter_subscribers;
+DROP TABLE IF EXISTS delivery_addresses;
 DROP TABLE IF EXISTS order_items;
 DROP TABLE IF EXISTS orders;
 DROP TABLE IF EXISTS parcel_events;
@@ -67,6 +72,30 @@ CREATE TABLE order_items (
     article_number TEXT NOT NULL REFERENCES products(article_number),
     size TEXT,
     quantity INTEGER NOT NULL
+);
+CREATE TABLE delivery_addresses (
+    order_number TEXT PRIMARY KEY REFERENCES orders(order_number),
+    name TEXT,
+    street TEXT NOT NULL,
+    postcode TEXT NOT NULL,
+    city TEXT NOT NULL,
+    country TEXT NOT NULL
+);
+CREATE TABLE newsletter_subscribers (email TEXT PRIMARY KEY);
+CREATE TABLE idempotency_keys (
+    key TEXT PRIMARY KEY,
+    endpoint TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    answer TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    order_number TEXT
 );
 CREATE INDEX parcel_events_by_parcel ON parcel_events(tracking_number);
 CREATE INDEX order_items_by_order ON order_items(order_number);
@@ -121,6 +150,8 @@ def seed(conn: sqlite3.Connection, today: date) -> SeedData:
                 "INSERT INTO order_items VALUES (?, ?, ?, ?)",
                 [(o.order_number, a, s, q) for a, s, q in o.items],
             )
+        conn.executemany("INSERT INTO newsletter_subscribers VALUES (?)",
+                         [(email,) for email in data.subscribers])
     return data
 
 
@@ -133,13 +164,16 @@ def find_order(conn: sqlite3.Connection, order_number: str, email: str) -> dict[
     if row is None:
         return None
     items = conn.execute(
-        "SELECT i.article_number, p.name, i.size, i.quantity FROM order_items i"
+        "SELECT i.article_number, p.name, i.size, i.quantity, p.price FROM order_items i"
         " JOIN products p USING (article_number) WHERE i.order_number = ? ORDER BY i.rowid",
         (order_number,),
     ).fetchall()
     order = dict(row)
     del order["email"]
     order["items"] = [dict(i) for i in items]
+    total = sum((Decimal(i["price"]) * i["quantity"] for i in items), Decimal(0))
+    order["total"] = f"{total:.2f}"
+    order["currency"] = "EUR"
     return order
 
 

@@ -61,6 +61,7 @@ class SeedData:
     products: list[SeedProduct] = field(default_factory=list)
     orders: list[SeedOrder] = field(default_factory=list)
     parcels: list[SeedParcel] = field(default_factory=list)
+    subscribers: list[str] = field(default_factory=list)
 
 
 CLOTHING = ("XS", "S", "M", "L", "XL")
@@ -132,6 +133,28 @@ DEMO_TRACKING = {
     "40012352": "NR106338687GB",
     "40012353": "PK550128734GB",
 }
+
+# Orders for trying the self-service changes (cancel, address, size, invoice copy), with
+# fixed items so every path has a demo: one per purpose, so trying one leaves the others
+# as they are. Appended after the generated orders, which therefore stay unchanged.
+SELF_SERVICE_PLAN: tuple[tuple[str, str, str, str, tuple[tuple[str, str, int], ...]], ...] = (
+    # order, email, status, payment method, items (article, size, quantity)
+    ("40012360", "jonas.weber@example.com", "received", "credit card",
+     (("211415", "M", 1), ("218020", "S", 2))),
+    ("40012361", "katja.rossi@example.org", "received", "invoice",
+     (("222310", "L", 1),)),
+    ("40012362", "liam.jensen@example.net", "received", "PayPal",
+     (("241015", "40", 1), ("230122", "M", 1))),
+    ("40012363", "mona.tanaka@example.com", "packed", "invoice",
+     (("204519", "S", 1),)),
+    ("40012364", "nils.lind@example.org", "received", "direct debit",
+     (("218044", "M", 1), ("252230", "one size", 1))),
+    ("40012365", "olga.brennan@example.net", "received", "credit card",
+     (("260310", "S", 1),)),
+)
+# Newsletter subscribers among the demo shoppers (unsubscribing one leaves an outbox entry).
+SUBSCRIBERS = ("anna.berg@example.com", "emma.novak@example.org", "jonas.weber@example.com",
+               "olga.brennan@example.net")
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -263,4 +286,13 @@ def build_seed(today: date) -> SeedData:
             expected_delivery=expected, carrier=carrier, tracking_number=tracking,
             items=tuple(items),
         ))
+    for order_number, email, status, payment, fixed in SELF_SERVICE_PLAN:
+        data.orders.append(SeedOrder(
+            order_number=order_number, email=email, status=status,
+            placed_on=today - timedelta(days=0 if status == "received" else 1),
+            delivery_method="standard", payment_method=payment,
+            expected_delivery=today + timedelta(days=5 if status == "received" else 3),
+            carrier=None, tracking_number=None, items=fixed,
+        ))
+    data.subscribers.extend(SUBSCRIBERS)
     return data

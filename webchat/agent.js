@@ -234,7 +234,7 @@
       if (state.selected !== id) { return; }
       var req = data.request;
       var fingerprint = JSON.stringify([req.status, data.messages.length,
-        data.bot_conversation.length]);
+        data.bot_conversation.length, (data.assistant_did || []).length]);
       if (fingerprint === state.lastChat) { return; }
       state.lastChat = fingerprint;
       $("chat-title").textContent = "Chat with " + (req.email || "shopper");
@@ -246,6 +246,14 @@
           info.appendChild(el("dt", null, pair[0]));
           info.appendChild(el("dd", null, pair[1] || ""));
         });
+      var did = $("assistant-did");
+      did.replaceChildren();
+      (data.assistant_did || []).forEach(function (change) {
+        var li = el("li", "did-" + change.result, change.text);
+        li.title = time(change.timestamp);
+        did.appendChild(li);
+      });
+      did.hidden = did.children.length === 0;
       var bot = $("bot-log");
       bot.replaceChildren();
       data.bot_conversation.forEach(function (m) {

@@ -4,8 +4,12 @@ Each client raises only the exceptions in `actions.clients.errors`, so actions n
 `requests` exceptions and backend error text never reaches the shopper.
 """
 
+from actions.clients.changes import Address, AddressChange, ChangeClient, new_idempotency_key
 from actions.clients.errors import (
     BadResponse,
+    Conflict,
+    FieldError,
+    Invalid,
     NotFound,
     ServiceError,
     ServiceUnavailable,
@@ -15,7 +19,13 @@ from actions.clients.products import Product, ProductClient, SizeStock
 from actions.clients.tracking import Parcel, ParcelEvent, PickupPoint, TrackingClient
 
 __all__ = [
+    "Address",
+    "AddressChange",
     "BadResponse",
+    "ChangeClient",
+    "Conflict",
+    "FieldError",
+    "Invalid",
     "NotFound",
     "Order",
     "OrderClient",
@@ -29,4 +39,5 @@ __all__ = [
     "ServiceUnavailable",
     "SizeStock",
     "TrackingClient",
+    "new_idempotency_key",
 ]

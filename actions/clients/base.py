@@ -6,6 +6,7 @@ actions call them through `asyncio.to_thread` so the action server's loop never 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
@@ -15,7 +16,14 @@ from typing import Any, TypeVar
 import requests
 
 from actions.clients.deadline import DeadlineAdapter, remaining, within
-from actions.clients.errors import BadResponse, NotFound, ServiceUnavailable
+from actions.clients.errors import (
+    BadResponse,
+    Conflict,
+    FieldError,
+    Invalid,
+    NotFound,
+    ServiceUnavailable,
+)
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 T = TypeVar("T")
@@ -68,10 +76,14 @@ class JsonServiceClient:
         *,
         json: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
-        """The decoded JSON body of a 2xx answer, or one of our exceptions."""
+        """The decoded JSON body of a 2xx answer, or one of our exceptions.
+
+        `headers` go with every attempt unchanged: a change's Idempotency-Key is the same
+        on each retry, so a retry after a timeout cannot change an order twice."""
         with within(self.total_timeout):
-            return self._attempts(method, f"{self.base_url}{path}", json, params)
+            return self._attempts(method, f"{self.base_url}{path}", json, params, headers)
 
     def _attempts(
         self,
@@ -79,6 +91,7 @@ class JsonServiceClient:
         url: str,
         json: Mapping[str, Any] | None,
         params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         connect_timeout, read_timeout = self.timeout
         attempt = 0
@@ -89,7 +102,7 @@ class JsonServiceClient:
             timeout = (min(connect_timeout, left), min(read_timeout, left))
             try:
                 response = self.session.request(
-                    method, url, json=json, params=params, timeout=timeout
+                    method, url, json=json, params=params, headers=headers, timeout=timeout
                 )
                 if response.status_code not in RETRY_STATUSES:
                     return self._decode(response)
@@ -107,6 +120,8 @@ class JsonServiceClient:
         status = response.status_code
         if status == 404:
             raise NotFound("HTTP 404")
+        if status in (409, 422):
+            raise _refusal(status, response)
         if status >= 500:
             raise ServiceUnavailable(f"HTTP {status}")
         if not 200 <= status < 300:
@@ -115,6 +130,35 @@ class JsonServiceClient:
             return response.json()
         except ValueError:
             raise BadResponse("invalid JSON") from None
+
+
+def _refusal(status: int, response: requests.Response) -> Conflict | Invalid | BadResponse:
+    """A change the service refused, with its codes only (its message text stays here)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return BadResponse(f"HTTP {status} without JSON")
+    if not isinstance(body, Mapping):
+        return BadResponse(f"HTTP {status} body is not an object")
+    if status == 409:
+        reason = body.get("reason")
+        return Conflict(reason if isinstance(reason, str) and CODE.match(reason) else "unknown")
+    if body.get("error") == "idempotency_key_reused":
+        return BadResponse("idempotency key reused")  # our bug, not the shopper's
+    fields = body.get("fields")
+    errors = [
+        FieldError(str(f["field"]), str(f["code"]))
+        for f in (fields if isinstance(fields, list) else [])
+        if isinstance(f, Mapping)
+        and isinstance(f.get("field"), str)
+        and isinstance(f.get("code"), str)
+        and CODE.match(f["field"])
+        and CODE.match(f["code"])
+    ]
+    return Invalid(errors)
+
+
+CODE = re.compile(r"^[a-z][a-z_]{0,39}$")
 
 
 def _left() -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from actions.clients.base import JsonServiceClient
+from actions.clients.changes import ChangeClient
 from actions.clients.orders import OrderClient
 from actions.clients.products import ProductClient
 from actions.clients.tracking import TrackingClient
@@ -36,3 +37,9 @@ def tracking_client(settings: Settings | None = None) -> TrackingClient:
 def product_client(settings: Settings | None = None) -> ProductClient:
     s = settings or load_settings()
     return _build(ProductClient, s.product_service_url, s)
+
+
+def change_client(settings: Settings | None = None) -> ChangeClient:
+    """Changes go to the order service (the same retailer system that knows the orders)."""
+    s = settings or load_settings()
+    return _build(ChangeClient, s.order_service_url, s)

@@ -1,9 +1,10 @@
-"""Client of the order service (`POST /orders/lookup`)."""
+"""Client of the order service (`POST /orders/lookup`); changes are in changes.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from actions.clients.base import (
@@ -12,6 +13,7 @@ from actions.clients.base import (
     opt_date,
     opt_str,
     req_date,
+    req_decimal,
     req_int,
     req_list,
     req_str,
@@ -51,6 +53,12 @@ class Order:
     expected_delivery: date | None
     carrier: str | None
     tracking_number: str | None
+    total: Decimal | None = None  # optional in the contract: the items' sum
+    currency: str | None = None
+
+    @property
+    def item_count(self) -> int:
+        return sum(i.quantity for i in self.items)
 
 
 def _item(data: Any) -> OrderItem:
@@ -79,6 +87,8 @@ def parse_order(data: Any) -> Order:
         expected_delivery=opt_date(order, "expected_delivery"),
         carrier=opt_str(order, "carrier"),
         tracking_number=opt_str(order, "tracking_number"),
+        total=req_decimal(order, "total") if order.get("total") is not None else None,
+        currency=opt_str(order, "currency"),
     )
 
 

@@ -159,7 +159,11 @@ async def test_each_status_has_its_answer(make_tracker, dispatcher, domain, stat
     assert message["response"] in domain["responses"]
     assert message["masked_email"] == "a***@example.com"
     assert message["order_ref"] == "40012345"
-    assert slot_events(events) == {**RESET, "service_outcome": "answered"}
+    slots = slot_events(events)
+    # the order is now proven for a change in the same conversation (actions/verified.py)
+    assert (slots.pop("verified_order"), slots.pop("verified_email")) == ("40012345", EMAIL)
+    assert slots.pop("verified_at") > 0
+    assert slots == {**RESET, "service_outcome": "answered"}
 
 
 async def test_shipped_order_names_carrier_tracking_number_and_latest_event(

@@ -38,6 +38,7 @@ class Misbehaving(BaseHTTPRequestHandler):
     path for retry checks."""
 
     hits: dict[str, int] = {}
+    keys: dict[str, list[str | None]] = {}  # Idempotency-Key of every request, per path
     lock = threading.Lock()
 
     def log_message(self, format: str, *args: object) -> None:
@@ -59,6 +60,7 @@ class Misbehaving(BaseHTTPRequestHandler):
         with self.lock:
             self.hits[self.path] = self.hits.get(self.path, 0) + 1
             count = self.hits[self.path]
+            self.keys.setdefault(self.path, []).append(self.headers.get("Idempotency-Key"))
         parts = self.path.strip("/").split("/")
         kind = parts[0]
         if kind == "slow":
@@ -71,6 +73,12 @@ class Misbehaving(BaseHTTPRequestHandler):
                 self._send(503, b"")
             else:
                 self._send(200, json.dumps(FLAKY_ORDER).encode())
+        elif kind == "slowfirst":  # the first attempt times out, the retry gets an answer
+            if count == 1:
+                time.sleep(1.0)
+            self._send(200, json.dumps({**FLAKY_ORDER, "status": "cancelled"}).encode())
+        elif kind == "refuse":  # /refuse/409 or /refuse/422: a contract refusal
+            self._send(int(parts[1]), REFUSALS[int(parts[1])])
         elif kind == "garbage":
             self._send(200, b"<html>oops</html>", "text/html")
         elif kind == "wrongshape":
@@ -105,6 +113,12 @@ class Misbehaving(BaseHTTPRequestHandler):
 
 TRICKLE_LIMIT = 30.0
 
+REFUSALS = {
+    409: b'{"error": "conflict", "reason": "already_shipped", "message": "Backend text"}',
+    422: b'{"error": "invalid", "message": "x", "fields": [{"field": "postcode",'
+    b' "code": "invalid_format", "message": "Backend text"}, {"field": "<b>", "code": "x"}]}',
+}
+
 
 FLAKY_ORDER = {
     "order_number": "40012345",
@@ -136,3 +150,9 @@ def bad_server() -> Iterator[str]:
 def dead_url() -> str:
     """A port nobody listens on: connection refused."""
     return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture()
+def seen_keys() -> dict[str, list[str | None]]:
+    """The Idempotency-Key of every request the misbehaving server got, per path."""
+    return Misbehaving.keys

@@ -262,7 +262,7 @@ def _reset_pg(url: str) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text(
             "DROP TABLE IF EXISTS handover_messages, handover_requests, intent_stats_daily,"
-            " rating_stats_daily, answer_feedback_daily,"
+            " rating_stats_daily, answer_feedback_daily, self_service_stats_daily,"
             " conversation_stats_daily, events CASCADE"))
         conn.execute(sa.text("DROP SEQUENCE IF EXISTS events_seq"))
     engine.dispose()

@@ -140,8 +140,10 @@ def test_seed_dates_fit_the_status() -> None:
 
 def test_openapi_lists_every_route() -> None:
     spec = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
-    assert set(spec["paths"]) == {"/health", "/orders/lookup", "/parcels/{tracking_number}",
-                                  "/products/{article_number}", "/products"}
+    assert set(spec["paths"]) == {
+        "/health", "/orders/lookup", "/parcels/{tracking_number}", "/products/{article_number}",
+        "/products", "/orders/cancel", "/orders/address", "/orders/items",
+        "/orders/invoice-copy", "/newsletter/unsubscribe", "/outbox"}
 
 
 def test_a_parcel_never_reports_events_that_have_not_happened_yet(tmp_path: Path) -> None:

@@ -1,0 +1,68 @@
+"""Free-text delivery addresses ("Storgatan 12, 111 22 Stockholm") split into the fields
+of the change contract, for the assistant to echo before the shopper confirms.
+
+Only the shape is checked here (street with a number, a postcode, a city, a country we
+can infer); whether the shop delivers there is the service's call (its 422 field errors).
+"""
+
+from __future__ import annotations
+
+import re
+
+from actions.clients.changes import Address
+
+COUNTRY_WORDS = {
+    "se": "SE", "sweden": "SE", "sverige": "SE",
+    "fi": "FI", "finland": "FI", "suomi": "FI",
+    "no": "NO", "norway": "NO", "norge": "NO",
+    "dk": "DK", "denmark": "DK", "danmark": "DK",
+    "de": "DE", "germany": "DE", "deutschland": "DE",
+}  # fmt: skip
+COUNTRY_NAMES = {"SE": "Sweden", "FI": "Finland", "NO": "Norway", "DK": "Denmark",
+                 "DE": "Germany"}  # fmt: skip
+# "111 22 Stockholm", "SE-111 22 Stockholm", "10115 Berlin", "0150 Oslo"
+POSTCODE_CITY = re.compile(
+    r"^(?:(?P<prefix>[A-Za-z]{1,2})-)?(?P<postcode>\d{3} \d{2}|\d{4,5})\s+(?P<city>[^\d,]{2,60})$"
+)
+STREET = re.compile(r"^(?=.*\d)(?=.*[^\W\d_]).{3,100}$")
+MAX_TEXT = 300
+
+
+def parse_address(text: str) -> Address | None:
+    """The address in `text`, or None when street, postcode + city or country is missing."""
+    if not text or len(text) > MAX_TEXT:
+        return None
+    parts = [" ".join(p.split()) for p in re.split(r"[,\n;]+", text) if p.strip()]
+    country: str | None = None
+    if parts and parts[-1].lower().strip(".") in COUNTRY_WORDS:
+        country = COUNTRY_WORDS[parts.pop().lower().strip(".")]
+    place = next((i for i, p in enumerate(parts) if POSTCODE_CITY.match(p)), None)
+    if place is None or place == 0:
+        return None
+    match = POSTCODE_CITY.match(parts[place])
+    assert match is not None
+    street = parts[place - 1]
+    if not STREET.match(street):
+        return None
+    name = ", ".join(parts[: place - 1]) or None
+    prefix = (match["prefix"] or "").lower()
+    country = country or COUNTRY_WORDS.get(prefix) or _guess(match["postcode"])
+    if country is None:
+        return None
+    city = match["city"].strip()
+    if city.lower() in COUNTRY_WORDS:  # "111 22 Sweden": no city
+        return None
+    return Address(street=street, postcode=match["postcode"], city=city, country=country, name=name)
+
+
+def _guess(postcode: str) -> str | None:
+    """Only an unambiguous format: "111 22" is Swedish; 4 or 5 plain digits could be
+    several countries, so the shopper is asked to name it."""
+    return "SE" if re.fullmatch(r"\d{3} \d{2}", postcode) else None
+
+
+def one_line(address: Address) -> str:
+    """'Storgatan 12, 111 22 Stockholm, Sweden' for the confirmation question."""
+    country = COUNTRY_NAMES.get(address.country, address.country)
+    head = f"{address.name}, " if address.name else ""
+    return f"{head}{address.street}, {address.postcode} {address.city}, {country}"

@@ -1,0 +1,60 @@
+"""Free-text addresses are split the way a shopper would expect, or refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.addresses import one_line, parse_address
+from actions.clients.changes import Address
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Storgatan 12, 111 22 Stockholm", Address("Storgatan 12", "111 22", "Stockholm", "SE")),
+        (
+            "Storgatan 12\n111 22 Stockholm\nSweden",
+            Address("Storgatan 12", "111 22", "Stockholm", "SE"),
+        ),
+        (
+            "Anna Berg, Storgatan 12, 11122 Stockholm, Sverige",
+            Address("Storgatan 12", "11122", "Stockholm", "SE", name="Anna Berg"),
+        ),
+        (
+            "Marktstraße 12, 20357 Hamburg, Germany",
+            Address("Marktstraße 12", "20357", "Hamburg", "DE"),
+        ),
+        (
+            "Karl Johans gate 5, 0154 Oslo, Norway",
+            Address("Karl Johans gate 5", "0154", "Oslo", "NO"),
+        ),
+        (
+            "Mannerheimintie 1, FI-00100 Helsinki",
+            Address("Mannerheimintie 1", "00100", "Helsinki", "FI"),
+        ),
+    ],
+)
+def test_addresses_are_split(text: str, expected: Address) -> None:
+    assert parse_address(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Storgatan 12",  # no postcode and city
+        "111 22 Stockholm",  # no street
+        "Storgatan, 111 22 Stockholm",  # no house number
+        "Marktstraße 12, 20357 Hamburg",  # 5 digits: which country?
+        "Main street 1, 75001 Paris, France",  # a country we cannot tell (the service refuses)
+        "x" * 400,
+        "",
+    ],
+)
+def test_incomplete_addresses_are_refused(text: str) -> None:
+    assert parse_address(text) is None
+
+
+def test_echo_for_the_confirmation() -> None:
+    address = parse_address("Storgatan 12, 111 22 Stockholm")
+    assert address is not None
+    assert one_line(address) == "Storgatan 12, 111 22 Stockholm, Sweden"
