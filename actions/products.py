@@ -27,6 +27,7 @@ _STOP_WORDS_TEXT = """
     stock available availability tell please show any some your with and or
     can could still buy get order sell sell carry left there yet again hi hello hey
     is this that these those them they would like know if still got
+    question questions product products item items article one ones something
 """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 MATCHES_SHOWN = 3
