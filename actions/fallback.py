@@ -28,6 +28,18 @@ SUGGESTIONS: dict[str, str] = {
     "contact": "Contact customer service",
     "human_handoff": "Talk to a person",
     "privacy": "How is my data used?",
+    "invoice": "My invoice",
+    "payment_issue": "A problem with a payment",
+    "complaint": "Make a complaint",
+    "cancellation_fee": "Does cancelling cost anything?",
+    "change_order": "Change my order",
+    "place_order": "How do I order?",
+    "create_account": "Create an account",
+    "edit_account": "Change my account details",
+    "login_problem": "I can't log in",
+    "delete_account": "Delete my customer account",
+    "newsletter": "Newsletter",
+    "feedback": "Give feedback",
 }
 
 MAX_SUGGESTIONS = 3

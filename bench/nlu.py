@@ -54,6 +54,7 @@ FALLBACK = "nlu_fallback"
 ACCEPTED: dict[str, frozenset[str]] = {
     "order_status": frozenset({"order_status", "track_parcel"}),
     "contact": frozenset({"contact", "human_handoff"}),
+    "cancellation_fee": frozenset({"cancellation_fee", "cancel_order"}),
     "out_of_scope": frozenset({"out_of_scope", FALLBACK}),
 }
 

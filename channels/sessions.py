@@ -2,23 +2,36 @@
 
 The stock socket.io channel lets a client pick any session id, so knowing (or guessing)
 an id was enough to read someone's replies. Here the server picks the id and signs it;
-a returning widget must present the signature. The token is a plain HMAC of the id, so
-the server keeps no session table and a resume works for as long as the secret is the
-same (conversations live up to 90 days, longer with an agent).
+a returning widget must present the signature. A token is `<issued>.<mac>`: the issue
+time (whole seconds since the epoch) and an HMAC of the id and that time, so the server
+keeps no session table, the time cannot be changed without the secret, and a token
+stops working `max_age` after it was issued (by default the 90 days a conversation is
+kept). Tokens of the first version (an HMAC of the id alone, no issue time) are refused:
+their age is unknown, and the widget simply starts a fresh session.
 """
 
 from __future__ import annotations
 
 import base64
+import enum
 import hashlib
 import hmac
 import re
 import time
 import uuid
-from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+_ISSUED = re.compile(r"^[0-9]{1,12}$")
+# Workers' clocks may differ a little; a token from a few minutes "ahead" is still ours.
+CLOCK_SKEW_SECONDS = 300
+
+
+class TokenCheck(enum.Enum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    INVALID = "invalid"
 
 
 @dataclass(frozen=True)
@@ -30,55 +43,42 @@ class Session:
 class SessionSigner:
     """Issues session ids and checks the tokens presented for them."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(
+        self,
+        secret: str,
+        max_age_seconds: float = 90 * 86400,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._key = secret.encode("utf-8")
+        self.max_age_seconds = max_age_seconds
+        self._clock = clock
 
-    def token_for(self, session_id: str) -> str:
-        digest = hmac.new(self._key, session_id.encode("utf-8"), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    def token_for(self, session_id: str, issued: int) -> str:
+        message = f"{session_id}.{issued}".encode()
+        digest = hmac.new(self._key, message, hashlib.sha256).digest()
+        mac = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+        return f"{issued}.{mac}"
 
     def issue(self) -> Session:
         session_id = uuid.uuid4().hex
-        return Session(session_id, self.token_for(session_id))
+        return Session(session_id, self.token_for(session_id, int(self._clock())))
+
+    def check(self, session_id: object, token: object) -> TokenCheck:
+        """VALID only for an id of our format with a token we issued for it, not too old."""
+        if not isinstance(session_id, str) or not isinstance(token, str):
+            return TokenCheck.INVALID
+        if not _SESSION_ID.match(session_id):
+            return TokenCheck.INVALID
+        issued_text, dot, _mac = token.partition(".")
+        if not dot or not _ISSUED.match(issued_text):
+            return TokenCheck.INVALID
+        issued = int(issued_text)
+        if not hmac.compare_digest(self.token_for(session_id, issued), token):
+            return TokenCheck.INVALID
+        age = self._clock() - issued
+        if age >= self.max_age_seconds or age < -CLOCK_SKEW_SECONDS:
+            return TokenCheck.EXPIRED
+        return TokenCheck.VALID
 
     def verify(self, session_id: object, token: object) -> bool:
-        """True only for an id of our format with the token we would have issued for it."""
-        if not isinstance(session_id, str) or not isinstance(token, str):
-            return False
-        if not _SESSION_ID.match(session_id):
-            return False
-        return hmac.compare_digest(self.token_for(session_id), token)
-
-
-class RateLimiter:
-    """A sliding window per conversation, in memory.
-
-    Per conversation rather than per socket, because a shopper with three tabs open is
-    still one shopper, and reconnecting must not reset the budget. With several Rasa
-    workers each keeps its own window; that only makes the limit looser, never stricter.
-    """
-
-    def __init__(self, limit: int, window_seconds: float) -> None:
-        self.limit = limit
-        self.window = window_seconds
-        self._seen: dict[str, deque[float]] = {}
-
-    def allow(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        if len(self._seen) > 10_000:
-            self._forget_idle(now)
-        stamps = self._seen.setdefault(key, deque())
-        while stamps and now - stamps[0] >= self.window:
-            stamps.popleft()
-        if len(stamps) >= self.limit:
-            return False
-        stamps.append(now)
-        return True
-
-    def forget(self, key: str) -> None:
-        self._seen.pop(key, None)
-
-    def _forget_idle(self, now: float) -> None:
-        idle = [k for k, v in self._seen.items() if not v or now - v[-1] >= self.window]
-        for key in idle:
-            del self._seen[key]
+        return self.check(session_id, token) is TokenCheck.VALID

@@ -3,14 +3,20 @@
 Rasa's `SocketIOInput` trusts whatever `session_id` a client sends, so anyone who learns
 an id joins that conversation's room and reads its replies. This channel issues the ids
 itself and lets a widget resume one only with the token the server signed for it; an
-unknown id or a bad token gets a fresh session. It also awaits `enter_room` when
-python-socketio makes it a coroutine (RasaHQ/rasa#13027), limits message size and rate,
-and adds the shopper's transcript download and conversation delete routes.
+unknown id, a bad or expired token or a deleted conversation gets a fresh session. It
+also awaits `enter_room` when python-socketio makes it a coroutine (RasaHQ/rasa#13027),
+limits message size, counts messages and new sessions against budgets a new session
+cannot reset (channels/limits.py), lets typed text reach Rasa as an `/intent` only when
+it is the payload of a button the bot offered, and adds the shopper's transcript
+download and conversation delete routes.
 
 Socket events (client -> server): `session_request {session_id?, session_token?}`,
 `user_uttered {message}`, `leave_queue`. Server -> client: `session_confirm
 {session_id, session_token, resumed}`, `bot_uttered {text, quick_replies?, sender?,
-agent_name?, notice?}`, `handover_status {...}`, `conversation_deleted {}`.
+agent_name?, notice?, retry_after?, refused?}`, `handover_status {...}`,
+`conversation_deleted {}`. A refused new session gets no `session_confirm`, only a
+`too_many_sessions` notice with `retry_after` seconds; a message over budget gets a
+`too_fast` notice with `retry_after` and the refused text.
 
 HTTP under /webhooks/webchat/: `GET health`, `GET conversations/<id>/transcript
 ?format=json|txt` and `DELETE conversations/<id>`, both with `Authorization: Bearer
@@ -22,6 +28,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timezone
@@ -35,32 +43,112 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 from sqlalchemy.engine import Engine
 
-from channels import transcript
+from channels import tombstones, transcript
 from channels.extensions import ChannelHandle, WebchatExtension, load_extension
-from channels.sessions import RateLimiter, SessionSigner
-from channels.settings import WebchatSettings, load_settings
+from channels.limits import (
+    Budgets,
+    MemoryBudgets,
+    MemoryButtons,
+    OfferedButtons,
+    RedisBudgets,
+    RedisButtons,
+    client_address,
+)
+from channels.sessions import SessionSigner, TokenCheck
+from channels.settings import Rate, WebchatSettings, load_settings
 
 logger = logging.getLogger(__name__)
 
 TOO_LONG = "too_long"
 TOO_FAST = "too_fast"
+TOO_MANY_SESSIONS = "too_many_sessions"
 NO_SESSION = "no_session"
 SESSION_START = "/session_start"
 NOTICES = {
     TOO_LONG: "Sorry, that message is too long for me ({limit} characters at most). "
     "Could you shorten it or split it up?",
-    TOO_FAST: "You're typing faster than I can read. Please wait a few seconds and "
+    TOO_FAST: "You're typing faster than I can read. Please wait {wait} and "
     "send your message again.",
+    TOO_MANY_SESSIONS: "Too many new chats were started from here in a short time. "
+    "Please wait {wait}; the chat will then start by itself.",
     NO_SESSION: "Sorry, the chat lost its connection. Please reload the page.",
 }
+# socket.io events that carry data over the wire can never be this large (engine.io
+# refuses bigger messages); a larger frame is a malformed one.
+MAX_SOCKET_MESSAGE_BYTES = 64 * 1024
+
+
+def _wait_phrase(seconds: float) -> str:
+    if seconds <= 10:
+        return "a few seconds"
+    if seconds < 90:
+        return f"about {math.ceil(seconds / 10) * 10} seconds"
+    return f"about {math.ceil(seconds / 60)} minutes"
+
+
+def as_plain_text(text: str) -> str:
+    """The text without the leading slashes that would make Rasa read it as an intent.
+
+    Rasa's RegexMessageHandler treats any message whose stripped text starts with "/"
+    as `/intent{"entity": "value"}`, skipping NLU and the forms' validation. What is left
+    goes through NLU like anything else typed. A text of slashes only cannot name an
+    intent and is kept as it is, so nothing the shopper sent disappears.
+    """
+    plain = text.strip()
+    while plain.startswith("/"):
+        plain = plain.lstrip("/").strip()
+    return plain or text
+
+
+class WebchatSocketServer(AsyncServer):
+    """python-socketio's server, answering malformed frames with one warning line.
+
+    Unchanged, a frame that is not valid socket.io (bad JSON, an event that is not a
+    list headed by a name) raises deep inside the packet decoder and engine.io logs the
+    whole traceback, for every such frame anyone cares to send.
+    """
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        try:
+            if isinstance(data, (str, bytes)) and len(data) > MAX_SOCKET_MESSAGE_BYTES:
+                raise ValueError(f"frame of {len(data)} bytes")
+            await super()._handle_eio_message(eio_sid, data)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+            logger.warning(
+                "web chat: ignored a malformed socket.io frame from %s (%s: %.80s)",
+                eio_sid,
+                type(error).__name__,
+                str(error),
+            )
+
+    async def _handle_event(self, eio_sid: str, namespace: Any, id: Any, data: Any) -> None:
+        if not isinstance(data, list) or not data or not isinstance(data[0], str):
+            raise ValueError("an event must be a list starting with its name")
+        await super()._handle_event(eio_sid, namespace, id, data)
 
 
 class WebchatOutput(SocketIOOutput):
     """Bot replies go to the conversation's room, so every tab of the shopper sees them."""
 
+    def __init__(
+        self, sio: AsyncServer, bot_message_evt: str, buttons: OfferedButtons | None = None
+    ) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.buttons = buttons
+
     @classmethod
     def name(cls) -> str:
         return "webchat"
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        # Remembered before the shopper can see (and press) them: a payload pressed is
+        # accepted as an intent only if the bot offered it in this conversation.
+        if self.buttons is not None:
+            payloads = [str(b["payload"]) for b in buttons if isinstance(b.get("payload"), str)]
+            await self.buttons.remember(recipient_id, [p.strip() for p in payloads])
+        await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
@@ -102,8 +190,15 @@ class WebchatInput(SocketIOInput):
             socketio_path=socketio_path,
         )
         self.settings = settings
-        self.signer = SessionSigner(settings.secret)
-        self.limiter = RateLimiter(settings.rate_limit_messages, settings.rate_limit_window_seconds)
+        self.signer = SessionSigner(settings.secret, settings.session_max_age_days * 86400)
+        self.budgets: Budgets
+        self.buttons: OfferedButtons
+        if settings.redis_url:
+            redis_budgets = RedisBudgets(settings.redis_url, settings.redis_prefix)
+            self.budgets = redis_budgets
+            self.buttons = RedisButtons(redis_budgets, settings.redis_prefix)
+        else:
+            self.budgets, self.buttons = MemoryBudgets(), MemoryButtons()
         # Import paths from credentials.yml; tests may pass ready-made instances.
         self.extensions: list[WebchatExtension] = [
             e if isinstance(e, WebchatExtension) else load_extension(e, settings)
@@ -114,7 +209,7 @@ class WebchatInput(SocketIOInput):
     def get_output_channel(self) -> OutputChannel | None:
         if self.sio is None:
             return None
-        return WebchatOutput(self.sio, self.bot_message_evt)
+        return WebchatOutput(self.sio, self.bot_message_evt, self.buttons)
 
     async def emit_to_conversation(self, conversation_id: str, event: str, data: Any) -> None:
         """Push an event to every socket of a conversation, from anywhere in this process.
@@ -127,12 +222,46 @@ class WebchatInput(SocketIOInput):
 
     # --- socket.io ---------------------------------------------------------------------
 
-    async def _notice(self, sid: str, kind: str) -> None:
+    async def _notice(self, sid: str, kind: str, **extra: Any) -> None:
         assert self.sio is not None
-        text = NOTICES[kind].format(limit=self.settings.max_message_chars)
+        wait = float(extra.get("retry_after", 0))
+        text = NOTICES[kind].format(limit=self.settings.max_message_chars, wait=_wait_phrase(wait))
         await self.sio.emit(
-            self.bot_message_evt, {"text": text, "sender": "system", "notice": kind}, to=sid
+            self.bot_message_evt,
+            {"text": text, "sender": "system", "notice": kind, **extra},
+            to=sid,
         )
+
+    async def _address(self, sid: str) -> str:
+        assert self.sio is not None
+        return str((await self.sio.get_session(sid)).get("address", "unknown"))
+
+    async def _take_message_budget(self, sid: str, conversation_id: str) -> float:
+        """0 if the message may go on, else the seconds until it could."""
+        settings = self.settings
+        return await self.budgets.take(
+            [
+                (f"msg:conv:{conversation_id}", settings.conversation_rate_limit),
+                *_windows(f"msg:sock:{sid}", settings.socket_rate_limit),
+                *_windows(f"msg:addr:{await self._address(sid)}", settings.address_rate_limit),
+            ]
+        )
+
+    async def _was_deleted(self, conversation_id: str) -> bool:
+        agent = getattr(getattr(self._app, "ctx", None), "agent", None)
+        engine = _engine_of(agent)
+        if engine is None:
+            return False
+        return await asyncio.to_thread(tombstones.was_deleted, engine, conversation_id)
+
+    async def _shopper_text(self, conversation_id: str, text: str) -> str:
+        """What goes to Rasa: an intent payload only if the bot offered it as a button."""
+        stripped = text.strip()
+        if not stripped.startswith("/") or stripped == SESSION_START:
+            return text
+        if await self.buttons.offered(conversation_id, stripped):
+            return stripped
+        return as_plain_text(text)
 
     async def _join(self, sid: str, conversation_id: str) -> None:
         assert self.sio is not None
@@ -145,7 +274,8 @@ class WebchatInput(SocketIOInput):
         entered = self.sio.enter_room(sid, conversation_id)
         if inspect.isawaitable(entered):
             await entered
-        await self.sio.save_session(sid, {"conversation_id": conversation_id})
+        session = await self.sio.get_session(sid)
+        await self.sio.save_session(sid, {**session, "conversation_id": conversation_id})
 
     async def _start_session(
         self,
@@ -179,18 +309,44 @@ class WebchatInput(SocketIOInput):
     ) -> None:
         @sio.on("connect")
         async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+            # engine.io's Sanic driver writes 127.0.0.1 as REMOTE_ADDR for everyone; the
+            # real peer is on the Sanic request.
+            request = environ.get("sanic.request")
+            peer = str(getattr(request, "ip", "") or environ.get("REMOTE_ADDR", ""))
+            address = client_address(
+                peer, environ.get("HTTP_X_FORWARDED_FOR"), self.settings.trusted_proxies
+            )
+            await sio.save_session(sid, {"address": address})
             return True
 
         @sio.on("session_request")
-        async def session_request(sid: str, data: Any = None) -> None:
+        async def session_request(sid: str, data: Any = None, *_ignored: Any) -> None:
             data = data if isinstance(data, dict) else {}
             claimed_id, token = data.get("session_id"), data.get("session_token")
-            resumed = self.signer.verify(claimed_id, token)
+            check = self.signer.check(claimed_id, token)
+            if check is TokenCheck.VALID and await self._was_deleted(str(claimed_id)):
+                logger.info("web chat: refused a resume of a deleted conversation")
+                check = TokenCheck.INVALID
+            resumed = check is TokenCheck.VALID
             if resumed:
                 session_id, session_token = str(claimed_id), str(token)
             else:
-                if claimed_id:
+                if check is TokenCheck.EXPIRED:
+                    logger.info("web chat: refused a resume with an expired token")
+                elif claimed_id:
                     logger.info("web chat: refused a resume without a valid token")
+                address = await self._address(sid)
+                wait = await self.budgets.take(
+                    [
+                        *_windows(f"new:sock:{sid}", self.settings.socket_session_limit),
+                        *_windows(f"new:addr:{address}", self.settings.address_session_limit),
+                    ]
+                )
+                if wait > 0:
+                    # Nothing is confirmed: the socket stays where it was (if anywhere)
+                    # and the widget asks again after `retry_after` seconds.
+                    await self._notice(sid, TOO_MANY_SESSIONS, retry_after=math.ceil(wait))
+                    return
                 issued = self.signer.issue()
                 session_id, session_token = issued.session_id, issued.session_token
             await self._join(sid, session_id)
@@ -201,7 +357,7 @@ class WebchatInput(SocketIOInput):
             )
 
         @sio.on(self.user_message_evt)
-        async def handle_message(sid: str, data: Any = None) -> None:
+        async def handle_message(sid: str, data: Any = None, *_ignored: Any) -> None:
             conversation_id = (await sio.get_session(sid)).get("conversation_id")
             if not conversation_id:
                 await self._notice(sid, NO_SESSION)
@@ -212,13 +368,17 @@ class WebchatInput(SocketIOInput):
             if len(text) > self.settings.max_message_chars:
                 await self._notice(sid, TOO_LONG)
                 return
-            if not self.limiter.allow(conversation_id):
-                await self._notice(sid, TOO_FAST)
+            wait = await self._take_message_budget(sid, conversation_id)
+            if wait > 0:
+                # The refused text goes back with the notice, so the widget can offer it
+                # again instead of the shopper losing what they typed.
+                await self._notice(sid, TOO_FAST, retry_after=math.ceil(wait), refused=text)
                 return
-            output = WebchatOutput(sio, self.bot_message_evt)
+            output = WebchatOutput(sio, self.bot_message_evt, self.buttons)
             if text.strip() == SESSION_START:
                 await self._start_session(conversation_id, output, text, on_new_message)
                 return
+            text = await self._shopper_text(conversation_id, text)
             for extension in self.extensions:
                 try:
                     await extension.on_shopper_message(conversation_id, text)
@@ -230,7 +390,7 @@ class WebchatInput(SocketIOInput):
             )
 
         @sio.on("leave_queue")
-        async def leave_queue(sid: str, data: Any = None) -> None:
+        async def leave_queue(sid: str, data: Any = None, *_ignored: Any) -> None:
             conversation_id = (await sio.get_session(sid)).get("conversation_id")
             if not conversation_id:
                 return
@@ -295,6 +455,10 @@ class WebchatInput(SocketIOInput):
             refusal = self._authorise(request, conversation_id)
             if refusal is not None:
                 return refusal
+            if await self._was_deleted(conversation_id):
+                return response.json(
+                    {"error": "forbidden"}, status=403, headers=self._cors_headers(request)
+                )
             fmt = request.args.get("format", "json")
             if fmt not in ("json", "txt"):
                 return response.json(
@@ -335,14 +499,15 @@ class WebchatInput(SocketIOInput):
             # The lock keeps Rasa from writing this conversation while its rows go.
             try:
                 async with agent.lock_store.lock(conversation_id):
+                    keep = self.signer.max_age_seconds
+                    extensions = list(self.extensions)
                     deleted = await asyncio.to_thread(
-                        _delete, engine, conversation_id, list(self.extensions)
+                        _delete, engine, conversation_id, extensions, keep
                     )
             except Exception:
                 # Nothing was deleted (one transaction); the shopper may simply try again.
                 logger.exception("web chat: deleting a conversation failed")
                 return response.json({"error": "the conversation could not be deleted"}, status=500)
-            self.limiter.forget(conversation_id)
             await self.emit_to_conversation(
                 conversation_id, "conversation_deleted", {"conversation_id": conversation_id}
             )
@@ -357,14 +522,20 @@ class WebchatInput(SocketIOInput):
         manager = (
             AsyncRedisManager(self.settings.redis_url) if self.settings.redis_url else None
         )
-        sio = AsyncServer(
+        sio = WebchatSocketServer(
             async_mode="sanic",
             cors_allowed_origins=list(self.settings.allowed_origins),
             max_http_buffer_size=64 * 1024,
             client_manager=manager,
         )
         self.sio = sio
-        blueprint = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
+        blueprint = WebchatBlueprint(
+            sio,
+            self.socketio_path,
+            "webchat_webhook",
+            __name__,
+            max_request_bytes=self.settings.max_request_bytes,
+        )
 
         @blueprint.listener("after_server_start")
         async def keep_app(app: Sanic, _loop: Any) -> None:
@@ -388,13 +559,44 @@ class WebchatInput(SocketIOInput):
         return blueprint
 
 
-def _sql_engine(request: Request) -> Engine:
-    """The SQL engine of the running agent's tracker store, under Rasa's wrappers."""
-    store = request.app.ctx.agent.tracker_store
+class WebchatBlueprint(SocketBlueprint):
+    """Rasa's socket.io blueprint, also capping the size of every request body.
+
+    Sanic accepts bodies up to 100 MB by default and reads them whole before a route
+    runs. Nothing sent to this server is near the cap (chat messages are at most a few
+    kilobytes, socket.io polling frames 64 KB), so a larger body is refused with 413 as
+    soon as its Content-Length is read. The cap is the server's: Sanic has no per-route
+    one that refuses before reading.
+    """
+
+    def __init__(self, *args: Any, max_request_bytes: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ctx.max_request_bytes = max_request_bytes
+
+    def register(self, app: Sanic, options: dict[str, Any]) -> None:
+        ours = int(self.ctx.max_request_bytes)
+        app.config.REQUEST_MAX_SIZE = min(int(app.config.get("REQUEST_MAX_SIZE") or ours), ours)
+        super().register(app, options)
+
+
+def _windows(key: str, rates: tuple[Rate, ...]) -> list[tuple[str, Rate]]:
+    """One budget key per window, so that "10/60,20/600" keeps two logs."""
+    return [(f"{key}:{rate.seconds:g}s", rate) for rate in rates]
+
+
+def _engine_of(agent: Any) -> Engine | None:
+    """The SQL engine of the agent's tracker store, under Rasa's wrappers, if it has one."""
+    store: Any = getattr(agent, "tracker_store", None)
     while not hasattr(store, "engine") and hasattr(store, "_tracker_store"):
         store = store._tracker_store
     engine = getattr(store, "engine", None)
-    if not isinstance(engine, Engine):
+    return engine if isinstance(engine, Engine) else None
+
+
+def _sql_engine(request: Request) -> Engine:
+    """The SQL engine of the running agent's tracker store, under Rasa's wrappers."""
+    engine = _engine_of(request.app.ctx.agent)
+    if engine is None:
         raise RuntimeError("the web chat transcript and delete routes need the SQL tracker store")
     return engine
 
@@ -405,11 +607,16 @@ def _read(engine: Engine, conversation_id: str) -> list[dict[str, Any]]:
 
 
 def _delete(
-    engine: Engine, conversation_id: str, extensions: list[WebchatExtension]
+    engine: Engine,
+    conversation_id: str,
+    extensions: list[WebchatExtension],
+    keep_tombstone: float,
 ) -> dict[str, int]:
-    """One transaction: tracker events and every extension's rows, or nothing."""
+    """One transaction: tracker events and every extension's rows, or nothing; the
+    conversation's id is kept so that its token no longer resumes it."""
     with engine.begin() as connection:
         counts = {"events": transcript.delete_events(connection, conversation_id)}
+        tombstones.record(connection, conversation_id, time.time(), keep_tombstone)
         for extension in extensions:
             counts.update(extension.delete_conversation(connection, conversation_id))
     return counts

@@ -25,7 +25,7 @@ from devkit.waiting import NotYet, eventually
 
 ROOT = servers.ROOT
 
-# Benchmarks send faster than a person types; the per-worker limiter would answer
+# Benchmarks send faster than a person types; the web chat's budgets would answer
 # "you're typing too fast" instead of measuring the assistant.
 BENCH_RATE_LIMIT = "10000/1"
 
@@ -53,6 +53,12 @@ def base_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         "REDIS_PASSWORD": "",
         "REDIS_LOCK_PREFIX": "",
         "WEBCHAT_RATE_LIMIT": BENCH_RATE_LIMIT,
+        # Every simulated shopper connects from 127.0.0.1: the per-address budgets (and
+        # the per-socket ones, for symmetry) would stop a benchmark after 20 sessions.
+        "WEBCHAT_SOCKET_RATE_LIMIT": BENCH_RATE_LIMIT,
+        "WEBCHAT_ADDRESS_RATE_LIMIT": BENCH_RATE_LIMIT,
+        "WEBCHAT_SOCKET_SESSION_LIMIT": BENCH_RATE_LIMIT,
+        "WEBCHAT_ADDRESS_SESSION_LIMIT": BENCH_RATE_LIMIT,
     }
     for name, value in defaults.items():
         env.setdefault(name, value)

@@ -258,12 +258,12 @@
 
     socket.on('connect', function () {
       setStatus('');
-      // On every (re)connect: present the stored session; the server decides.
-      socket.emit('session_request', session ? {
-        session_id: session.session_id, session_token: session.session_token
-      } : {});
+      requestSession();
     });
-    socket.on('disconnect', function () { setStatus('Connection lost. Reconnecting\u2026'); });
+    socket.on('disconnect', function () {
+      askedForNew = false;  // a request in flight is lost with the connection
+      setStatus('Connection lost. Reconnecting\u2026');
+    });
     socket.on('connect_error', function () {
       socket.io.opts.transports = ['polling', 'websocket'];
       setStatus('Cannot reach the chat. Retrying\u2026');
@@ -272,11 +272,17 @@
     socket.on('session_confirm', function (data) {
       if (!data || typeof data.session_id !== 'string') { return; }
       var changed = !session || session.session_id !== data.session_id;
+      // A stored session the server would not resume (expired, deleted, or signed with
+      // an old secret): say why the history is gone, once, and carry on in the new one.
+      var refused = !data.resumed && presented !== null && presented !== data.session_id;
+      presented = null;
+      askedForNew = false;
       session = { session_id: data.session_id, session_token: data.session_token };
       saveSession(session);
       send.disabled = false;
       if (!data.resumed) {
         if (changed) { clearMessages(); }
+        if (refused) { setStatus('Your earlier chat has ended, so a new one has started.'); }
         // A brand-new session: ask for the bot's introduction before the shopper types.
         socket.emit('user_uttered', { message: SESSION_START });
         showTyping(true);
@@ -290,6 +296,15 @@
     socket.on('bot_uttered', function (data) {
       if (!data) { return; }
       showTyping(false);
+      if (data.notice === 'too_many_sessions') {
+        // No session was started: ask again once the server says there is room.
+        askedForNew = false;
+        retrySessionAfter(data.retry_after);
+      } else if (data.notice === 'too_fast' && typeof data.refused === 'string' &&
+                 !input.value && data.refused.charAt(0) !== '/') {
+        // The message was not taken: put it back so that sending again is one key press.
+        input.value = data.refused;
+      }
       if (typeof data.text === 'string' && data.text) {
         var sender = data.sender === 'agent' ? 'agent' : data.sender === 'system' ? 'system' : 'bot';
         addMessage(sender, data.text, { name: data.agent_name });
@@ -305,12 +320,32 @@
     });
   }
 
+  // On every (re)connect: present the stored session; the server decides.
+  var presented = null;     // the session id of the last request, if it named one
+  var askedForNew = false;  // a request for a new session is on its way
+  function requestSession() {
+    if (!socket || !socket.connected) { return; }
+    if (!session && askedForNew) { return; }  // one new session, not one per caller
+    presented = session ? session.session_id : null;
+    askedForNew = !session;
+    socket.emit('session_request', session ? {
+      session_id: session.session_id, session_token: session.session_token
+    } : {});
+  }
+
+  var sessionRetry = null;
+  function retrySessionAfter(seconds) {
+    if (sessionRetry) { return; }
+    var wait = Math.min(Math.max(Number(seconds) || 30, 1), 3600);
+    sessionRetry = setTimeout(function () { sessionRetry = null; requestSession(); }, wait * 1000);
+  }
+
   function startAfresh(message) {
     session = null;
     saveSession(null);
     clearMessages();
     setStatus(message || '');
-    if (socket && socket.connected) { socket.emit('session_request', {}); }
+    requestSession();
   }
 
   function loadHistory() {

@@ -43,6 +43,10 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
         WEBCHAT_SECRET=SECRET,
         WEBCHAT_ALLOWED_ORIGINS=f"{ALLOWED_ORIGIN},http://127.0.0.1:8080",
         WEBCHAT_RATE_LIMIT="5/10",
+        # Every test client connects from 127.0.0.1: the per-address budgets are tested
+        # in tests/scale/test_multiworker_budgets.py, with a trusted proxy's addresses.
+        WEBCHAT_ADDRESS_RATE_LIMIT="10000/60",
+        WEBCHAT_ADDRESS_SESSION_LIMIT="10000/600",
         WEBCHAT_MAX_MESSAGE_CHARS="2000",
         DATABASE_URL=database_url,
         PYTHONPATH=str(ROOT),
@@ -76,16 +80,22 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def rasa_url(
+def rasa_server(
     model: Path, action_server: str, credentials_file: Path, sqlite_url: str
-) -> Iterator[str]:
+) -> Iterator[tuple[str, Path]]:
+    """The SQLite server's URL and its log file."""
     env = server_env(sqlite_url, ACTION_SERVER_URL=action_server)
     endpoints = write_endpoints(
         credentials_file.with_name("sqlite-endpoints.yml"), action_server, sqlite_url
     )
     base_url, proc = start_rasa(model, env, credentials_file, endpoints_path=endpoints)
-    yield base_url
+    yield base_url, proc.log_path  # type: ignore[attr-defined]  # set by servers._spawn
     stop(proc)
+
+
+@pytest.fixture(scope="session")
+def rasa_url(rasa_server: tuple[str, Path]) -> str:
+    return rasa_server[0]
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import re
+import time
 
 import pytest
 import requests
@@ -24,9 +25,12 @@ from tests.support.chat import ChatClient
 pytestmark = pytest.mark.e2e
 
 
-def expected_token(session_id: str) -> str:
-    digest = hmac.new(SECRET.encode(), session_id.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+def expected_token(session_id: str, issued: int | None = None) -> str:
+    """The token the server signs: `<issue time>.<HMAC of id and issue time>`."""
+    issued = int(time.time()) if issued is None else issued
+    message = f"{session_id}.{issued}".encode()
+    digest = hmac.new(SECRET.encode(), message, hashlib.sha256).digest()
+    return f"{issued}." + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def user_texts(engine: sa.engine.Engine, conversation_id: str) -> list[str]:
@@ -44,7 +48,9 @@ def test_server_issues_a_signed_session(rasa_url: str) -> None:
     with ChatClient(rasa_url) as chat:
         session = chat.request_session()
     assert re.fullmatch(r"[0-9a-f]{32}", session["session_id"])
-    assert session["session_token"] == expected_token(session["session_id"])
+    issued = int(session["session_token"].partition(".")[0])
+    assert abs(issued - time.time()) < 60
+    assert session["session_token"] == expected_token(session["session_id"], issued)
     assert session["resumed"] is False
 
 

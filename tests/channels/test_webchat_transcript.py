@@ -210,10 +210,11 @@ def test_delete_removes_every_row_and_the_agent_rows(
     assert event_count(sqlite_engine, cid) == 0
     assert agent_rows(sqlite_engine, cid) == 0
 
+    # The deleted conversation's token no longer opens anything (issue 11, point 7).
     transcript = requests.get(
         conversation_url(rasa_url, cid, "/transcript"), headers=chat.auth, timeout=10
-    ).json()
-    assert transcript["messages"] == []
+    )
+    assert transcript.status_code == 403
 
 
 def test_delete_is_one_transaction(rasa_url: str, sqlite_engine: sa.engine.Engine) -> None:

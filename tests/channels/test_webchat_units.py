@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -15,8 +16,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from channels import transcript  # noqa: E402
-from channels.sessions import RateLimiter, SessionSigner  # noqa: E402
-from channels.settings import DEMO_SECRET, SettingsError, load_settings  # noqa: E402
+from channels.limits import MemoryBudgets, MemoryButtons, client_address  # noqa: E402
+from channels.sessions import SessionSigner, TokenCheck  # noqa: E402
+from channels.settings import DEMO_SECRET, Rate, SettingsError, load_settings  # noqa: E402
+from channels.webchat import as_plain_text  # noqa: E402
 
 GOOD_SECRET = "k" * 40
 
@@ -44,6 +47,13 @@ def test_development_may_use_the_demo_secret() -> None:
         {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_RATE_LIMIT": "five"},
         {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_RATE_LIMIT": "0/10"},
         {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_MAX_MESSAGE_CHARS": "0"},
+        {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_SOCKET_SESSION_LIMIT": "3"},
+        {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_ADDRESS_RATE_LIMIT": "10/0"},
+        {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_ADDRESS_SESSION_LIMIT": "10/60,20"},
+        {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"},
+        {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_SESSION_MAX_AGE_DAYS": "0"},
+        {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_MAX_REQUEST_KB": "0.5"},
+        {"WEBCHAT_SECRET": GOOD_SECRET, "WEBCHAT_REDIS_PREFIX": "a b"},
     ],
 )
 def test_bad_settings_refuse_to_start(env: dict[str, str]) -> None:
@@ -66,6 +76,34 @@ def test_production_settings() -> None:
     assert settings.max_message_chars == 500
 
 
+def test_budget_defaults_and_settings() -> None:
+    defaults = load_settings({"WEBCHAT_SECRET": GOOD_SECRET})
+    assert defaults.socket_session_limit == (Rate(3, 60.0),)
+    assert defaults.address_session_limit == (Rate(10, 60.0), Rate(20, 600.0))
+    assert defaults.socket_rate_limit == (Rate(10, 10.0),)
+    assert defaults.address_rate_limit == (Rate(60, 60.0),)
+    assert defaults.trusted_proxies == ()
+    assert defaults.session_max_age_days == 90
+    assert defaults.max_request_bytes == 256 * 1024
+    custom = load_settings(
+        {
+            "WEBCHAT_SECRET": GOOD_SECRET,
+            "WEBCHAT_SOCKET_SESSION_LIMIT": "2/30",
+            "WEBCHAT_ADDRESS_SESSION_LIMIT": "100/3600",
+            "WEBCHAT_ADDRESS_RATE_LIMIT": "30/60, 200/3600",
+            "WEBCHAT_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7, fd00::/8",
+            "WEBCHAT_SESSION_MAX_AGE_DAYS": "30",
+            "WEBCHAT_MAX_REQUEST_KB": "64",
+        }
+    )
+    assert custom.socket_session_limit == (Rate(2, 30.0),)
+    assert custom.address_session_limit == (Rate(100, 3600.0),)
+    assert custom.address_rate_limit == (Rate(30, 60.0), Rate(200, 3600.0))
+    assert [str(n) for n in custom.trusted_proxies] == ["10.0.0.0/8", "192.0.2.7/32", "fd00::/8"]
+    assert custom.session_max_age_days == 30
+    assert custom.max_request_bytes == 64 * 1024
+
+
 # --- sessions ---------------------------------------------------------------------------
 
 
@@ -82,14 +120,117 @@ def test_tokens_verify_only_for_their_own_id_and_secret() -> None:
     assert not SessionSigner("x" * 40).verify(one.session_id, one.session_token)
 
 
-def test_rate_limiter_slides() -> None:
-    limiter = RateLimiter(2, 10)
-    assert limiter.allow("a", now=0) and limiter.allow("a", now=1)
-    assert not limiter.allow("a", now=2)
-    assert limiter.allow("b", now=2)
-    assert limiter.allow("a", now=10.5)
-    limiter.forget("a")
-    assert limiter.allow("a", now=10.6) and limiter.allow("a", now=10.7)
+class FakeClock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_tokens_expire_after_the_maximum_age() -> None:
+    clock = FakeClock()
+    signer = SessionSigner(GOOD_SECRET, max_age_seconds=90 * 86400, clock=clock)
+    session = signer.issue()
+    clock.now += 89 * 86400
+    assert signer.check(session.session_id, session.session_token) is TokenCheck.VALID
+    clock.now += 86400
+    assert signer.check(session.session_id, session.session_token) is TokenCheck.EXPIRED
+    assert not signer.verify(session.session_id, session.session_token)
+
+
+def test_the_issue_time_is_under_the_signature() -> None:
+    clock = FakeClock()
+    signer = SessionSigner(GOOD_SECRET, max_age_seconds=86400, clock=clock)
+    session = signer.issue()
+    clock.now += 2 * 86400
+    _issued, _, mac = session.session_token.partition(".")
+    younger = f"{int(clock.now)}.{mac}"  # a later issue time with the old signature
+    assert signer.check(session.session_id, younger) is TokenCheck.INVALID
+
+
+def test_tokens_without_an_issue_time_are_refused() -> None:
+    import base64
+    import hashlib
+    import hmac
+
+    signer = SessionSigner(GOOD_SECRET)
+    session_id = signer.issue().session_id
+    digest = hmac.new(GOOD_SECRET.encode(), session_id.encode(), hashlib.sha256).digest()
+    old_style = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    assert signer.check(session_id, old_style) is TokenCheck.INVALID
+
+
+def test_budgets_slide_and_a_refusal_is_counted_nowhere() -> None:
+    clock = FakeClock(0.0)
+    budgets = MemoryBudgets(clock=clock)
+    two, five = Rate(2, 10), Rate(5, 60)
+
+    def take(*keys: str) -> float:
+        return asyncio.run(
+            budgets.take([(key, rate) for key, rate in zip(keys, (two, five), strict=False)])
+        )
+
+    assert take("sock:a", "addr:x") == 0
+    clock.now = 1
+    assert take("sock:a", "addr:x") == 0
+    clock.now = 2
+    assert take("sock:a", "addr:x") == 8  # sock:a is full until its first stamp is 10 s old
+    assert take("sock:b", "addr:x") == 0  # the refusal above did not use addr:x's room
+    assert take("sock:c", "addr:x") == 0
+    assert take("sock:d", "addr:x") == 0
+    assert take("sock:e", "addr:x") == 58  # the address is full, whatever the socket
+    clock.now = 10.5
+    assert take("sock:a") == 0
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trusted", "expected"),
+    [
+        ("203.0.113.9", None, (), "203.0.113.9"),
+        ("203.0.113.9", "198.51.100.1", (), "203.0.113.9"),  # untrusted peer: header ignored
+        ("10.0.0.2", "198.51.100.1", ("10.0.0.0/8",), "198.51.100.1"),
+        # a client's own made-up entries sit left of the one the proxy appended
+        ("10.0.0.2", "1.2.3.4, 198.51.100.1", ("10.0.0.0/8",), "198.51.100.1"),
+        ("10.0.0.2", "198.51.100.1, 10.0.0.3", ("10.0.0.0/8",), "198.51.100.1"),
+        ("10.0.0.2", "garbage", ("10.0.0.0/8",), "10.0.0.2"),
+        ("2001:db8:1:2:3:4:5:6", None, (), "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.9", None, (), "203.0.113.9"),
+    ],
+)
+def test_client_address(
+    peer: str, forwarded: str | None, trusted: tuple[str, ...], expected: str
+) -> None:
+    import ipaddress
+
+    networks = [ipaddress.ip_network(t) for t in trusted]
+    assert client_address(peer, forwarded, networks) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        (
+            '/order_status{"order_number": "123456", "email": "a@b.c"}',
+            'order_status{"order_number": "123456", "email": "a@b.c"}',
+        ),
+        ("  //affirm", "affirm"),
+        ("/ /affirm", "affirm"),
+        ("/", "/"),
+        ("hello /affirm", "hello /affirm"),
+    ],
+)
+def test_typed_intents_become_plain_text(typed: str, sent: str) -> None:
+    assert as_plain_text(typed) == sent
+    assert not as_plain_text(typed).strip().startswith("/") or sent == "/"
+
+
+def test_offered_buttons_are_per_conversation() -> None:
+    buttons = MemoryButtons()
+    asyncio.run(buttons.remember("c1", ["/affirm", "/deny"]))
+    assert asyncio.run(buttons.offered("c1", "/affirm"))
+    assert not asyncio.run(buttons.offered("c2", "/affirm"))
+    assert not asyncio.run(buttons.offered("c1", "/human_handoff"))
 
 
 # --- transcript -------------------------------------------------------------------------
@@ -194,3 +335,19 @@ def test_repository_credentials_build_the_channel(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("APP_ENV", "production")
     with pytest.raises(SettingsError):
         WebchatInput.from_credentials(block)
+
+
+def test_deleted_conversations_are_remembered_as_long_as_a_token_lives() -> None:
+    from channels import tombstones
+
+    engine = sa.create_engine("sqlite://")
+    assert not tombstones.was_deleted(engine, "c1")  # no table yet: nothing deleted
+    day = 86400.0
+    with engine.begin() as connection:
+        tombstones.record(connection, "c1", now=0.0, keep_seconds=90 * day)
+    assert tombstones.was_deleted(engine, "c1")
+    assert not tombstones.was_deleted(engine, "c2")
+    with engine.begin() as connection:  # 91 days later every token of c1 has expired
+        tombstones.record(connection, "c2", now=91 * day, keep_seconds=90 * day)
+    assert not tombstones.was_deleted(engine, "c1")
+    assert tombstones.was_deleted(engine, "c2")

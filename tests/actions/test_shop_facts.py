@@ -1,0 +1,86 @@
+"""The answers of the topic files quote shop facts that exist and have a value.
+
+Rasa fills `{name}` in a response from the slot of that name; an unknown name reaches the
+shopper as the raw placeholder, and a fact slot without an initial value as "None". These
+answers are said by rules alone (no action passes values), so every placeholder must be a
+shop fact with an initial value in domain/shared.yml.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Topic files whose answers are said straight from a rule.
+RULE_ANSWER_TOPICS = [
+    "account",
+    "complaints",
+    "feedback",
+    "invoices",
+    "newsletter",
+    "order_changes",
+    "ordering",
+    "payment_problems",
+]
+
+
+def _responses(topic: str) -> dict[str, list[dict[str, Any]]]:
+    with open(ROOT / "domain" / f"{topic}.yml", encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["responses"]
+
+
+def _placeholders(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+
+
+@pytest.mark.parametrize("topic", RULE_ANSWER_TOPICS)
+def test_every_placeholder_is_a_shop_fact_with_a_value(topic: str, domain: dict[str, Any]) -> None:
+    slots = domain["slots"]
+    for name, variants in _responses(topic).items():
+        for variant in variants:
+            for field in _placeholders(variant["text"]):
+                assert field in slots, f"{name}: {{{field}}} is no slot"
+                assert slots[field].get("initial_value") not in (None, ""), (
+                    f"{name}: shop fact {field} has no value"
+                )
+
+
+@pytest.mark.parametrize("topic", RULE_ANSWER_TOPICS)
+def test_each_topic_intent_has_an_answer_in_its_file(topic: str, domain: dict[str, Any]) -> None:
+    """A new intent without a rule and answer would fall to action_default_fallback."""
+    with open(ROOT / "domain" / f"{topic}.yml", encoding="utf-8") as handle:
+        intents = yaml.safe_load(handle)["intents"]
+    with open(ROOT / "data" / "rules" / f"{topic}.yml", encoding="utf-8") as handle:
+        rules = yaml.safe_load(handle)["rules"]
+    answered = {
+        rule["steps"][0]["intent"]: [s["action"] for s in rule["steps"][1:] if "action" in s]
+        for rule in rules
+    }
+    for intent in intents:
+        assert intent in domain["intents"]
+        assert answered.get(intent), f"no rule answers {intent}"
+        assert all(action in domain["responses"] for action in answered[intent])
+
+
+def test_deleting_the_account_is_not_deleting_the_chat(domain: dict[str, Any]) -> None:
+    """The account answer is the privacy request, and still points to the gear menu."""
+    account = domain["responses"]["utter_delete_account"][0]["text"]
+    chat = domain["responses"]["utter_delete_conversation"][0]["text"]
+    assert account != chat
+    assert "{support_email}" in account and "{privacy_url}" in account
+    assert "gear menu" in account
+
+
+def test_login_answer_points_to_the_reset_page_and_never_asks_for_a_password(
+    domain: dict[str, Any],
+) -> None:
+    text = domain["responses"]["utter_login_problem"][0]["text"]
+    assert "{password_reset_url}" in text
+    assert not re.search(r"(what|tell me|send me|give me)[^.?]*password", text, re.I)

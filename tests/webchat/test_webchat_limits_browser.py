@@ -1,0 +1,67 @@
+"""How the widget takes the server's refusals (issue 11): an expired stored session and a
+message over the rate limit, in headless Chromium against the real server."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.webchat.conftest import SECRET
+from tests.webchat.test_webchat_browser import send, stored_session, texts
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+
+def signed(session_id: str, issued: int) -> str:
+    digest = hmac.new(SECRET.encode(), f"{session_id}.{issued}".encode(), hashlib.sha256).digest()
+    return f"{issued}." + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def test_an_expired_stored_session_starts_a_fresh_chat_once(
+    browser_stack: dict[str, Any], driver: Any
+) -> None:
+    wait = WebDriverWait(driver, 40)
+    driver.get(browser_stack["page_url"])
+    old_id = uuid.uuid4().hex
+    old = {"session_id": old_id, "session_token": signed(old_id, int(time.time()) - 91 * 86400)}
+    driver.execute_script(
+        "localStorage.setItem('retail-assistant-webchat', arguments[0])", json.dumps(old)
+    )
+    driver.refresh()
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".rwc-launcher"))).click()
+
+    wait.until(lambda d: any("bot" in t.lower() for t in texts(d, ".rwc-from-bot .rwc-text")))
+    fresh = stored_session(driver)
+    assert fresh["session_id"] != old_id
+    assert "ended" in driver.find_element(By.CSS_SELECTOR, ".rwc-status").text
+    time.sleep(3)  # no loop of new sessions: the one it got stays
+    assert stored_session(driver) == fresh
+    assert len(texts(driver, ".rwc-from-bot")) == 1  # one introduction
+
+
+def test_a_message_over_the_rate_limit_gets_a_notice_and_stays_in_the_input(
+    browser_stack: dict[str, Any], driver: Any
+) -> None:
+    wait = WebDriverWait(driver, 40)
+    driver.get(browser_stack["page_url"])
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".rwc-launcher"))).click()
+    wait.until(lambda d: texts(d, ".rwc-from-bot .rwc-text"))
+    # The introduction took one of the conversation's 5 messages per 10 s.
+    for n in range(5):
+        send(driver, f"question {n}")
+    notice = wait.until(
+        lambda d: [t for t in texts(d, ".rwc-from-system .rwc-text") if "wait" in t]
+    )
+    assert "faster than I can read" in notice[0]
+    box = driver.find_element(By.ID, "rwc-input")
+    assert box.get_attribute("value") == "question 4"
