@@ -145,6 +145,20 @@ def load_conversations(path: Path) -> list[Conversation]:
     return parse_conversations(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
 
 
+def load_script_conversations() -> list[Conversation]:
+    """bench/load.py's scripted conversations in this format, to count their fallbacks."""
+    from bench.load import build_scripts
+
+    return [
+        Conversation(
+            f"load {number}: {script.topic}",
+            tuple(Turn(t.text, (t.expect,) if t.expect else ()) for t in script.turns),
+            "bench/load.py",
+        )
+        for number, script in enumerate(build_scripts(), 1)
+    ]
+
+
 def reply_text(messages: Sequence[Any]) -> str:
     """What a turn said: every message's text and button titles, lower-cased."""
     parts: list[str] = []
@@ -308,6 +322,9 @@ def stack_url(url: str | None, model: Path | None) -> Iterator[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="*", type=Path, help="conversation files (YAML)")
+    parser.add_argument(
+        "--load-scripts", action="store_true", help="play bench/load.py's scripts instead"
+    )
     parser.add_argument("--url", help="a running stack (default: start one)")
     parser.add_argument("--model", type=Path, help="model for the stack (default: make's)")
     parser.add_argument("--quiet", type=float, default=1.0, help="seconds of silence end a turn")
@@ -315,8 +332,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--json", type=Path, default=OUT_DIR / "conversations.json")
     args = parser.parse_args(argv)
-    files = args.files or [SHARED_FILE if SHARED_FILE.is_file() else DEFAULT_FILE]
-    conversations = [c for path in files for c in load_conversations(path)]
+    if args.load_scripts:
+        files = [Path("bench/load.py")]
+        conversations = load_script_conversations()
+    else:
+        files = args.files or [SHARED_FILE if SHARED_FILE.is_file() else DEFAULT_FILE]
+        conversations = [c for path in files for c in load_conversations(path)]
     options = Options(quiet=args.quiet, timeout=args.timeout, intro=False)
     started = time.perf_counter()
     with stack_url(args.url, args.model) as url:
