@@ -45,7 +45,7 @@ TYPED = $(PACKAGES) tests scripts
 QUICK_TESTS = not (postgres or redis or browser or e2e)
 
 .PHONY: help install lock lint check validate train run shell test test-stories test-nlu \
-        pytest bench bench-nlu bench-retention retention insights questions clean
+        pytest bench bench-nlu bench-conversations bench-retention retention insights questions clean
 
 help:
 	@echo "make run        start the assistant (installs and trains when needed)"
@@ -57,6 +57,8 @@ help:
 	@echo "make validate   rasa data validate --fail-on-warnings"
 	@echo "make train      train a model if none matches the current data and config"
 	@echo "make bench-nlu  NLU accuracy on ../shared/eval/dev.csv"
+	@echo "make bench-conversations  whole shopper conversations over the web chat (pass rate,"
+	@echo "                failing turns, fallback rate); CONVERSATIONS=file.yml for another file"
 	@echo "make bench      ours vs stock config (training, NLU, load), 1 vs 2 workers, retention"
 	@echo "make retention  roll up statistics, delete bot conversations older than 90 days"
 	@echo "make insights   statistics report of the last 30 days (insights/out/)"
@@ -165,6 +167,12 @@ shell: train
 
 bench-nlu: train
 	$(PY) bench/nlu.py --model $(MODEL)
+
+# Whole conversations over the real web chat (bench/conversations.py): the shared file
+# (../shared/eval/conversations.yml) unless CONVERSATIONS names other files.
+CONVERSATIONS ?=
+bench-conversations: train
+	$(PY) bench/conversations.py --model $(MODEL) $(CONVERSATIONS)
 
 bench-retention: install
 	$(PY) bench/retention_bench.py

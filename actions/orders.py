@@ -134,7 +134,9 @@ class ActionOrderStatus(Action):
             except NotFound as exc:
                 log_failure("order lookup", exc)
                 dispatcher.utter_message(response="utter_order_not_found")
-                return [*reset, NEEDS_HUMAN]
+                # Both values stay: a correction of one of them ("sorry, it's ...@...org")
+                # is checked with the other without asking for it again.
+                return [SlotSet(ATTEMPTS_SLOT, 0.0), NEEDS_HUMAN]
             except ServiceError as exc:
                 log_failure("order lookup", exc)
                 return [*reset, apologise(dispatcher)]

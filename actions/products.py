@@ -17,6 +17,7 @@ from actions.clients.errors import NotFound, ServiceError
 from actions.clients.products import Product, ProductClient
 from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormValidation
 from actions.inputs import normalise_article_number
+from actions.misses import previous_turn_missed
 
 SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 # Words that carry no product meaning; dropped so the service searches for "linen dress".
@@ -24,14 +25,36 @@ _STOP_WORDS_TEXT = """
     a an the do does you have has is are it its in of for me my i want need looking
     about info information on price prices cost costs how much what which size sizes
     stock available availability tell please show any some your with and or
+    can could still buy get order sell sell carry left there yet again hi hello hey
+    is this that these those them they would like know if still got
+    question questions product products item items article one ones something
 """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 MATCHES_SHOWN = 3
+# A shopper's sentence often keeps words the catalogue does not have ("can I still buy the
+# wool blend coat"): when every word together finds nothing, the search is retried with
+# the leading words dropped, this many times at most (the product noun tends to come last).
+SEARCH_RETRIES = 3
 
 
 def search_terms(text: str) -> str:
     words = re.findall(r"[\w/-]+", text.lower())
     return " ".join(w for w in words if w not in STOP_WORDS)[:100]
+
+
+def named(terms: str) -> bool:
+    """Whether search terms hold something that could be a product name."""
+    return bool(re.sub(r"\d", "", terms).strip()) and len(terms) >= 3
+
+
+async def search_by_name(client: ProductClient, terms: str) -> list[Product]:
+    """Products for every word of `terms`, else for the words after the first few."""
+    words = terms.split()
+    for start in range(min(SEARCH_RETRIES, len(words) - 1) + 1):
+        products = await call(client.search, " ".join(words[start:]), MATCHES_SHOWN + 1)
+        if products:
+            return products
+    return []
 
 
 def price_text(price: Decimal, currency: str) -> str:
@@ -67,11 +90,21 @@ class ValidateProductForm(ServiceFormValidation):
     ) -> dict[str, Any]:
         # An article number in the message (entity) answers the question directly,
         # also in the message that starts the form.
-        for entity in (tracker.latest_message or {}).get("entities") or []:
+        message = tracker.latest_message or {}
+        for entity in message.get("entities") or []:
             if entity.get("entity") == "article_number":
                 article = normalise_article_number(entity.get("value"))
                 if article:
                     return {"product_query": article}
+        if tracker.get_slot("requested_slot") is None:
+            # The message that starts the form ("do you have straight leg jeans?") names
+            # the product itself: search by it instead of asking for what was just said.
+            intent = (message.get("intent") or {}).get("name")
+            text = str(message.get("text") or "")
+            terms = search_terms(text)
+            if intent == "product_info" and not text.startswith("/") and named(terms):
+                return {"product_query": text.strip()[:200]}
+            return {}
         return self.raw_attempt(tracker, domain, "product_query", HAS_DIGIT)
 
     def validate_product_query(
@@ -83,7 +116,7 @@ class ValidateProductForm(ServiceFormValidation):
         article = normalise_article_number(value)
         if article:
             return {"product_query": article}
-        if re.sub(r"\d", "", search_terms(value)).strip() and len(search_terms(value)) >= 3:
+        if named(search_terms(value)):
             return {"product_query": value.strip()[:200]}
         return self.invalid(dispatcher, tracker, "product_query", "utter_invalid_product_query")
 
@@ -119,8 +152,7 @@ class ActionProductInfo(Action):
                 if article:
                     products = [await call(self.client.product, article)]
                 else:
-                    terms = search_terms(query)
-                    products = await call(self.client.search, terms, MATCHES_SHOWN + 1)
+                    products = await search_by_name(self.client, search_terms(query))
         except NotFound as exc:
             log_failure("product lookup", exc)
             products = []
@@ -128,6 +160,8 @@ class ActionProductInfo(Action):
             log_failure("product lookup", exc)
             return [*reset, apologise(dispatcher)]
         self._answer(dispatcher, products)
+        if not products and previous_turn_missed(tracker):
+            return [*reset, NEEDS_HUMAN]  # a second miss in a row: offer a person
         return [*reset, ANSWERED]
 
     @staticmethod
@@ -145,4 +179,11 @@ class ActionProductInfo(Action):
             f"{price_text(p.price, p.currency)}"
             for p in products[:MATCHES_SHOWN]
         )
-        dispatcher.utter_message(response="utter_product_matches", matches=lines)
+        buttons = [
+            {
+                "title": f"{p.name} ({p.colour})" if p.colour else p.name,
+                "payload": f'/product_info{{"article_number":"{p.article_number}"}}',
+            }
+            for p in products[:MATCHES_SHOWN]
+        ]
+        dispatcher.utter_message(response="utter_product_matches", matches=lines, buttons=buttons)

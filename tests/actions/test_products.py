@@ -116,3 +116,37 @@ async def test_given_up_form(make_tracker, dispatcher, domain):
 
 def test_search_terms_drop_filler_words():
     assert search_terms("Do you have the Linen dress in stock?") == "linen dress"
+
+
+class _TailMatches(FakeProductClient):
+    """Finds the product only once the leading words are dropped, like the catalogue."""
+
+    def search(self, query: str, limit: int = 5):
+        self._answer("search", query, limit)
+        return [make_product()] if query == "linen dress" else []
+
+
+async def test_words_the_catalogue_lacks_are_dropped_from_the_front(make_tracker, dispatcher,
+                                                                    domain):
+    client = _TailMatches(None)
+    act = ActionProductInfo(client=client)  # type: ignore[arg-type]
+    tracker = make_tracker(slots={"product_query": "can I still buy that lovely linen dress?"})
+    await act.run(dispatcher, tracker, domain)
+    assert [args[0] for _, args in client.calls] == ["lovely linen dress", "linen dress"]
+    assert dispatcher.messages[0]["response"] == "utter_product_info"
+
+
+async def test_the_message_that_starts_the_form_names_the_product(make_tracker, dispatcher,
+                                                                  domain):
+    tracker = make_tracker(text="do you have straight leg jeans in stock?", intent="product_info")
+    slots = await ValidateProductForm().extract_product_query(dispatcher, tracker, domain)
+    assert slots == {"product_query": "do you have straight leg jeans in stock?"}
+
+
+async def test_several_matches_come_as_buttons(make_tracker, dispatcher, domain):
+    act, _ = action([make_product(), make_product()])
+    await act.run(dispatcher, make_tracker(slots={"product_query": "dress"}), domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_product_matches"
+    assert len(message["buttons"]) == 2
+    assert all(b["payload"].startswith("/product_info{") for b in message["buttons"])
