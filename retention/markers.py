@@ -23,3 +23,7 @@ HANDOVER_ACTIONS: tuple[str, ...] = ("action_join_queue", "action_leave_message"
 
 #: Intent label for shopper messages without an intent (e.g. parse failures).
 NO_INTENT = "(none)"
+
+#: Action that keeps a shopper's feedback with the conversation (actions/feedback.py):
+#: the statistics count how often it ran, never what was said.
+FEEDBACK_ACTION = "action_store_feedback"

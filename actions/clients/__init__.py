@@ -10,12 +10,13 @@ from actions.clients.errors import (
     ServiceError,
     ServiceUnavailable,
 )
-from actions.clients.orders import Order, OrderClient, OrderItem
+from actions.clients.orders import Invoice, Order, OrderClient, OrderItem
 from actions.clients.products import Product, ProductClient, SizeStock
 from actions.clients.tracking import Parcel, ParcelEvent, PickupPoint, TrackingClient
 
 __all__ = [
     "BadResponse",
+    "Invoice",
     "NotFound",
     "Order",
     "OrderClient",

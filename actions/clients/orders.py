@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from actions.clients.base import (
@@ -13,6 +14,7 @@ from actions.clients.base import (
     opt_str,
     req_date,
     req_int,
+    req_decimal,
     req_list,
     req_str,
 )
@@ -30,6 +32,19 @@ ORDER_STATUSES = frozenset(
         "returned",
     }
 )
+
+
+INVOICE_STATUSES = frozenset({"paid", "unpaid", "overdue"})
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """What the shopper owes for an order paid on invoice."""
+
+    amount: Decimal
+    currency: str
+    due_date: date
+    status: str  # one of INVOICE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,26 @@ class Order:
     expected_delivery: date | None
     carrier: str | None
     tracking_number: str | None
+    # None for orders paid at checkout (and from services that do not sell on invoice).
+    invoice: Invoice | None = None
+
+
+def _invoice(data: Any) -> Invoice | None:
+    if data is None:
+        return None
+    invoice = obj(data, "invoice")
+    status = req_str(invoice, "status")
+    if status not in INVOICE_STATUSES:
+        raise BadResponse("unknown invoice status")
+    currency = req_str(invoice, "currency")
+    if len(currency) != 3 or not currency.isalpha():
+        raise BadResponse("field 'currency' is not a currency code")
+    return Invoice(
+        amount=req_decimal(invoice, "amount"),
+        currency=currency.upper(),
+        due_date=req_date(invoice, "due_date"),
+        status=status,
+    )
 
 
 def _item(data: Any) -> OrderItem:
@@ -79,6 +114,7 @@ def parse_order(data: Any) -> Order:
         expected_delivery=opt_date(order, "expected_delivery"),
         carrier=opt_str(order, "carrier"),
         tracking_number=opt_str(order, "tracking_number"),
+        invoice=_invoice(order.get("invoice")),
     )
 
 
