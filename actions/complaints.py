@@ -38,7 +38,10 @@ class ValidateComplaintForm(ValidateHandoverForm):
         return "validate_complaint_form"
 
     def validate_complaint_description(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         text = bounded_text(value, MAX_MESSAGE_CHARS)
@@ -86,8 +89,12 @@ class ActionFileComplaint(Action):
         try:
             if not hours.is_open(now):
                 await asyncio.to_thread(
-                    store.leave_offline, tracker.sender_id, email=email, text=text,
-                    topic=COMPLAINT, order_number=order,
+                    store.leave_offline,
+                    tracker.sender_id,
+                    email=email,
+                    text=text,
+                    topic=COMPLAINT,
+                    order_number=order,
                 )
                 dispatcher.utter_message(
                     response="utter_complaint_left",
@@ -96,8 +103,12 @@ class ActionFileComplaint(Action):
                 )
                 return reset
             ticket = await asyncio.to_thread(
-                store.join, tracker.sender_id, order_number=order, email=email,
-                topic=COMPLAINT, description=text,
+                store.join,
+                tracker.sender_id,
+                order_number=order,
+                email=email,
+                topic=COMPLAINT,
+                description=text,
             )
         except SQLAlchemyError:
             logger.exception("could not file the complaint")

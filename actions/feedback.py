@@ -65,7 +65,10 @@ class ValidateFeedbackForm(FormValidationAction):
         return {}
 
     def validate_feedback_text(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         text = bounded_text(value, MAX_FEEDBACK_CHARS)

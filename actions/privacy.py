@@ -54,6 +54,7 @@ class ActionRegisterErasure(Action):
             logger.exception("could not register the erasure request")
             dispatcher.utter_message(response="utter_erasure_unavailable")
             return [SlotSet("email", None)]
-        dispatcher.utter_message(response="utter_erasure_registered",
-                                 masked_email=mask_email(email))
+        dispatcher.utter_message(
+            response="utter_erasure_registered", masked_email=mask_email(email)
+        )
         return [SlotSet("email", None)]

@@ -13,8 +13,8 @@ from actions.clients.base import (
     opt_date,
     opt_str,
     req_date,
-    req_int,
     req_decimal,
+    req_int,
     req_list,
     req_str,
 )

@@ -16,8 +16,9 @@ from actions.invoices import ActionInvoiceStatus, ValidateInvoiceForm, format_am
 EMAIL = "jonas.weber@example.com"
 
 
-def invoice(status: str = "unpaid", amount: str = "128.90", currency: str = "EUR",
-            due_in: int = 26) -> Invoice:
+def invoice(
+    status: str = "unpaid", amount: str = "128.90", currency: str = "EUR", due_in: int = 26
+) -> Invoice:
     return Invoice(Decimal(amount), currency, TODAY + timedelta(days=due_in), status)
 
 
@@ -28,7 +29,8 @@ def verified(make_tracker):
 async def run_action(make_tracker, dispatcher, domain, result):
     client = FakeOrderClient(result)
     events = await ActionInvoiceStatus(client=client, today=TODAY).run(
-        dispatcher, verified(make_tracker), domain)
+        dispatcher, verified(make_tracker), domain
+    )
     return client, slot_events(events)
 
 
@@ -42,8 +44,9 @@ def rendered(domain, message) -> str:
     return template.format(**values)
 
 
-async def test_unpaid_invoice_tells_amount_with_currency_and_due_date(make_tracker, dispatcher,
-                                                                      domain):
+async def test_unpaid_invoice_tells_amount_with_currency_and_due_date(
+    make_tracker, dispatcher, domain
+):
     order = make_order("delivered", order_number="40012354", invoice=invoice())
     client, slots = await run_action(make_tracker, dispatcher, domain, order)
     assert client.calls == [("lookup", ("40012354", EMAIL))]
@@ -85,23 +88,30 @@ async def test_order_paid_by_card_has_no_invoice(make_tracker, dispatcher, domai
     assert slots["service_outcome"] == "answered"
 
 
-@pytest.mark.parametrize(("amount", "currency", "shown"), [
-    ("1299", "SEK", "SEK1,299.00"), ("5.5", "EUR", "€5.50"), ("1234.5", "GBP", "£1,234.50"),
-])
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        ("1299", "SEK", "SEK1,299.00"),
+        ("5.5", "EUR", "€5.50"),
+        ("1234.5", "GBP", "£1,234.50"),
+    ],
+)
 def test_amounts_are_formatted_with_their_currency(amount, currency, shown):
     assert format_amount(invoice(amount=amount, currency=currency)) == shown
 
 
-async def test_wrong_email_or_number_is_not_found_and_offers_a_person(make_tracker, dispatcher,
-                                                                       domain):
+async def test_wrong_email_or_number_is_not_found_and_offers_a_person(
+    make_tracker, dispatcher, domain
+):
     _, slots = await run_action(make_tracker, dispatcher, domain, NotFound("HTTP 404"))
     assert [m["response"] for m in dispatcher.messages] == ["utter_order_not_found"]
     assert slots["service_outcome"] == "needs_human"
 
 
 @pytest.mark.parametrize("failure", [ServiceUnavailable("timeout"), BadResponse("invalid JSON")])
-async def test_service_failure_apologises_and_offers_a_person(make_tracker, dispatcher, domain,
-                                                              failure):
+async def test_service_failure_apologises_and_offers_a_person(
+    make_tracker, dispatcher, domain, failure
+):
     _, slots = await run_action(make_tracker, dispatcher, domain, failure)
     assert [m["response"] for m in dispatcher.messages] == ["utter_service_unavailable"]
     assert slots["service_outcome"] == "needs_human"
@@ -118,12 +128,16 @@ async def test_without_verified_order_nothing_is_looked_up(make_tracker, dispatc
 
 
 async def test_invoice_form_validates_like_the_order_form(make_tracker, dispatcher, domain):
-    tracker = make_tracker(slots={"requested_slot": "order_number"}, text="# 4001 2354",
-                           active_loop="invoice_form")
+    tracker = make_tracker(
+        slots={"requested_slot": "order_number"}, text="# 4001 2354", active_loop="invoice_form"
+    )
     slots = slot_events(await ValidateInvoiceForm().run(dispatcher, tracker, domain))
     assert slots["order_number"] == "40012354"
-    tracker = make_tracker(slots={"requested_slot": "email", "order_number": "40012354"},
-                           text="jonas.weber@example", active_loop="invoice_form")
+    tracker = make_tracker(
+        slots={"requested_slot": "email", "order_number": "40012354"},
+        text="jonas.weber@example",
+        active_loop="invoice_form",
+    )
     with_candidates(tracker)
     slots = slot_events(await ValidateInvoiceForm().run(dispatcher, tracker, domain))
     assert slots["email"] is None

@@ -20,15 +20,19 @@ def queue(tmp_path: Path):
     store.engine.dispose()
 
 
-async def test_erasure_request_is_registered_for_agents_not_queued(dispatcher, make_tracker,
-                                                                   domain, queue):
+async def test_erasure_request_is_registered_for_agents_not_queued(
+    dispatcher, make_tracker, domain, queue
+):
     tracker = make_tracker(sender_id="leaver", slots={"email": "<Anna.Berg@Example.com>"})
     events = await ActionRegisterErasure(store=queue).run(dispatcher, tracker, domain)
     assert events == [SlotSet("email", None)]
     assert queue.queue() == []  # never in the live queue
     [request] = queue.offline_requests()
     assert (request.status, request.topic, request.email) == (
-        OFFLINE, ERASURE, "anna.berg@example.com")
+        OFFLINE,
+        ERASURE,
+        "anna.berg@example.com",
+    )
     assert "anna.berg@example.com" in (request.description or "")
     [message] = dispatcher.messages
     assert message["response"] == "utter_erasure_registered"
@@ -52,21 +56,26 @@ async def test_malformed_email_registers_nothing(dispatcher, make_tracker, domai
     assert queue.offline_requests() == []
 
 
-async def test_without_the_database_the_shopper_is_told_another_way(dispatcher, make_tracker,
-                                                                    domain):
+async def test_without_the_database_the_shopper_is_told_another_way(
+    dispatcher, make_tracker, domain
+):
     broken = HandoverStore(make_engine("sqlite:////nonexistent/dir/x.db"))
     tracker = make_tracker(slots={"email": "anna@example.com"})
     await ActionRegisterErasure(store=broken).run(dispatcher, tracker, domain)
     assert [m["response"] for m in dispatcher.messages] == ["utter_erasure_unavailable"]
 
 
-@pytest.mark.parametrize(("typed", "kept"), [
-    ("Anna.Berg@Example.com", "anna.berg@example.com"),
-    ("anna.berg@example", None),
-])
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("Anna.Berg@Example.com", "anna.berg@example.com"),
+        ("anna.berg@example", None),
+    ],
+)
 async def test_the_form_checks_the_email(dispatcher, make_tracker, domain, typed, kept):
-    tracker = make_tracker(slots={"requested_slot": "email"}, text=typed,
-                           active_loop="erasure_form")
+    tracker = make_tracker(
+        slots={"requested_slot": "email"}, text=typed, active_loop="erasure_form"
+    )
     events = await ValidateErasureForm().run(dispatcher, tracker, domain)
     values = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
     assert values["email"] == kept
