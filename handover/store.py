@@ -44,6 +44,11 @@ SCHEMA_LOCK_KEY = 0x54414253  # "TABS"
 #: Execution option marking a connection that writes (SQLite: BEGIN IMMEDIATE).
 WRITE_OPTION = "handover_write"
 _OPEN = (WAITING, ACTIVE)
+#: Topics that are request kinds of their own in the agent console (webchat/agent.js): a
+#: complaint (live queue or message, like any handover) and an erasure request (always
+#: offline: an identity check by email comes first, so it never waits in the live queue).
+COMPLAINT = "complaint"
+ERASURE = "erasure"
 
 
 class HandoverError(Exception):
@@ -280,6 +285,18 @@ class HandoverStore:
                 text=_clean(text) or "", created_at=now,
             ))
             return self._get(conn, int(new_id))
+
+    def register_erasure(self, conversation_id: str, *, email: str) -> RequestView:
+        """A request to erase the customer account and personal data held for `email`.
+
+        Stored as an offline request of kind ERASURE: agents answer it by email after
+        checking that the address is the account's, which a chat cannot prove.
+        """
+        text = (
+            f"Erasure request: delete the customer account and the personal data held "
+            f"for {email}. Confirm the request from that address before erasing."
+        )
+        return self.leave_offline(conversation_id, email=email, text=text, topic=ERASURE)
 
     def position(self, request_id: int) -> int | None:
         """1-based rank among waiting requests; None once claimed, closed or offline."""

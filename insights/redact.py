@@ -26,6 +26,7 @@ PHONE = "[PHONE]"
 NUMBER = "[NUMBER]"
 NAME = "[NAME]"
 ADDRESS = "[ADDRESS]"
+PASSWORD = "[PASSWORD]"  # noqa: S105 (a placeholder, not a secret)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -74,6 +75,45 @@ def _iban(match: re.Match[str]) -> str | None:
     return IBAN if iban_valid(match.group(0)) else None
 
 
+# "password" in the shop's languages (and the usual shorthands), then what may follow it
+# before the secret: "is", "was", ":", "=", or the same in Swedish, Finnish, Norwegian.
+_PASSWORD_WORD = (
+    r"pass(?:word|wort|ord|code|phrase)?s?|pwd|pw|lösenord(?:et)?|losenord(?:et)?"  # noqa: S105
+    r"|salasana(?:ni|na)?|passordet|kennwort|wachtwoord"
+)
+_LINK = r"(?:is|was|would be|should be|=|:|-|är|var|er|on|oli|ist)"
+# Words that follow "password is" in questions, not secrets.
+_NOT_SECRETS = frozenset({
+    "not", "wrong", "incorrect", "invalid", "too", "the", "correct", "right", "expired",
+    "blocked", "locked", "no", "never", "always", "still", "now", "reset", "forgotten",
+    "fel", "väärä", "feil", "ikke", "inte", "ei", "a", "an", "my", "it", "that", "this",
+    "rejected", "accepted", "working", "changed", "case", "required", "empty", "same",
+})
+_PASSWORD_PATTERN = re.compile(
+    rf"(?i)(\b(?:{_PASSWORD_WORD})\b)(\s*(?:(?:mitt|min|minun)\s+)?{_LINK}?\s*[:=]?\s*)([^\s]+)"
+)
+
+
+def _looks_secret(token: str) -> bool:
+    """A token with a digit, a symbol or an inner capital: what passwords are made of."""
+    core = token.strip(".,!?;:\"'()")
+    return bool(re.search(r"\d|[^\w'\u2019]|\w[A-Z]", core)) if core else False
+
+
+def _password(match: re.Match[str]) -> str | None:
+    """Mask the token after "password" (and "is", ":" ...) unless it is plainly a word of
+    the sentence ("password is wrong", "my password doesn't work")."""
+    word, link, token = match.group(1), match.group(2), match.group(3)
+    bare = token.strip(".,!?;:\"'()").lower()
+    linked = bool(re.search(r"[:=]|\S", link))
+    if bare in _NOT_SECRETS or not bare:
+        return None
+    if not linked and not _looks_secret(token):
+        return None
+    trailing = token[len(token.rstrip(".,!?;)")):]
+    return f"{word}{link}{PASSWORD}{trailing}"
+
+
 def _name(match: re.Match[str]) -> str:
     return match.group(1) + NAME
 
@@ -98,6 +138,8 @@ _STREET = r"(?:stra(?:ß|ss)e|str\.|weg|allee|platz|gasse|ring|damm)"
 _STREET_EN = r"(?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Lane|Drive|Way|Close|Court|Gardens)"
 
 RULES: tuple[Rule, ...] = (
+    # First: a password may look like anything, an email or a number included.
+    Rule("password", _PASSWORD_PATTERN, _password),
     Rule("url", re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"]+"), _fixed(URL)),
     Rule(
         "email",

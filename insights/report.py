@@ -114,11 +114,16 @@ def _rolled_up(conn: Connection, since: dt.date, until: dt.date) -> dict[dt.date
         return {}
     table = conversation_stats_daily
     out: dict[dt.date, DayStats] = {}
-    for row in conn.execute(sa.select(table).where(table.c.day >= since, table.c.day <= until)):
+    # A table from before a counter existed lacks its column until the job adds it.
+    present = {c["name"] for c in inspector.get_columns(table.name)}
+    columns = [table.c.day, *(table.c[n] for n in COUNTER_FIELDS if n in present)]
+    for row in conn.execute(
+        sa.select(*columns).where(table.c.day >= since, table.c.day <= until)
+    ):
         values = row._mapping
         stats = DayStats(values["day"])
         for name in COUNTER_FIELDS:
-            setattr(stats, name, int(values[name]))
+            setattr(stats, name, int(values.get(name) or 0))
         out[stats.day] = stats
     for day, (ratings, answers) in read_feedback(conn, since, until).items():
         if day in out:

@@ -18,8 +18,14 @@ FALLBACK_INTENT = "nlu_fallback"
 #: Action Rasa runs when no policy is confident enough.
 FALLBACK_ACTION = "action_default_fallback"
 
-#: Actions that put the shopper in the agent queue or take a message for an agent.
-HANDOVER_ACTIONS: tuple[str, ...] = ("action_join_queue", "action_leave_message")
+#: Actions that put the shopper in the agent queue or take a message for an agent; a
+#: complaint and an erasure request are cases for an agent too (live or offline).
+HANDOVER_ACTIONS: tuple[str, ...] = (
+    "action_join_queue",
+    "action_leave_message",
+    "action_file_complaint",
+    "action_register_erasure",
+)
 
 #: Intent label for shopper messages without an intent (e.g. parse failures).
 NO_INTENT = "(none)"
@@ -42,3 +48,6 @@ SELF_SERVICE_KINDS: dict[str, str] = {
     "invoice_copy": "Invoice copies",
     "unsubscribe": "Newsletter unsubscribes",
 }
+#: Action that keeps a shopper's feedback with the conversation (actions/feedback.py):
+#: the statistics count how often it ran, never what was said.
+FEEDBACK_ACTION = "action_store_feedback"

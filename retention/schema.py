@@ -44,6 +44,8 @@ conversation_stats_daily = sa.Table(
     sa.Column("handover_conversations", sa.Integer, nullable=False),
     sa.Column("resolved_without_agent", sa.Integer, nullable=False),
     sa.Column("rolled_up_at", sa.Float, nullable=False),
+    # Added later: ensure_schema adds it to older tables (days before count 0).
+    sa.Column("feedback_messages", sa.Integer, nullable=False, server_default="0"),
 )
 
 #: Shopper messages per predicted intent and day (intent names are designer-made labels).
@@ -118,6 +120,7 @@ def ensure_schema(engine: Engine) -> bool:
     """
     with engine.begin() as conn:
         stats_metadata.create_all(conn, checkfirst=True)
+        _add_missing_counters(conn)
         indexes = sa.inspect(conn).get_indexes(events.name)
     if any(
         ix["name"] == TIMESTAMP_INDEX or ix["column_names"][:1] == ["timestamp"] for ix in indexes
@@ -130,6 +133,21 @@ def ensure_schema(engine: Engine) -> bool:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(ddl)
     return True
+
+
+def _add_missing_counters(conn: Connection) -> None:
+    """Counters added after a database's statistics table was made (feedback_messages)
+    get their column, 0 for the days already stored."""
+    table = conversation_stats_daily
+    present = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+    for column in table.columns:
+        if column.name not in present and column.server_default is not None:
+            conn.execute(
+                sa.text(
+                    f"ALTER TABLE {table.name} ADD COLUMN {column.name} INTEGER "
+                    "NOT NULL DEFAULT 0"
+                )
+            )
 
 
 @dataclass(frozen=True)

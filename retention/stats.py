@@ -36,6 +36,7 @@ COUNTER_FIELDS: tuple[str, ...] = (
     "fallback_conversations",
     "handover_conversations",
     "resolved_without_agent",
+    "feedback_messages",
 )
 
 
@@ -52,6 +53,8 @@ class DayStats:
     fallback_conversations: int = 0
     handover_conversations: int = 0
     resolved_without_agent: int = 0
+    #: Feedback messages kept (runs of markers.FEEDBACK_ACTION): a count, never the text.
+    feedback_messages: int = 0
     intents: dict[str, int] = field(default_factory=dict)
     #: (with_agent, rating 1-5) -> ratings; (response, intent) -> [helpful, unhelpful]
     ratings: dict[tuple[bool, int], int] = field(default_factory=dict)
@@ -90,6 +93,13 @@ def _is_handover() -> sa.sql.ColumnElement[bool]:
     )
 
 
+def _is_feedback() -> sa.sql.ColumnElement[bool]:
+    return sa.and_(
+        events.c.type_name == markers.ACTION_EVENT,
+        events.c.action_name == markers.FEEDBACK_ACTION,
+    )
+
+
 def _flag(condition: sa.sql.ColumnElement[bool]) -> sa.sql.ColumnElement[int]:
     return sa.case((condition, 1), else_=0)
 
@@ -104,6 +114,7 @@ def compute_day(conn: Connection, day: dt.date) -> DayStats:
             sa.func.sum(_flag(_is_fallback_message())).label("fb_msgs"),
             sa.func.sum(_flag(_is_fallback_action())).label("fb_acts"),
             sa.func.max(_flag(_is_handover())).label("handover"),
+            sa.func.sum(_flag(_is_feedback())).label("feedback"),
         )
         .where(in_day)
         .group_by(events.c.sender_id)
@@ -120,6 +131,7 @@ def compute_day(conn: Connection, day: dt.date) -> DayStats:
             sa.func.sum(_flag(sa.or_(c.fb_msgs > 0, c.fb_acts > 0))),
             sa.func.sum(_flag(c.handover > 0)),
             sa.func.sum(_flag(sa.and_(c.msgs > 0, c.handover == 0))),
+            sa.func.sum(c.feedback),
         )
     ).one()
     values = [int(v or 0) for v in totals]

@@ -65,7 +65,11 @@ CREATE TABLE orders (
     payment_method TEXT NOT NULL,
     expected_delivery TEXT,
     carrier TEXT,
-    tracking_number TEXT REFERENCES parcels(tracking_number)
+    tracking_number TEXT REFERENCES parcels(tracking_number),
+    invoice_amount TEXT,
+    invoice_currency TEXT,
+    invoice_due_date TEXT,
+    invoice_status TEXT
 );
 CREATE TABLE order_items (
     order_number TEXT NOT NULL REFERENCES orders(order_number),
@@ -141,10 +145,14 @@ def seed(conn: sqlite3.Connection, today: date) -> SeedData:
                  for e in parcel.events],
             )
         for o in data.orders:
+            invoice = o.invoice
             conn.execute(
-                "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (o.order_number, o.email, o.status, o.placed_on.isoformat(), o.delivery_method,
-                 o.payment_method, _iso(o.expected_delivery), o.carrier, o.tracking_number),
+                 o.payment_method, _iso(o.expected_delivery), o.carrier, o.tracking_number,
+                 invoice.amount if invoice else None, invoice.currency if invoice else None,
+                 _iso(invoice.due_date) if invoice else None,
+                 invoice.status if invoice else None),
             )
             conn.executemany(
                 "INSERT INTO order_items VALUES (?, ?, ?, ?)",
@@ -170,6 +178,11 @@ def find_order(conn: sqlite3.Connection, order_number: str, email: str) -> dict[
     ).fetchall()
     order = dict(row)
     del order["email"]
+    invoice = {key: order.pop(f"invoice_{key}") for key in
+               ("amount", "currency", "due_date", "status")}
+    # A cancelled order's invoice is void (the contract says null), also when the order
+    # was cancelled through POST /orders/cancel after it was seeded.
+    order["invoice"] = invoice if invoice["status"] and order["status"] != "cancelled" else None
     order["items"] = [dict(i) for i in items]
     total = sum((Decimal(i["price"]) * i["quantity"] for i in items), Decimal(0))
     order["total"] = f"{total:.2f}"

@@ -7,8 +7,9 @@ and tests can pin `today`. All emails are invented, on example.com/.org/.net.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
 
 SEED = 20240517
 
@@ -43,6 +44,14 @@ class SeedParcel:
 
 
 @dataclass(frozen=True)
+class SeedInvoice:
+    amount: str  # decimal as text, like product prices
+    currency: str
+    due_date: date
+    status: str  # paid, unpaid or overdue
+
+
+@dataclass(frozen=True)
 class SeedOrder:
     order_number: str
     email: str
@@ -54,6 +63,9 @@ class SeedOrder:
     carrier: str | None
     tracking_number: str | None
     items: tuple[tuple[str, str | None, int], ...]  # article number, size, quantity
+    # Orders paid on invoice have one (none once cancelled); card, PayPal and direct
+    # debit orders are paid at checkout and have none.
+    invoice: SeedInvoice | None = None
 
 
 @dataclass
@@ -125,6 +137,16 @@ DEMO_ORDERS: tuple[tuple[str, str, str, str], ...] = (
     ("40012352", "hugo.moreau@example.org", "returned", "standard"),
     ("40012353", "ines.silva@example.net", "shipped", "pickup point"),
 )
+# Demo orders paid on invoice, one per invoice status (delivered, so the invoice is out);
+# added after the generated ones with their own random stream, so the orders above keep
+# their data: order number, email, invoice status, days from today to the due date.
+INVOICE_DEMO_ORDERS: tuple[tuple[str, str, str, int], ...] = (
+    ("40012354", "jonas.weber@example.com", "unpaid", 26),
+    ("40012355", "katja.rossi@example.org", "overdue", -9),
+    ("40012356", "liam.jensen@example.net", "paid", 12),
+)
+INVOICE_DUE_DAYS = 30
+INVOICE_STATUSES = ("paid", "unpaid", "overdue")
 DEMO_TRACKING = {
     "40012345": "JX482913077GB",
     "40012346": "ZE188492446GB",
@@ -258,41 +280,74 @@ def build_seed(today: date) -> SeedData:
             number += rng.randint(3, 977)
 
     for order_number, email, status, method in plan:
-        age = {"received": 0, "packed": 1, "shipped": 2, "out_for_delivery": 3,
-               "delivered": 8, "delayed": 5, "cancelled": 2, "returned": 20}[status]
-        placed = today - timedelta(days=age + rng.randint(0, 1))
-        pickup = rng.choice(_PICKUP_POINTS) if method == "pickup point" else None
-        carrier: str | None = None
-        tracking: str | None = None
-        expected: date | None
-        if status in ("received", "packed"):
-            expected = today + timedelta(days=(5 if status == "received" else 3)
-                                         - (1 if method == "express" else 0))
-        elif status == "cancelled":
-            expected = None
-        else:
-            carrier = rng.choice(_CARRIERS)
-            tracking = DEMO_TRACKING.get(order_number) or _tracking_number(rng)
-            parcel, expected = _parcel(rng, tracking, carrier, status, placed, today, pickup)
-            data.parcels.append(parcel)
-        count = rng.randint(1, 3)
-        items = []
-        for product in rng.sample(data.products, count):
-            size = rng.choice(product.sizes)[0]
-            items.append((product.article_number, size, rng.choice((1, 1, 1, 2))))
-        data.orders.append(SeedOrder(
-            order_number=order_number, email=email, status=status, placed_on=placed,
-            delivery_method=method, payment_method=rng.choice(_PAYMENTS),
-            expected_delivery=expected, carrier=carrier, tracking_number=tracking,
-            items=tuple(items),
-        ))
+        data.orders.append(_order(rng, data, today, order_number, email, status, method))
+    invoice_rng = random.Random(SEED + 1)
+    for order_number, email, invoice_status, due_in in INVOICE_DEMO_ORDERS:
+        order = _order(invoice_rng, data, today, order_number, email, "delivered", "standard",
+                       payment_method="invoice")
+        invoice = _invoice(data, order, today)
+        assert invoice is not None
+        data.orders.append(replace(order, invoice=replace(
+            invoice, status=invoice_status, due_date=today + timedelta(days=due_in))))
     for order_number, email, status, payment, fixed in SELF_SERVICE_PLAN:
-        data.orders.append(SeedOrder(
+        order = SeedOrder(
             order_number=order_number, email=email, status=status,
             placed_on=today - timedelta(days=0 if status == "received" else 1),
             delivery_method="standard", payment_method=payment,
             expected_delivery=today + timedelta(days=5 if status == "received" else 3),
             carrier=None, tracking_number=None, items=fixed,
-        ))
+        )
+        data.orders.append(replace(order, invoice=_invoice(data, order, today)))
     data.subscribers.extend(SUBSCRIBERS)
     return data
+
+
+def _order(
+    rng: random.Random, data: SeedData, today: date, order_number: str, email: str,
+    status: str, method: str, payment_method: str | None = None,
+) -> SeedOrder:
+    """One order and its parcel (added to `data`); `payment_method` None draws one."""
+    age = {"received": 0, "packed": 1, "shipped": 2, "out_for_delivery": 3,
+           "delivered": 8, "delayed": 5, "cancelled": 2, "returned": 20}[status]
+    placed = today - timedelta(days=age + rng.randint(0, 1))
+    pickup = rng.choice(_PICKUP_POINTS) if method == "pickup point" else None
+    carrier: str | None = None
+    tracking: str | None = None
+    expected: date | None
+    if status in ("received", "packed"):
+        expected = today + timedelta(days=(5 if status == "received" else 3)
+                                     - (1 if method == "express" else 0))
+    elif status == "cancelled":
+        expected = None
+    else:
+        carrier = rng.choice(_CARRIERS)
+        tracking = DEMO_TRACKING.get(order_number) or _tracking_number(rng)
+        parcel, expected = _parcel(rng, tracking, carrier, status, placed, today, pickup)
+        data.parcels.append(parcel)
+    count = rng.randint(1, 3)
+    items = []
+    for product in rng.sample(data.products, count):
+        size = rng.choice(product.sizes)[0]
+        items.append((product.article_number, size, rng.choice((1, 1, 1, 2))))
+    drawn = rng.choice(_PAYMENTS)
+    order = SeedOrder(
+        order_number=order_number, email=email, status=status, placed_on=placed,
+        delivery_method=method, payment_method=payment_method or drawn,
+        expected_delivery=expected, carrier=carrier, tracking_number=tracking,
+        items=tuple(items),
+    )
+    return replace(order, invoice=_invoice(data, order, today))
+
+
+def _invoice(data: SeedData, order: SeedOrder, today: date) -> SeedInvoice | None:
+    """The invoice of an invoice order: the items' total, due 30 days after delivery (or
+    the expected delivery); unpaid until the due date, then overdue. Paid ones are the
+    demo orders'. A cancelled order's invoice is void, so it has none."""
+    if order.payment_method != "invoice" or order.status == "cancelled":
+        return None
+    prices = {p.article_number: Decimal(p.price) for p in data.products}
+    total = sum((prices[a] * q for a, _, q in order.items), Decimal("0"))
+    delivered = order.expected_delivery or order.placed_on + timedelta(days=3)
+    due = delivered + timedelta(days=INVOICE_DUE_DAYS)
+    return SeedInvoice(amount=f"{total:.2f}", currency="EUR", due_date=due,
+                       status="overdue" if due < today else "unpaid")

@@ -144,11 +144,27 @@
     parent.appendChild(el("span", "meta", label + ": " + value + "  "));
   }
 
+  // Request kinds agents must tell apart at a glance (topics set by the bot's flows,
+  // handover/store.py COMPLAINT and ERASURE); any other topic is a plain handover.
+  var KIND_LABELS = { complaint: "Complaint", erasure: "Erasure request (privacy)" };
+
+  function kindBadge(req) {
+    var label = KIND_LABELS[req.topic];
+    if (!label) { return null; }
+    var badge = el("span", "kind kind-" + req.topic, label);
+    badge.title = req.topic === "erasure" ?
+      "Confirm from the account's email address, then erase within one month" :
+      "Complaint: no cost to the shopper; repair, replace or refund";
+    return badge;
+  }
+
   function requestItem(req, withClaim) {
     var li = el("li", "request");
     li.dataset.id = req.id;
     if (state.selected === req.id) { li.classList.add("selected"); }
     var head = el("div");
+    var badge = kindBadge(req);
+    if (badge) { head.appendChild(badge); head.appendChild(document.createTextNode(" ")); }
     if (req.position) { head.appendChild(el("strong", null, "#" + req.position + " ")); }
     head.appendChild(el("span", "email", req.email || "(no email)"));
     li.appendChild(head);
@@ -185,6 +201,8 @@
       });
       data.offline.forEach(function (req) {
         var li = el("li", "request");
+        var badge = kindBadge(req);
+        if (badge) { li.appendChild(badge); }
         li.appendChild(el("div", "email", (req.email || "") + " · " + time(req.created_at)));
         li.appendChild(el("div", "description", req.description || ""));
         offline.appendChild(li);

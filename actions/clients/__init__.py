@@ -14,7 +14,7 @@ from actions.clients.errors import (
     ServiceError,
     ServiceUnavailable,
 )
-from actions.clients.orders import Order, OrderClient, OrderItem
+from actions.clients.orders import Invoice, Order, OrderClient, OrderItem
 from actions.clients.products import Product, ProductClient, SizeStock
 from actions.clients.tracking import Parcel, ParcelEvent, PickupPoint, TrackingClient
 
@@ -26,6 +26,7 @@ __all__ = [
     "Conflict",
     "FieldError",
     "Invalid",
+    "Invoice",
     "NotFound",
     "Order",
     "OrderClient",

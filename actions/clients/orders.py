@@ -34,6 +34,19 @@ ORDER_STATUSES = frozenset(
 )
 
 
+INVOICE_STATUSES = frozenset({"paid", "unpaid", "overdue"})
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """What the shopper owes for an order paid on invoice."""
+
+    amount: Decimal
+    currency: str
+    due_date: date
+    status: str  # one of INVOICE_STATUSES
+
+
 @dataclass(frozen=True)
 class OrderItem:
     article_number: str
@@ -55,10 +68,30 @@ class Order:
     tracking_number: str | None
     total: Decimal | None = None  # optional in the contract: the items' sum
     currency: str | None = None
+    # None for orders paid at checkout (and from services that do not sell on invoice).
+    invoice: Invoice | None = None
 
     @property
     def item_count(self) -> int:
         return sum(i.quantity for i in self.items)
+
+
+def _invoice(data: Any) -> Invoice | None:
+    if data is None:
+        return None
+    invoice = obj(data, "invoice")
+    status = req_str(invoice, "status")
+    if status not in INVOICE_STATUSES:
+        raise BadResponse("unknown invoice status")
+    currency = req_str(invoice, "currency")
+    if len(currency) != 3 or not currency.isalpha():
+        raise BadResponse("field 'currency' is not a currency code")
+    return Invoice(
+        amount=req_decimal(invoice, "amount"),
+        currency=currency.upper(),
+        due_date=req_date(invoice, "due_date"),
+        status=status,
+    )
 
 
 def _item(data: Any) -> OrderItem:
@@ -89,6 +122,7 @@ def parse_order(data: Any) -> Order:
         tracking_number=opt_str(order, "tracking_number"),
         total=req_decimal(order, "total") if order.get("total") is not None else None,
         currency=opt_str(order, "currency"),
+        invoice=_invoice(order.get("invoice")),
     )
 
 

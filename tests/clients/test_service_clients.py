@@ -197,3 +197,62 @@ def test_unexpected_4xx_is_a_bad_response(bad_server: str) -> None:
 def test_search_with_wrong_shape_is_a_bad_response(bad_server: str) -> None:
     with pytest.raises(BadResponse):
         ProductClient(f"{bad_server}/list", **FAST).search("dress")
+
+
+# --- invoices (issue 13) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("number", "email", "status"), [
+    ("40012354", "jonas.weber@example.com", "unpaid"),
+    ("40012355", "katja.rossi@example.org", "overdue"),
+    ("40012356", "liam.jensen@example.net", "paid"),
+])
+def test_invoice_orders_come_with_a_typed_invoice(service_url: str, number: str, email: str,
+                                                  status: str) -> None:
+    order = OrderClient(service_url).lookup(number, email)
+    assert order.payment_method == "invoice"
+    assert order.invoice is not None
+    assert order.invoice.status == status
+    assert order.invoice.currency == "EUR"
+    assert isinstance(order.invoice.amount, Decimal) and order.invoice.amount > 0
+    assert isinstance(order.invoice.due_date, date)
+
+
+def test_orders_paid_at_checkout_have_no_invoice(service_url: str) -> None:
+    from services.seed import build_seed
+
+    card = next(o for o in build_seed(date(2026, 3, 10)).orders
+                if o.payment_method != "invoice")
+    order = OrderClient(service_url).lookup(card.order_number, card.email)
+    assert order.invoice is None
+
+
+def _order_json(invoice: Any) -> dict[str, Any]:
+    return {
+        "order_number": "40012354", "status": "delivered", "placed_on": "2026-03-01",
+        "items": [], "delivery_method": "standard", "payment_method": "invoice",
+        "invoice": invoice,
+    }
+
+
+@pytest.mark.parametrize("invoice", [
+    {"amount": "12.00", "currency": "EUR", "due_date": "2026-04-01", "status": "pending"},
+    {"amount": "twelve", "currency": "EUR", "due_date": "2026-04-01", "status": "paid"},
+    {"amount": "12.00", "currency": "euro", "due_date": "2026-04-01", "status": "paid"},
+    {"amount": "12.00", "currency": "EUR", "due_date": "soon", "status": "paid"},
+    {"currency": "EUR", "due_date": "2026-04-01", "status": "paid"},
+    "paid",
+])
+def test_an_invoice_off_the_contract_is_a_bad_response(invoice: Any) -> None:
+    from actions.clients.orders import parse_order
+
+    with pytest.raises(BadResponse):
+        parse_order(_order_json(invoice))
+
+
+def test_a_service_without_invoices_still_works() -> None:
+    from actions.clients.orders import parse_order
+
+    data = _order_json(None)
+    del data["invoice"]
+    assert parse_order(data).invoice is None

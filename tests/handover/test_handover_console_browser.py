@@ -295,3 +295,36 @@ def test_an_overlong_reply_is_refused_with_a_clear_message_and_kept(
     assert f"at most {MAX_TEXT_CHARS}" in find("status").text
     assert len(find("reply").get_attribute("value")) == MAX_TEXT_CHARS + 1  # kept to edit
     assert [m for m in store.messages(request.id) if m.sender == AGENT] == []
+
+
+def test_complaints_and_erasure_requests_are_marked_as_such(
+    desk_server: dict[str, Any], browser: Any
+) -> None:
+    """Issue 13: a complaint in the queue and an erasure request among the offline
+    requests each carry their badge; a plain handover carries none."""
+    from selenium.webdriver.common.by import By
+
+    store: HandoverStore = desk_server["store"]
+    store.join("complainer", email="carla@example.net", topic="complaint",
+               order_number="40012347", description="the zip broke")
+    store.join("plain", email="dora@example.net", topic="returns", description="refund")
+    store.register_erasure("leaver", email="emil@example.org")
+    browser.get(desk_server["page"])
+    find = partial(browser.find_element, By.ID)
+    find("token").send_keys(TOKEN)
+    find("sign-in").click()
+    wait_until(lambda: find("agent-name").text == "Sam")
+
+    def item(panel: str, email: str) -> Any:
+        for li in browser.find_elements(By.CSS_SELECTOR, f"#{panel} li.request"):
+            if email in li.text:
+                return li
+        return None
+
+    complaint = wait_until(lambda: item("queue", "carla@example.net"))
+    assert complaint.find_element(By.CSS_SELECTOR, ".kind").text == "Complaint"
+    plain = wait_until(lambda: item("queue", "dora@example.net"))
+    assert plain.find_elements(By.CSS_SELECTOR, ".kind") == []
+    erasure = wait_until(lambda: item("offline", "emil@example.org"))
+    assert erasure.find_element(By.CSS_SELECTOR, ".kind").text == "Erasure request (privacy)"
+    assert item("queue", "emil@example.org") is None  # never in the live queue

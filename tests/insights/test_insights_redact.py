@@ -72,3 +72,34 @@ def test_checksums() -> None:
     assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
     assert iban_valid("DE89 3704 0044 0532 0130 00")
     assert not iban_valid("DE88 3704 0044 0532 0130 00")
+
+
+# --- passwords (issue 13): whatever follows "password" and looks like one is masked ----
+
+PASSWORDS = [
+    ("my password is hunter2", "my password is [PASSWORD]"),
+    ("the password is mysecret, still no luck", "the password is [PASSWORD], still no luck"),
+    ("login anna@example.com pwd: Xy7!q9", "login [EMAIL] pwd: [PASSWORD]"),
+    ("password=40012345", "password=[PASSWORD]"),
+    ("mitt lösenord är Sommar2024 men det funkar inte",
+     "mitt lösenord är [PASSWORD] men det funkar inte"),
+    ("salasana on kissa123", "salasana on [PASSWORD]"),
+    ("passordet mitt er Hemmelig1", "passordet mitt er [PASSWORD]"),
+    ("Passwort: geheim", "Passwort: [PASSWORD]"),
+]
+
+
+@pytest.mark.parametrize(("message", "expected"), PASSWORDS)
+def test_anything_that_looks_like_a_password_is_masked(message: str, expected: str) -> None:
+    assert redact(message) == expected
+
+
+@pytest.mark.parametrize("message", [
+    "I forgot my password",
+    "my password doesn't work",
+    "my password is wrong",
+    "how do I reset my password please",
+    "mitt lösenord är fel",
+])
+def test_questions_about_passwords_keep_their_wording(message: str) -> None:
+    assert redact(message) == message

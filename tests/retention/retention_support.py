@@ -104,6 +104,10 @@ def conversation(kind: str, start: float, n: int = 0) -> list[Event]:
     if kind == "message":
         out += [user("can I leave a message", "leave_message", t + 5),
                 action("action_leave_message", t + 5)]
+    if kind == "feedback":  # the text lives in the tracker; statistics count the action
+        out += [user("the new catalogue is lovely blorp", "feedback", t + 5),
+                action(markers.FEEDBACK_ACTION, t + 5),
+                SlotSet("shopper_feedback", "the new catalogue is lovely blorp", timestamp=t + 5)]
     if kind == "pause_only":
         out += [ConversationPaused(timestamp=t + 5)]
     out += [user("thanks", "thank", t + 8), *bot_turn("You're welcome!", t + 9)]
@@ -124,7 +128,8 @@ def reference_stats(rows: list[dict[str, Any]], before: float) -> dict[dt.date, 
         s = out.setdefault(day, {
             "conversations": 0, "engaged_conversations": 0, "shopper_messages": 0,
             "fallback_messages": 0, "fallback_actions": 0, "fallback_conversations": 0,
-            "handover_conversations": 0, "resolved_without_agent": 0, "intents": {},
+            "handover_conversations": 0, "resolved_without_agent": 0,
+            "feedback_messages": 0, "intents": {},
         })
         users = [e for e in evs if e["type_name"] == "user"]
         fb_msgs = [e for e in users if e["intent_name"] == markers.FALLBACK_INTENT]
@@ -142,6 +147,10 @@ def reference_stats(rows: list[dict[str, Any]], before: float) -> dict[dt.date, 
         s["fallback_conversations"] += bool(fb_msgs or fb_acts)
         s["handover_conversations"] += handover
         s["resolved_without_agent"] += bool(users) and not handover
+        s["feedback_messages"] += sum(
+            e["type_name"] == "action" and e["action_name"] == markers.FEEDBACK_ACTION
+            for e in evs
+        )
         for e in users:
             name = e["intent_name"] or markers.NO_INTENT
             s["intents"][name] = s["intents"].get(name, 0) + 1

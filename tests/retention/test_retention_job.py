@@ -31,12 +31,12 @@ def options(**kw: Any) -> RunOptions:
 
 def fill(store: Store) -> None:
     """Conversations of every kind spread over 12 days, several straddling the cutoff."""
-    kinds = ["plain", "fallback", "handover", "message", "pause_only", "idle",
+    kinds = ["plain", "fallback", "handover", "message", "feedback", "pause_only", "idle",
              "fallback_handover"]
     chats: list[tuple[str, list[Any]]] = []
     n = 0
     for day in range(-8, 4):  # days relative to the cutoff day
-        for k, kind in enumerate(kinds[: 2 + (day % 5)]):
+        for k, kind in enumerate(kinds[: 2 + (day % 6)]):
             n += 1
             chats.append((f"conv-{n}", conversation(kind, C + day * DAY + 3600 * (k + 1), n)))
     # straddling: the same sender on both sides of the cutoff, and across midnight
@@ -254,3 +254,42 @@ def test_rows_match_rasa_sql_tracker_store(sqlite_store: Store) -> None:
     ours = [rasa_row("by-rasa", e) for e in evs]
     assert [{**r, "data": json.loads(r["data"])} for r in written] == [
         {**r, "data": json.loads(r["data"])} for r in ours]
+
+
+def test_feedback_is_counted_and_its_text_goes_with_the_conversation(store: Store) -> None:
+    """The daily statistics count kept feedback; the text itself is only in the tracker,
+    so the 90-day pruning removes it with the conversation."""
+    store.add_all([
+        ("fb-old", conversation("feedback", C - 2 * DAY + 3600, 1)),
+        ("fb-old-2", conversation("feedback", C - 2 * DAY + 7200, 2)),
+        ("plain-old", conversation("plain", C - 2 * DAY + 9000, 3)),
+    ])
+    run(store.engine, options())
+    [day] = store.stats().values()
+    assert day["feedback_messages"] == 2
+    assert day["intents"]["feedback"] == 2
+    with store.engine.connect() as conn:
+        dumped = json.dumps([[str(v) for v in row] for row in conn.execute(
+            sa.text("SELECT * FROM conversation_stats_daily"))])
+        left = conn.execute(sa.text("SELECT count(*) FROM events")).scalar()
+    assert "catalogue" not in dumped
+    assert left == 0
+
+
+def test_an_older_statistics_table_gets_the_feedback_counter(store: Store) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(sa.text(
+            "CREATE TABLE conversation_stats_daily (day DATE PRIMARY KEY, conversations "
+            "INTEGER NOT NULL, engaged_conversations INTEGER NOT NULL, shopper_messages "
+            "INTEGER NOT NULL, fallback_messages INTEGER NOT NULL, fallback_actions INTEGER "
+            "NOT NULL, fallback_conversations INTEGER NOT NULL, handover_conversations "
+            "INTEGER NOT NULL, resolved_without_agent INTEGER NOT NULL, rolled_up_at FLOAT "
+            "NOT NULL)"))
+        conn.execute(sa.text(
+            "INSERT INTO conversation_stats_daily VALUES "
+            "('2026-01-01', 1, 1, 1, 0, 0, 0, 0, 1, 0.0)"))
+    store.add_all([("fb", conversation("feedback", C - 2 * DAY + 3600, 1))])
+    run(store.engine, options())
+    stats = store.stats()
+    assert stats[dt.date(2026, 1, 1)]["feedback_messages"] == 0
+    assert stats[day_of(C - 2 * DAY + 3600)]["feedback_messages"] == 1

@@ -11,6 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -467,3 +468,24 @@ def test_openapi_documents_every_change_answer() -> None:
         assert operation["parameters"] == [{"$ref": "#/components/parameters/IdempotencyKey"}]
     conflict = spec["components"]["responses"]["Conflict"]["content"]["application/json"]
     assert set(conflict["schema"]["properties"]["reason"]["enum"]) == set(changes.REASONS)
+
+
+def test_a_cancelled_invoice_order_has_no_invoice_any_more(base_url: str) -> None:
+    """The contract: an invoice is void once its order is cancelled, also when the order
+    was cancelled through the change endpoint after it was seeded."""
+    from services.seed import build_seed
+
+    fixed = {f"400123{n}" for n in range(45, 70)}  # demo orders other tests rely on
+    order = next(
+        o
+        for o in build_seed(date.fromisoformat("2026-03-10")).orders
+        if o.payment_method == "invoice" and o.status == "received"
+        and o.order_number not in fixed
+    )
+    who = {"order_number": order.order_number, "email": order.email}
+    before = requests.post(base_url + "/orders/lookup", json=who, timeout=10).json()
+    assert before["invoice"]["status"] in ("unpaid", "overdue")
+    assert post(base_url, "/orders/cancel", who).status_code == 200
+    after = requests.post(base_url + "/orders/lookup", json=who, timeout=10).json()
+    assert after["status"] == "cancelled"
+    assert after["invoice"] is None

@@ -160,3 +160,43 @@ def test_a_parcel_never_reports_events_that_have_not_happened_yet(tmp_path: Path
     assert any(e["timestamp"] > cutoff for e in all_day["events"])
     assert all(e["timestamp"] <= cutoff for e in early["events"])
     assert early["events"], "yesterday's events are still reported"
+
+
+def test_invoice_demo_orders_cover_every_invoice_status(base_url: str) -> None:
+    from services.seed import INVOICE_DEMO_ORDERS
+
+    seen = set()
+    for number, email, status, _ in INVOICE_DEMO_ORDERS:
+        order = lookup(base_url, number, email).json()
+        assert order["payment_method"] == "invoice"
+        assert order["invoice"]["status"] == status
+        assert re.fullmatch(r"\d+\.\d{2}", order["invoice"]["amount"])
+        assert order["invoice"]["currency"] == "EUR"
+        date.fromisoformat(order["invoice"]["due_date"])
+        seen.add(status)
+    assert seen == {"paid", "unpaid", "overdue"}
+
+
+def test_invoice_is_the_items_total_and_only_on_invoice_orders() -> None:
+    data = build_seed(TODAY)
+    prices = {p.article_number: p.price for p in data.products}
+    from decimal import Decimal
+
+    for order in data.orders:
+        if order.payment_method != "invoice" or order.status == "cancelled":
+            assert order.invoice is None
+            continue
+        assert order.invoice is not None
+        total = sum(Decimal(prices[a]) * q for a, _, q in order.items)
+        assert Decimal(order.invoice.amount) == total
+        if order.order_number not in {"40012354", "40012355", "40012356"}:
+            overdue = order.invoice.due_date < TODAY
+            assert order.invoice.status == ("overdue" if overdue else "unpaid")
+
+
+def test_invoice_demo_orders_leave_the_other_demo_data_unchanged() -> None:
+    """The invoice orders draw from their own random stream: README's demo orders keep
+    their items, dates and tracking numbers."""
+    orders = {o.order_number: o for o in build_seed(TODAY).orders}
+    assert len(orders) == 50
+    assert orders["40012345"].tracking_number == "JX482913077GB"

@@ -1,0 +1,122 @@
+"""Complaints: after the apology and the explanation (utter_complaint), a form takes the
+order number (or "not about an order"), the email and what is wrong, and files a case.
+
+Within opening hours the case joins the live queue like any handover, so an agent takes
+it over in this chat; outside them it is stored as a message that agents answer by email,
+and the shopper hears when. Either way the request's topic is "complaint", which the
+agent console shows as a complaint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.handover import MAX_MESSAGE_CHARS, MIN_DESCRIPTION_CHARS, ValidateHandoverForm
+from actions.handover import _default_store as default_store
+from actions.inputs import bounded_text, mask_email, normalise_email, normalise_order_number
+from handover.settings import HandoverSettings, load_handover_settings
+from handover.store import COMPLAINT, Clock, HandoverStore
+
+logger = logging.getLogger(__name__)
+DESCRIPTION_SLOT = "complaint_description"
+
+
+class ValidateComplaintForm(ValidateHandoverForm):
+    """The handover form's checks (order number or "none", email); the description is
+    the whole complaint, so it may be as long as a message to the agents."""
+
+    def name(self) -> str:
+        return "validate_complaint_form"
+
+    def validate_complaint_description(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        text = bounded_text(value, MAX_MESSAGE_CHARS)
+        if text is None or len(text) < MIN_DESCRIPTION_CHARS:
+            dispatcher.utter_message(response="utter_complaint_description_too_short")
+            return {DESCRIPTION_SLOT: None}
+        return {DESCRIPTION_SLOT: text}
+
+
+class ActionFileComplaint(Action):
+    """Files the complaint: live queue when agents are in, a message for them when not."""
+
+    def __init__(
+        self,
+        store: HandoverStore | None = None,
+        settings: HandoverSettings | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._clock = clock
+
+    def name(self) -> str:
+        return "action_file_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reset: list[EventType] = [
+            SlotSet(DESCRIPTION_SLOT, None),
+            SlotSet("handover_no_order", None),
+        ]
+        email = normalise_email(tracker.get_slot("email"))
+        text = bounded_text(tracker.get_slot(DESCRIPTION_SLOT), MAX_MESSAGE_CHARS)
+        order = None
+        if not tracker.get_slot("handover_no_order"):
+            order = normalise_order_number(tracker.get_slot("order_number"))
+        if email is None or text is None:
+            # Only possible past the form (it insists on both): nothing to file.
+            dispatcher.utter_message(response="utter_complaint_incomplete")
+            return [*reset, SlotSet("email", None)]
+        store = self._store or default_store()
+        hours = (self._settings or load_handover_settings()).opening_hours
+        now = (self._clock or time.time)()
+        try:
+            if not hours.is_open(now):
+                await asyncio.to_thread(
+                    store.leave_offline,
+                    tracker.sender_id,
+                    email=email,
+                    text=text,
+                    topic=COMPLAINT,
+                    order_number=order,
+                )
+                dispatcher.utter_message(
+                    response="utter_complaint_left",
+                    masked_email=mask_email(email),
+                    next_opening=hours.describe_next_opening(now),
+                )
+                return reset
+            ticket = await asyncio.to_thread(
+                store.join,
+                tracker.sender_id,
+                order_number=order,
+                email=email,
+                topic=COMPLAINT,
+                description=text,
+            )
+        except SQLAlchemyError:
+            logger.exception("could not file the complaint")
+            dispatcher.utter_message(response="utter_handover_unavailable")
+            return reset
+        dispatcher.utter_message(
+            response="utter_complaint_queued",
+            position=max(ticket.position, 1),
+            minutes=max(ticket.estimated_wait_minutes, 1),
+        )
+        return [*reset, ConversationPaused()]

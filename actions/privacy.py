@@ -1,0 +1,60 @@
+"""Erasure of the customer account: a privacy request, registered for the agents.
+
+The chat cannot prove who the shopper is, so it only registers the request (an offline
+request of kind "erasure" in the handover store, shown as such in the agent console and
+never in the live queue); customer service confirms it with the account's email address
+and erases within one month, the GDPR's deadline (Art. 12(3)).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.handover import _default_store as default_store
+from actions.handover import _EmailValidation
+from actions.inputs import mask_email, normalise_email
+from handover.store import HandoverStore
+
+logger = logging.getLogger(__name__)
+
+
+class ValidateErasureForm(_EmailValidation):
+    """The handover forms' email handling: a malformed address is explained and asked again."""
+
+    def name(self) -> str:
+        return "validate_erasure_form"
+
+
+class ActionRegisterErasure(Action):
+    def __init__(self, store: HandoverStore | None = None) -> None:
+        self._store = store
+
+    def name(self) -> str:
+        return "action_register_erasure"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        email = normalise_email(tracker.get_slot("email"))
+        if email is None:
+            # Only possible past the form: without an address nobody could confirm it.
+            dispatcher.utter_message(response="utter_handover_invalid_email")
+            return [SlotSet("email", None)]
+        store = self._store or default_store()
+        try:
+            await asyncio.to_thread(store.register_erasure, tracker.sender_id, email=email)
+        except SQLAlchemyError:
+            logger.exception("could not register the erasure request")
+            dispatcher.utter_message(response="utter_erasure_unavailable")
+            return [SlotSet("email", None)]
+        dispatcher.utter_message(
+            response="utter_erasure_registered", masked_email=mask_email(email)
+        )
+        return [SlotSet("email", None)]

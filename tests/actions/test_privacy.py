@@ -1,0 +1,83 @@
+"""Erasing the customer account: the email is checked, the request is registered as an
+offline request of its own kind, and the shopper hears what happens next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa_sdk.events import SlotSet
+
+from actions.privacy import ActionRegisterErasure, ValidateErasureForm
+from handover.models import OFFLINE
+from handover.store import ERASURE, HandoverStore, make_engine
+
+
+@pytest.fixture()
+def queue(tmp_path: Path):
+    store = HandoverStore(make_engine(f"sqlite:///{tmp_path / 'rasa.db'}"))
+    yield store
+    store.engine.dispose()
+
+
+async def test_erasure_request_is_registered_for_agents_not_queued(
+    dispatcher, make_tracker, domain, queue
+):
+    tracker = make_tracker(sender_id="leaver", slots={"email": "<Anna.Berg@Example.com>"})
+    events = await ActionRegisterErasure(store=queue).run(dispatcher, tracker, domain)
+    assert events == [SlotSet("email", None)]
+    assert queue.queue() == []  # never in the live queue
+    [request] = queue.offline_requests()
+    assert (request.status, request.topic, request.email) == (
+        OFFLINE,
+        ERASURE,
+        "anna.berg@example.com",
+    )
+    assert "anna.berg@example.com" in (request.description or "")
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_erasure_registered"
+    assert message["masked_email"] == "a***@example.com"
+
+
+def test_the_confirmation_says_what_happens_next(domain):
+    text = domain["responses"]["utter_erasure_registered"][0]["text"]
+    assert "{masked_email}" in text and "confirm" in text
+    assert "within one month" in text
+    assert "gear menu" in text  # this chat is deleted by the shopper, not by the request
+    first = domain["responses"]["utter_delete_account"][0]["text"]
+    assert "gear" not in first and "this conversation" not in first
+    assert "register" in first
+
+
+async def test_malformed_email_registers_nothing(dispatcher, make_tracker, domain, queue):
+    tracker = make_tracker(slots={"email": "anna at example"})
+    await ActionRegisterErasure(store=queue).run(dispatcher, tracker, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handover_invalid_email"]
+    assert queue.offline_requests() == []
+
+
+async def test_without_the_database_the_shopper_is_told_another_way(
+    dispatcher, make_tracker, domain
+):
+    broken = HandoverStore(make_engine("sqlite:////nonexistent/dir/x.db"))
+    tracker = make_tracker(slots={"email": "anna@example.com"})
+    await ActionRegisterErasure(store=broken).run(dispatcher, tracker, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_erasure_unavailable"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("Anna.Berg@Example.com", "anna.berg@example.com"),
+        ("anna.berg@example", None),
+    ],
+)
+async def test_the_form_checks_the_email(dispatcher, make_tracker, domain, typed, kept):
+    tracker = make_tracker(
+        slots={"requested_slot": "email"}, text=typed, active_loop="erasure_form"
+    )
+    events = await ValidateErasureForm().run(dispatcher, tracker, domain)
+    values = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert values["email"] == kept
+    if kept is None:
+        assert [m["response"] for m in dispatcher.messages] == ["utter_handover_invalid_email"]
