@@ -95,7 +95,10 @@ class ServiceFormValidation(FormValidationAction, ABC):
             if kind == "user":
                 return False
             if kind == "action" and event.get("name") not in (
-                self.form_name(), "action_listen", "action_extract_slots", None
+                self.form_name(),
+                "action_listen",
+                "action_extract_slots",
+                None,
             ):
                 return True
         return False

@@ -38,8 +38,19 @@ NOT_AN_ANSWER = {"stop", "human_handoff", "contact", "no_order_number"}
 EMAIL_ANSWER_INTENTS = ANSWER_INTENTS | {"out_of_scope"}
 #: Intents that say nothing about the shopper's topic.
 NO_TOPIC = {
-    "human_handoff", "contact", "affirm", "deny", "inform", "no_order_number", "stop",
-    "greet", "goodbye", "thank", "nlu_fallback", "bot_challenge", "out_of_scope",
+    "human_handoff",
+    "contact",
+    "affirm",
+    "deny",
+    "inform",
+    "no_order_number",
+    "stop",
+    "greet",
+    "goodbye",
+    "thank",
+    "nlu_fallback",
+    "bot_challenge",
+    "out_of_scope",
 }
 
 
@@ -72,8 +83,9 @@ def _intent(tracker: Tracker) -> str | None:
 class ActionCheckOpeningHours(Action):
     """Decides between the live queue and leaving a message, by the shop's clock."""
 
-    def __init__(self, settings: HandoverSettings | None = None, clock: Clock | None = None
-                 ) -> None:
+    def __init__(
+        self, settings: HandoverSettings | None = None, clock: Clock | None = None
+    ) -> None:
         self._settings = settings
         self._clock = clock
 
@@ -112,8 +124,11 @@ class _EmailValidation(FormValidationAction):
     ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != "email" or _intent(tracker) in NOT_AN_ANSWER:
             return {}
-        entities = [e for e in (tracker.latest_message or {}).get("entities") or []
-                    if e.get("entity") == "email"]
+        entities = [
+            e
+            for e in (tracker.latest_message or {}).get("entities") or []
+            if e.get("entity") == "email"
+        ]
         if entities:
             return {}
         text = ((tracker.latest_message or {}).get("text") or "").strip()
@@ -126,7 +141,10 @@ class _EmailValidation(FormValidationAction):
         return {}
 
     def validate_email(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         email = normalise_email(value)
@@ -143,10 +161,9 @@ class ValidateHandoverForm(_EmailValidation):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         # The question ends "If not, just say so": a plain "no" is that answer too.
-        said_no_order = (
-            tracker.get_slot("requested_slot") == "order_number"
-            and _intent(tracker) in {"no_order_number", "deny"}
-        )
+        said_no_order = tracker.get_slot("requested_slot") == "order_number" and _intent(
+            tracker
+        ) in {"no_order_number", "deny"}
         if said_no_order:
             # Seen by required_slots below, and returned so the form knows the answer
             # was understood (an answer that sets no slot would be rejected).
@@ -157,7 +174,10 @@ class ValidateHandoverForm(_EmailValidation):
         return events
 
     async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
         if tracker.get_slot("handover_no_order"):
@@ -165,7 +185,10 @@ class ValidateHandoverForm(_EmailValidation):
         return domain_slots
 
     def validate_order_number(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         number = normalise_order_number(value)
@@ -174,7 +197,10 @@ class ValidateHandoverForm(_EmailValidation):
         return {"order_number": number}
 
     def validate_handover_description(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         text = " ".join(str(value or "").split())
@@ -189,7 +215,10 @@ class ValidateLeaveMessageForm(_EmailValidation):
         return "validate_leave_message_form"
 
     def validate_handover_message(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         text = str(value or "").strip()
@@ -221,12 +250,14 @@ class ActionJoinQueue(Action):
             ticket = await asyncio.to_thread(
                 store.join,
                 tracker.sender_id,
-                order_number=None if no_order else normalise_order_number(
-                    tracker.get_slot("order_number")),
+                order_number=None
+                if no_order
+                else normalise_order_number(tracker.get_slot("order_number")),
                 email=normalise_email(tracker.get_slot("email")),
                 topic=topic_of(tracker),
-                description=bounded_text(tracker.get_slot("handover_description"),
-                                         MAX_DESCRIPTION_CHARS),
+                description=bounded_text(
+                    tracker.get_slot("handover_description"), MAX_DESCRIPTION_CHARS
+                ),
             )
         except SQLAlchemyError:
             logger.exception("could not join the handover queue")
@@ -280,7 +311,5 @@ class ActionLeaveMessage(Action):
             return [SlotSet("handover_message", None)]
         # The reply masks the address, as every echo of an email does: transcripts and
         # tracker events then hold less personal data. The agent has it in the request.
-        dispatcher.utter_message(
-            response="utter_message_left", masked_email=mask_email(email)
-        )
+        dispatcher.utter_message(response="utter_message_left", masked_email=mask_email(email))
         return [SlotSet("handover_message", None)]

@@ -58,6 +58,7 @@ def latest_event_text(parcel: Parcel) -> str:
 
 class ValidateOrderStatusForm(ServiceFormValidation):
     answer_intents = ANSWER_INTENTS | {"order_status"}
+
     def name(self) -> str:
         return "validate_order_status_form"
 
@@ -72,7 +73,10 @@ class ValidateOrderStatusForm(ServiceFormValidation):
         return self.raw_attempt(tracker, domain, "email", LOOKS_LIKE_EMAIL)
 
     def validate_order_number(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         number = normalise_order_number(value)
@@ -81,7 +85,10 @@ class ValidateOrderStatusForm(ServiceFormValidation):
         return self.invalid(dispatcher, tracker, "order_number", "utter_invalid_order_number")
 
     def validate_email(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         email = normalise_email(value)

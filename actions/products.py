@@ -82,6 +82,7 @@ def sold_out_note(product: Product) -> str:
 class ValidateProductForm(ServiceFormValidation):
     # product names are easily taken for something out of scope
     answer_intents = ANSWER_INTENTS | {"product_info", "out_of_scope"}
+
     def name(self) -> str:
         return "validate_product_form"
 
@@ -108,7 +109,10 @@ class ValidateProductForm(ServiceFormValidation):
         return self.raw_attempt(tracker, domain, "product_query", HAS_DIGIT)
 
     def validate_product_query(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if not isinstance(value, str):

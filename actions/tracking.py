@@ -49,6 +49,7 @@ def eta_text(parcel: Parcel) -> str:
 
 class ValidateTrackingForm(ServiceFormValidation):
     answer_intents = ANSWER_INTENTS | {"track_parcel"}
+
     def name(self) -> str:
         return "validate_tracking_form"
 
@@ -58,15 +59,16 @@ class ValidateTrackingForm(ServiceFormValidation):
         return self.raw_attempt(tracker, domain, "tracking_number", LOOKS_LIKE_TRACKING)
 
     def validate_tracking_number(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         number = normalise_tracking_number(value)
         if number:
             return {"tracking_number": number}
-        return self.invalid(
-            dispatcher, tracker, "tracking_number", "utter_invalid_tracking_number"
-        )
+        return self.invalid(dispatcher, tracker, "tracking_number", "utter_invalid_tracking_number")
 
 
 class ActionTrackParcel(Action):

@@ -637,9 +637,7 @@ class WebchatInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # The Redis manager is created here, not at import or in __init__, and connects
         # lazily on the first emit or connection, inside the worker's event loop.
-        manager = (
-            AsyncRedisManager(self.settings.redis_url) if self.settings.redis_url else None
-        )
+        manager = AsyncRedisManager(self.settings.redis_url) if self.settings.redis_url else None
         sio = WebchatSocketServer(
             async_mode="sanic",
             cors_allowed_origins=list(self.settings.allowed_origins),

@@ -73,8 +73,13 @@ class _Block:
                 matrix.data *= self.idf[matrix.indices]
         entries_per_row = np.diff(matrix.indptr)
         row_of_entry = np.repeat(np.arange(matrix.shape[0]), entries_per_row)
-        norms = np.sqrt(np.bincount(row_of_entry, weights=np.square(matrix.data, dtype=np.float64),
-                                    minlength=matrix.shape[0]))
+        norms = np.sqrt(
+            np.bincount(
+                row_of_entry,
+                weights=np.square(matrix.data, dtype=np.float64),
+                minlength=matrix.shape[0],
+            )
+        )
         norms[norms == 0] = 1.0
         matrix.data *= np.repeat((weight / norms).astype(np.float32), entries_per_row)
         return matrix

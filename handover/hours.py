@@ -54,16 +54,19 @@ class OpeningHours:
                 raise OpeningHoursError(f"bad window for {DAY_TITLES[day % 7]}: {start}-{end}")
 
     @classmethod
-    def parse(cls, spec: str = DEFAULT_OPENING_HOURS, timezone: str = DEFAULT_TIMEZONE
-              ) -> OpeningHours:
+    def parse(
+        cls, spec: str = DEFAULT_OPENING_HOURS, timezone: str = DEFAULT_TIMEZONE
+    ) -> OpeningHours:
         """Read "mon-fri 08:00-20:00; sat 09:00-16:00" (days not named are closed)."""
         windows: dict[int, tuple[dt.time, dt.time]] = {}
         for part in (p.strip().lower() for p in spec.split(";")):
             if not part:
                 continue
             match = _PART.match(part)
-            if not match or match["first"] not in DAY_NAMES or (
-                match["last"] and match["last"] not in DAY_NAMES
+            if (
+                not match
+                or match["first"] not in DAY_NAMES
+                or (match["last"] and match["last"] not in DAY_NAMES)
             ):
                 raise OpeningHoursError(
                     f"cannot read {part!r}; expected e.g. 'mon-fri 08:00-20:00'"

@@ -55,9 +55,15 @@ def assistant_actions(events: Any, before: float | None = None) -> list[dict[str
             text = label if value == "unsubscribe" else f"{label} {order or '(unknown)'}"
             if name == CHANGE_UNKNOWN_SLOT:
                 text = f"Tried: {text[0].lower()}{text[1:]}; the result is unknown, please check"
-            done.append({"kind": value, "result": "done" if name == CHANGE_DONE_SLOT
-                         else "unknown", "order_number": order, "text": text,
-                         "timestamp": event.timestamp})
+            done.append(
+                {
+                    "kind": value,
+                    "result": "done" if name == CHANGE_DONE_SLOT else "unknown",
+                    "order_number": order,
+                    "text": text,
+                    "timestamp": event.timestamp,
+                }
+            )
     return done
 
 

@@ -267,7 +267,12 @@ class HandoverStore:
             return Ticket(request, position, self._estimate(conn, position))
 
     def leave_offline(
-        self, conversation_id: str, *, email: str, text: str, topic: str | None = None,
+        self,
+        conversation_id: str,
+        *,
+        email: str,
+        text: str,
+        topic: str | None = None,
         order_number: str | None = None,
     ) -> RequestView:
         """A message left outside opening hours: a request agents follow up by email."""
@@ -275,15 +280,24 @@ class HandoverStore:
             now = self.clock()
             new_id = conn.execute(
                 requests_table.insert().values(
-                    conversation_id=conversation_id, status=OFFLINE, email=_clean(email, 255),
-                    topic=_clean(topic, 64), description=_clean(text),
-                    order_number=_clean(order_number, 32), created_at=now,
+                    conversation_id=conversation_id,
+                    status=OFFLINE,
+                    email=_clean(email, 255),
+                    topic=_clean(topic, 64),
+                    description=_clean(text),
+                    order_number=_clean(order_number, 32),
+                    created_at=now,
                 )
             ).inserted_primary_key[0]
-            conn.execute(messages_table.insert().values(
-                request_id=int(new_id), conversation_id=conversation_id, sender=SHOPPER,
-                text=_clean(text) or "", created_at=now,
-            ))
+            conn.execute(
+                messages_table.insert().values(
+                    request_id=int(new_id),
+                    conversation_id=conversation_id,
+                    sender=SHOPPER,
+                    text=_clean(text) or "",
+                    created_at=now,
+                )
+            )
             return self._get(conn, int(new_id))
 
     def register_erasure(self, conversation_id: str, *, email: str) -> RequestView:
@@ -310,8 +324,7 @@ class HandoverStore:
         r = requests_table.c
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(r.conversation_id).where(r.status == WAITING)
-                .order_by(r.created_at, r.id)
+                sa.select(r.conversation_id).where(r.status == WAITING).order_by(r.created_at, r.id)
             ).all()
             median = self._median_minutes(conn)
         return {
@@ -321,12 +334,16 @@ class HandoverStore:
 
     def _median_minutes(self, conn: Connection) -> float:
         r = requests_table.c
-        rows = conn.execute(
-            sa.select(r.closed_at - r.claimed_at)
-            .where(r.status == CLOSED, r.claimed_at.isnot(None), r.closed_at.isnot(None))
-            .order_by(r.closed_at.desc())
-            .limit(self.median_window)
-        ).scalars().all()
+        rows = (
+            conn.execute(
+                sa.select(r.closed_at - r.claimed_at)
+                .where(r.status == CLOSED, r.claimed_at.isnot(None), r.closed_at.isnot(None))
+                .order_by(r.closed_at.desc())
+                .limit(self.median_window)
+            )
+            .scalars()
+            .all()
+        )
         durations = [float(d) for d in rows if d is not None and d >= 0]
         if not durations:
             return self.default_handling_minutes
@@ -348,8 +365,7 @@ class HandoverStore:
         r = requests_table.c
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(requests_table).where(r.status.in_(_OPEN))
-                .order_by(r.created_at, r.id)
+                sa.select(requests_table).where(r.status.in_(_OPEN)).order_by(r.created_at, r.id)
             ).all()
         return [_request(row) for row in rows]
 
@@ -358,8 +374,10 @@ class HandoverStore:
         r = requests_table.c
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(requests_table).where(r.status == OFFLINE)
-                .order_by(r.created_at.desc()).limit(limit)
+                sa.select(requests_table)
+                .where(r.status == OFFLINE)
+                .order_by(r.created_at.desc())
+                .limit(limit)
             ).all()
         return [_request(row) for row in rows]
 
@@ -384,8 +402,10 @@ class HandoverStore:
             with self._tx() as conn:
                 if request_id is None:
                     target = conn.execute(
-                        sa.select(r.id).where(r.status == WAITING)
-                        .order_by(r.created_at, r.id).limit(1)
+                        sa.select(r.id)
+                        .where(r.status == WAITING)
+                        .order_by(r.created_at, r.id)
+                        .limit(1)
                     ).scalar()
                     if target is None:
                         return None
@@ -406,8 +426,9 @@ class HandoverStore:
                 raise Conflict(f"request {request_id} was claimed by someone else")
         raise Conflict("the queue is too busy, try again")  # pragma: no cover
 
-    def add_message(self, request_id: int, sender: str, text: str,
-                    agent: str | None = None) -> MessageView:
+    def add_message(
+        self, request_id: int, sender: str, text: str, agent: str | None = None
+    ) -> MessageView:
         """Record a chat line; agents may only write in a chat they have claimed."""
         clean = _clean(text)
         if not clean:
@@ -419,12 +440,16 @@ class HandoverStore:
             if sender == SHOPPER and request.status not in _OPEN:
                 raise Conflict("this request is no longer open")
             now = self.clock()
-            new_id = conn.execute(messages_table.insert().values(
-                request_id=request_id, conversation_id=request.conversation_id,
-                sender=sender, text=clean, created_at=now,
-            )).inserted_primary_key[0]
-            return MessageView(int(new_id), request_id, request.conversation_id, sender,
-                               clean, now)
+            new_id = conn.execute(
+                messages_table.insert().values(
+                    request_id=request_id,
+                    conversation_id=request.conversation_id,
+                    sender=sender,
+                    text=clean,
+                    created_at=now,
+                )
+            ).inserted_primary_key[0]
+            return MessageView(int(new_id), request_id, request.conversation_id, sender, clean, now)
 
     def add_shopper_message(self, conversation_id: str, text: str) -> MessageView | None:
         """Keep what a waiting or served shopper writes, for the agent to read."""
@@ -439,8 +464,9 @@ class HandoverStore:
     def add_system_message(self, request_id: int, text: str) -> MessageView:
         return self.add_message(request_id, SYSTEM, text)
 
-    def close(self, request_id: int, agent: str | None = None, reason: str = "agent"
-              ) -> RequestView:
+    def close(
+        self, request_id: int, agent: str | None = None, reason: str = "agent"
+    ) -> RequestView:
         """End a chat (agent) or a wait (shopper leaving); closing twice is harmless."""
         r = requests_table.c
         with self._tx() as conn:
@@ -450,7 +476,8 @@ class HandoverStore:
             if agent is not None and request.agent != agent:
                 raise Conflict("only the agent who claimed this chat can close it")
             conn.execute(
-                requests_table.update().where(r.id == request_id, r.status.in_(_OPEN))
+                requests_table.update()
+                .where(r.id == request_id, r.status.in_(_OPEN))
                 .values(status=CLOSED, closed_at=self.clock(), closed_reason=reason)
             )
             return self._get(conn, request_id)

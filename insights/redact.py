@@ -83,12 +83,48 @@ _PASSWORD_WORD = (
 )
 _LINK = r"(?:is|was|would be|should be|=|:|-|är|var|er|on|oli|ist)"
 # Words that follow "password is" in questions, not secrets.
-_NOT_SECRETS = frozenset({
-    "not", "wrong", "incorrect", "invalid", "too", "the", "correct", "right", "expired",
-    "blocked", "locked", "no", "never", "always", "still", "now", "reset", "forgotten",
-    "fel", "väärä", "feil", "ikke", "inte", "ei", "a", "an", "my", "it", "that", "this",
-    "rejected", "accepted", "working", "changed", "case", "required", "empty", "same",
-})
+_NOT_SECRETS = frozenset(
+    {
+        "not",
+        "wrong",
+        "incorrect",
+        "invalid",
+        "too",
+        "the",
+        "correct",
+        "right",
+        "expired",
+        "blocked",
+        "locked",
+        "no",
+        "never",
+        "always",
+        "still",
+        "now",
+        "reset",
+        "forgotten",
+        "fel",
+        "väärä",
+        "feil",
+        "ikke",
+        "inte",
+        "ei",
+        "a",
+        "an",
+        "my",
+        "it",
+        "that",
+        "this",
+        "rejected",
+        "accepted",
+        "working",
+        "changed",
+        "case",
+        "required",
+        "empty",
+        "same",
+    }
+)
 _PASSWORD_PATTERN = re.compile(
     rf"(?i)(\b(?:{_PASSWORD_WORD})\b)(\s*(?:(?:mitt|min|minun)\s+)?{_LINK}?\s*[:=]?\s*)([^\s]+)"
 )
@@ -110,7 +146,7 @@ def _password(match: re.Match[str]) -> str | None:
         return None
     if not linked and not _looks_secret(token):
         return None
-    trailing = token[len(token.rstrip(".,!?;)")):]
+    trailing = token[len(token.rstrip(".,!?;)")) :]
     return f"{word}{link}{PASSWORD}{trailing}"
 
 

@@ -98,8 +98,12 @@ class Report:
                 for name, n in intents.most_common(TOP_INTENTS)
             ],
             "days": [
-                {"day": r.stats.day.isoformat(), "source": r.source, **r.stats.counters(),
-                 "self_service": dict(r.stats.self_service)}
+                {
+                    "day": r.stats.day.isoformat(),
+                    "source": r.source,
+                    **r.stats.counters(),
+                    "self_service": dict(r.stats.self_service),
+                }
                 for r in self.days
             ],
             "csat": feedback.csat(self),
@@ -117,9 +121,7 @@ def _rolled_up(conn: Connection, since: dt.date, until: dt.date) -> dict[dt.date
     # A table from before a counter existed lacks its column until the job adds it.
     present = {c["name"] for c in inspector.get_columns(table.name)}
     columns = [table.c.day, *(table.c[n] for n in COUNTER_FIELDS if n in present)]
-    for row in conn.execute(
-        sa.select(*columns).where(table.c.day >= since, table.c.day <= until)
-    ):
+    for row in conn.execute(sa.select(*columns).where(table.c.day >= since, table.c.day <= until)):
         values = row._mapping
         stats = DayStats(values["day"])
         for name in COUNTER_FIELDS:

@@ -144,8 +144,7 @@ def _add_missing_counters(conn: Connection) -> None:
         if column.name not in present and column.server_default is not None:
             conn.execute(
                 sa.text(
-                    f"ALTER TABLE {table.name} ADD COLUMN {column.name} INTEGER "
-                    "NOT NULL DEFAULT 0"
+                    f"ALTER TABLE {table.name} ADD COLUMN {column.name} INTEGER NOT NULL DEFAULT 0"
                 )
             )
 

@@ -148,9 +148,7 @@ def compute_day(conn: Connection, day: dt.date) -> DayStats:
     return stats
 
 
-def _self_service_changes(
-    conn: Connection, in_day: sa.sql.ColumnElement[bool]
-) -> dict[str, int]:
+def _self_service_changes(conn: Connection, in_day: sa.sql.ColumnElement[bool]) -> dict[str, int]:
     """Changes per kind: slot events of markers.SELF_SERVICE_SLOT, matched in the JSON
     text Rasa stores (`"name": ..., "value": ...`), so only counts leave the query."""
     is_change = sa.and_(
@@ -162,9 +160,7 @@ def _self_service_changes(
         for kind in markers.SELF_SERVICE_KINDS
     ]
     row = conn.execute(sa.select(*sums).where(in_day, is_change)).one()
-    return {
-        kind: int(n) for kind, n in zip(markers.SELF_SERVICE_KINDS, row, strict=True) if n
-    }
+    return {kind: int(n) for kind, n in zip(markers.SELF_SERVICE_KINDS, row, strict=True) if n}
 
 
 def days_with_events(

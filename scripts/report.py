@@ -38,8 +38,9 @@ def nlu(out: Path, min_accuracy: float) -> int:
     weak = ", ".join(f"{k} {f:.2f}" for f, k in weakest)
     ok = accuracy >= min_accuracy
     status = "ok  " if ok else "FAIL"
-    print(f"  {status}  {'nlu accuracy':<22} {accuracy:.3f} (gate {min_accuracy})"
-          f"; lowest F1: {weak}")
+    print(
+        f"  {status}  {'nlu accuracy':<22} {accuracy:.3f} (gate {min_accuracy}); lowest F1: {weak}"
+    )
     return 0 if ok else 1
 
 

@@ -18,12 +18,23 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m services", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--db", default=str(DEFAULT_DB),
-                        help="SQLite file, rebuilt on every start (':memory:' for none)")
-    parser.add_argument("--today", type=date.fromisoformat, default=None,
-                        help="pin the reference date of the demo data (default: today)")
-    parser.add_argument("--mode", choices=MODES, default="demo",
-                        help="development and demo serve GET /outbox (default: demo)")
+    parser.add_argument(
+        "--db",
+        default=str(DEFAULT_DB),
+        help="SQLite file, rebuilt on every start (':memory:' for none)",
+    )
+    parser.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=None,
+        help="pin the reference date of the demo data (default: today)",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default="demo",
+        help="development and demo serve GET /outbox (default: demo)",
+    )
     parser.add_argument("--access-log", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

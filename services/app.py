@@ -104,13 +104,17 @@ def change_route(
     async def handle(request: web.Request) -> web.Response:
         key = request.headers.get("Idempotency-Key", "")
         if not changes.IDEMPOTENCY_KEY.match(key):
-            return _error(400, "idempotency_key_required",
-                          "An Idempotency-Key header of 8 to 255 visible characters is required.")
+            return _error(
+                400,
+                "idempotency_key_required",
+                "An Idempotency-Key header of 8 to 255 visible characters is required.",
+            )
         body = await read_json(request)
         if not isinstance(body, dict):
             return _error(400, "bad_request", "Body must be a JSON object.")
         (status, answer), replayed = changes.idempotent(
-            request.app[CONN], request.path, key, body, change)
+            request.app[CONN], request.path, key, body, change
+        )
         response = web.json_response(answer, status=status)
         if replayed:
             response.headers["Idempotent-Replayed"] = "true"

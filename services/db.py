@@ -135,31 +135,51 @@ def seed(conn: sqlite3.Connection, today: date) -> SeedData:
         for parcel in data.parcels:
             conn.execute(
                 "INSERT INTO parcels VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (parcel.tracking_number, parcel.carrier, parcel.status,
-                 _iso(parcel.estimated_delivery), parcel.pickup_name, parcel.pickup_address,
-                 parcel.pickup_hours),
+                (
+                    parcel.tracking_number,
+                    parcel.carrier,
+                    parcel.status,
+                    _iso(parcel.estimated_delivery),
+                    parcel.pickup_name,
+                    parcel.pickup_address,
+                    parcel.pickup_hours,
+                ),
             )
             conn.executemany(
                 "INSERT INTO parcel_events VALUES (?, ?, ?, ?)",
-                [(parcel.tracking_number, e.timestamp.isoformat(), e.location, e.description)
-                 for e in parcel.events],
+                [
+                    (parcel.tracking_number, e.timestamp.isoformat(), e.location, e.description)
+                    for e in parcel.events
+                ],
             )
         for o in data.orders:
             invoice = o.invoice
             conn.execute(
                 "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (o.order_number, o.email, o.status, o.placed_on.isoformat(), o.delivery_method,
-                 o.payment_method, _iso(o.expected_delivery), o.carrier, o.tracking_number,
-                 invoice.amount if invoice else None, invoice.currency if invoice else None,
-                 _iso(invoice.due_date) if invoice else None,
-                 invoice.status if invoice else None),
+                (
+                    o.order_number,
+                    o.email,
+                    o.status,
+                    o.placed_on.isoformat(),
+                    o.delivery_method,
+                    o.payment_method,
+                    _iso(o.expected_delivery),
+                    o.carrier,
+                    o.tracking_number,
+                    invoice.amount if invoice else None,
+                    invoice.currency if invoice else None,
+                    _iso(invoice.due_date) if invoice else None,
+                    invoice.status if invoice else None,
+                ),
             )
             conn.executemany(
                 "INSERT INTO order_items VALUES (?, ?, ?, ?)",
                 [(o.order_number, a, s, q) for a, s, q in o.items],
             )
-        conn.executemany("INSERT INTO newsletter_subscribers VALUES (?)",
-                         [(email,) for email in data.subscribers])
+        conn.executemany(
+            "INSERT INTO newsletter_subscribers VALUES (?)",
+            [(email,) for email in data.subscribers],
+        )
     return data
 
 
@@ -178,8 +198,9 @@ def find_order(conn: sqlite3.Connection, order_number: str, email: str) -> dict[
     ).fetchall()
     order = dict(row)
     del order["email"]
-    invoice = {key: order.pop(f"invoice_{key}") for key in
-               ("amount", "currency", "due_date", "status")}
+    invoice = {
+        key: order.pop(f"invoice_{key}") for key in ("amount", "currency", "due_date", "status")
+    }
     # A cancelled order's invoice is void (the contract says null), also when the order
     # was cancelled through POST /orders/cancel after it was seeded.
     order["invoice"] = invoice if invoice["status"] and order["status"] != "cancelled" else None
@@ -211,8 +232,11 @@ def find_parcel(
     ).fetchall()
     pickup = None
     if row["pickup_name"]:
-        pickup = {"name": row["pickup_name"], "address": row["pickup_address"],
-                  "opening_hours": row["pickup_hours"]}
+        pickup = {
+            "name": row["pickup_name"],
+            "address": row["pickup_address"],
+            "opening_hours": row["pickup_hours"],
+        }
     return {
         "tracking_number": row["tracking_number"],
         "carrier": row["carrier"],

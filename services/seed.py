@@ -109,10 +109,46 @@ _PRODUCTS: tuple[tuple[str, str, str, str, str, tuple[str, ...]], ...] = (
 # Sold out in every size, so the assistant's "not in stock" wording has a demo.
 SOLD_OUT = frozenset({"230122"})
 
-_FIRST = ("anna", "ben", "carla", "david", "emma", "farid", "greta", "hugo", "ines", "jonas",
-          "katja", "liam", "mona", "nils", "olga", "paul", "rosa", "sami", "tara", "ugo")
-_LAST = ("berg", "okafor", "munoz", "klein", "novak", "haddad", "lind", "moreau", "silva",
-         "weber", "kowalski", "brennan", "rossi", "jensen", "ivanova", "tanaka")
+_FIRST = (
+    "anna",
+    "ben",
+    "carla",
+    "david",
+    "emma",
+    "farid",
+    "greta",
+    "hugo",
+    "ines",
+    "jonas",
+    "katja",
+    "liam",
+    "mona",
+    "nils",
+    "olga",
+    "paul",
+    "rosa",
+    "sami",
+    "tara",
+    "ugo",
+)
+_LAST = (
+    "berg",
+    "okafor",
+    "munoz",
+    "klein",
+    "novak",
+    "haddad",
+    "lind",
+    "moreau",
+    "silva",
+    "weber",
+    "kowalski",
+    "brennan",
+    "rossi",
+    "jensen",
+    "ivanova",
+    "tanaka",
+)
 _DOMAINS = ("example.com", "example.org", "example.net")
 _CARRIERS = ("DHL", "DPD", "GLS", "UPS")
 _CITIES = ("Hamburg", "Berlin", "Cologne", "Munich", "Leipzig", "Frankfurt", "Bremen")
@@ -122,8 +158,16 @@ _PICKUP_POINTS = (
     ("Post office Altstadt", "Domplatz 3, 50667 Cologne", "Mon-Fri 9:00-18:00"),
 )
 _PAYMENTS = ("invoice", "credit card", "PayPal", "direct debit")
-STATUSES = ("received", "packed", "shipped", "out_for_delivery", "delivered", "delayed",
-            "cancelled", "returned")
+STATUSES = (
+    "received",
+    "packed",
+    "shipped",
+    "out_for_delivery",
+    "delivered",
+    "delayed",
+    "cancelled",
+    "returned",
+)
 
 # Hand-picked demo orders listed in services/README.md; the rest are generated.
 DEMO_ORDERS: tuple[tuple[str, str, str, str], ...] = (
@@ -161,22 +205,38 @@ DEMO_TRACKING = {
 # as they are. Appended after the generated orders, which therefore stay unchanged.
 SELF_SERVICE_PLAN: tuple[tuple[str, str, str, str, tuple[tuple[str, str, int], ...]], ...] = (
     # order, email, status, payment method, items (article, size, quantity)
-    ("40012360", "jonas.weber@example.com", "received", "credit card",
-     (("211415", "M", 1), ("218020", "S", 2))),
-    ("40012361", "katja.rossi@example.org", "received", "invoice",
-     (("222310", "L", 1),)),
-    ("40012362", "liam.jensen@example.net", "received", "PayPal",
-     (("241015", "40", 1), ("230122", "M", 1))),
-    ("40012363", "mona.tanaka@example.com", "packed", "invoice",
-     (("204519", "S", 1),)),
-    ("40012364", "nils.lind@example.org", "received", "direct debit",
-     (("218044", "M", 1), ("252230", "one size", 1))),
-    ("40012365", "olga.brennan@example.net", "received", "credit card",
-     (("260310", "S", 1),)),
+    (
+        "40012360",
+        "jonas.weber@example.com",
+        "received",
+        "credit card",
+        (("211415", "M", 1), ("218020", "S", 2)),
+    ),
+    ("40012361", "katja.rossi@example.org", "received", "invoice", (("222310", "L", 1),)),
+    (
+        "40012362",
+        "liam.jensen@example.net",
+        "received",
+        "PayPal",
+        (("241015", "40", 1), ("230122", "M", 1)),
+    ),
+    ("40012363", "mona.tanaka@example.com", "packed", "invoice", (("204519", "S", 1),)),
+    (
+        "40012364",
+        "nils.lind@example.org",
+        "received",
+        "direct debit",
+        (("218044", "M", 1), ("252230", "one size", 1)),
+    ),
+    ("40012365", "olga.brennan@example.net", "received", "credit card", (("260310", "S", 1),)),
 )
 # Newsletter subscribers among the demo shoppers (unsubscribing one leaves an outbox entry).
-SUBSCRIBERS = ("anna.berg@example.com", "emma.novak@example.org", "jonas.weber@example.com",
-               "olga.brennan@example.net")
+SUBSCRIBERS = (
+    "anna.berg@example.com",
+    "emma.novak@example.org",
+    "jonas.weber@example.com",
+    "olga.brennan@example.net",
+)
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -189,8 +249,13 @@ def _tracking_number(rng: random.Random) -> str:
 
 
 def _parcel(
-    rng: random.Random, tracking: str, carrier: str, status: str, placed: date,
-    today: date, pickup: tuple[str, str, str] | None,
+    rng: random.Random,
+    tracking: str,
+    carrier: str,
+    status: str,
+    placed: date,
+    today: date,
+    pickup: tuple[str, str, str] | None,
 ) -> tuple[SeedParcel, date | None]:
     """A parcel whose event history fits the order status; returns it and its ETA."""
     city = rng.choice(_CITIES)
@@ -209,8 +274,9 @@ def _parcel(
         eta = today + timedelta(days=1)
         parcel_status = "in_transit"
         if pickup:
-            events.append(SeedEvent(_at(today, 11, 0), pickup[0],
-                                    "Ready for collection at the pickup point"))
+            events.append(
+                SeedEvent(_at(today, 11, 0), pickup[0], "Ready for collection at the pickup point")
+            )
             parcel_status = "at_pickup_point"
             eta = today
     elif status == "out_for_delivery":
@@ -218,31 +284,49 @@ def _parcel(
         events.append(SeedEvent(_at(today, 7, 45), city, "Out for delivery"))
         eta = today
     elif status == "delayed":
-        events.append(SeedEvent(_at(today - timedelta(days=1), 16, 20), "National hub",
-                                "Delayed: high parcel volumes, forwarded on the next run"))
+        events.append(
+            SeedEvent(
+                _at(today - timedelta(days=1), 16, 20),
+                "National hub",
+                "Delayed: high parcel volumes, forwarded on the next run",
+            )
+        )
         eta = today + timedelta(days=2)
     elif status == "delivered":
         delivered_day = today - timedelta(days=rng.randint(1, 6))
         if pickup:
-            events.append(SeedEvent(_at(delivered_day, 10, 5), pickup[0],
-                                    "Ready for collection at the pickup point"))
-            events.append(SeedEvent(_at(delivered_day, 17, 30), pickup[0],
-                                    "Collected by the recipient"))
+            events.append(
+                SeedEvent(
+                    _at(delivered_day, 10, 5), pickup[0], "Ready for collection at the pickup point"
+                )
+            )
+            events.append(
+                SeedEvent(_at(delivered_day, 17, 30), pickup[0], "Collected by the recipient")
+            )
         else:
-            events.append(SeedEvent(_at(delivered_day, 13, 12), city,
-                                    "Delivered, handed to the recipient"))
+            events.append(
+                SeedEvent(_at(delivered_day, 13, 12), city, "Delivered, handed to the recipient")
+            )
         eta = delivered_day
     else:  # returned
         delivered_day = placed + timedelta(days=3)
         events.append(SeedEvent(_at(delivered_day, 12, 0), city, "Delivered"))
-        events.append(SeedEvent(_at(today - timedelta(days=3), 15, 0), city,
-                                "Return parcel handed in"))
-        events.append(SeedEvent(_at(today - timedelta(days=1), 10, 30), "Warehouse",
-                                "Return received at the warehouse"))
+        events.append(
+            SeedEvent(_at(today - timedelta(days=3), 15, 0), city, "Return parcel handed in")
+        )
+        events.append(
+            SeedEvent(
+                _at(today - timedelta(days=1), 10, 30),
+                "Warehouse",
+                "Return received at the warehouse",
+            )
+        )
         eta = None
         parcel_status = "returned"
     parcel = SeedParcel(
-        tracking_number=tracking, carrier=carrier, status=parcel_status,
+        tracking_number=tracking,
+        carrier=carrier,
+        status=parcel_status,
         estimated_delivery=eta,
         pickup_name=pickup[0] if pickup else None,
         pickup_address=pickup[1] if pickup else None,
@@ -258,8 +342,7 @@ def build_seed(today: date) -> SeedData:
     data = SeedData()
     for article, name, category, colour, price, sizes in _PRODUCTS:
         stock = tuple(
-            (size, 0 if article in SOLD_OUT else rng.choice((0, 2, 5, 12, 30)))
-            for size in sizes
+            (size, 0 if article in SOLD_OUT else rng.choice((0, 2, 5, 12, 30))) for size in sizes
         )
         data.products.append(SeedProduct(article, name, category, colour, price, stock))
 
@@ -270,8 +353,10 @@ def build_seed(today: date) -> SeedData:
     for status in STATUSES:
         for _ in range(4):
             while True:
-                email = (f"{rng.choice(_FIRST)}.{rng.choice(_LAST)}"
-                         f"{rng.randint(1, 99)}@{rng.choice(_DOMAINS)}")
+                email = (
+                    f"{rng.choice(_FIRST)}.{rng.choice(_LAST)}"
+                    f"{rng.randint(1, 99)}@{rng.choice(_DOMAINS)}"
+                )
                 if email not in used_emails:
                     used_emails.add(email)
                     break
@@ -283,19 +368,38 @@ def build_seed(today: date) -> SeedData:
         data.orders.append(_order(rng, data, today, order_number, email, status, method))
     invoice_rng = random.Random(SEED + 1)
     for order_number, email, invoice_status, due_in in INVOICE_DEMO_ORDERS:
-        order = _order(invoice_rng, data, today, order_number, email, "delivered", "standard",
-                       payment_method="invoice")
+        order = _order(
+            invoice_rng,
+            data,
+            today,
+            order_number,
+            email,
+            "delivered",
+            "standard",
+            payment_method="invoice",
+        )
         invoice = _invoice(data, order, today)
         assert invoice is not None
-        data.orders.append(replace(order, invoice=replace(
-            invoice, status=invoice_status, due_date=today + timedelta(days=due_in))))
+        data.orders.append(
+            replace(
+                order,
+                invoice=replace(
+                    invoice, status=invoice_status, due_date=today + timedelta(days=due_in)
+                ),
+            )
+        )
     for order_number, email, status, payment, fixed in SELF_SERVICE_PLAN:
         order = SeedOrder(
-            order_number=order_number, email=email, status=status,
+            order_number=order_number,
+            email=email,
+            status=status,
             placed_on=today - timedelta(days=0 if status == "received" else 1),
-            delivery_method="standard", payment_method=payment,
+            delivery_method="standard",
+            payment_method=payment,
             expected_delivery=today + timedelta(days=5 if status == "received" else 3),
-            carrier=None, tracking_number=None, items=fixed,
+            carrier=None,
+            tracking_number=None,
+            items=fixed,
         )
         data.orders.append(replace(order, invoice=_invoice(data, order, today)))
     data.subscribers.extend(SUBSCRIBERS)
@@ -303,20 +407,35 @@ def build_seed(today: date) -> SeedData:
 
 
 def _order(
-    rng: random.Random, data: SeedData, today: date, order_number: str, email: str,
-    status: str, method: str, payment_method: str | None = None,
+    rng: random.Random,
+    data: SeedData,
+    today: date,
+    order_number: str,
+    email: str,
+    status: str,
+    method: str,
+    payment_method: str | None = None,
 ) -> SeedOrder:
     """One order and its parcel (added to `data`); `payment_method` None draws one."""
-    age = {"received": 0, "packed": 1, "shipped": 2, "out_for_delivery": 3,
-           "delivered": 8, "delayed": 5, "cancelled": 2, "returned": 20}[status]
+    age = {
+        "received": 0,
+        "packed": 1,
+        "shipped": 2,
+        "out_for_delivery": 3,
+        "delivered": 8,
+        "delayed": 5,
+        "cancelled": 2,
+        "returned": 20,
+    }[status]
     placed = today - timedelta(days=age + rng.randint(0, 1))
     pickup = rng.choice(_PICKUP_POINTS) if method == "pickup point" else None
     carrier: str | None = None
     tracking: str | None = None
     expected: date | None
     if status in ("received", "packed"):
-        expected = today + timedelta(days=(5 if status == "received" else 3)
-                                     - (1 if method == "express" else 0))
+        expected = today + timedelta(
+            days=(5 if status == "received" else 3) - (1 if method == "express" else 0)
+        )
     elif status == "cancelled":
         expected = None
     else:
@@ -331,9 +450,15 @@ def _order(
         items.append((product.article_number, size, rng.choice((1, 1, 1, 2))))
     drawn = rng.choice(_PAYMENTS)
     order = SeedOrder(
-        order_number=order_number, email=email, status=status, placed_on=placed,
-        delivery_method=method, payment_method=payment_method or drawn,
-        expected_delivery=expected, carrier=carrier, tracking_number=tracking,
+        order_number=order_number,
+        email=email,
+        status=status,
+        placed_on=placed,
+        delivery_method=method,
+        payment_method=payment_method or drawn,
+        expected_delivery=expected,
+        carrier=carrier,
+        tracking_number=tracking,
         items=tuple(items),
     )
     return replace(order, invoice=_invoice(data, order, today))
@@ -349,5 +474,9 @@ def _invoice(data: SeedData, order: SeedOrder, today: date) -> SeedInvoice | Non
     total = sum((prices[a] * q for a, _, q in order.items), Decimal("0"))
     delivered = order.expected_delivery or order.placed_on + timedelta(days=3)
     due = delivered + timedelta(days=INVOICE_DUE_DAYS)
-    return SeedInvoice(amount=f"{total:.2f}", currency="EUR", due_date=due,
-                       status="overdue" if due < today else "unpaid")
+    return SeedInvoice(
+        amount=f"{total:.2f}",
+        currency="EUR",
+        due_date=due,
+        status="overdue" if due < today else "unpaid",
+    )

@@ -30,8 +30,13 @@ def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
 
 
-def _user_event(text: str, intent: str, entities: list[dict[str, Any]], confidence: float,
-                ranking: list[dict[str, Any]] | None) -> dict[str, Any]:
+def _user_event(
+    text: str,
+    intent: str,
+    entities: list[dict[str, Any]],
+    confidence: float,
+    ranking: list[dict[str, Any]] | None,
+) -> dict[str, Any]:
     return {
         "event": "user",
         "timestamp": time.time(),

@@ -63,15 +63,20 @@ def make_parcel(status: str = "in_transit", pickup: bool = False, **changes: Any
         "status": status,
         "events": [
             ParcelEvent(now - timedelta(days=1, hours=-9), "Warehouse", "Parcel handed over"),
-            ParcelEvent(now + timedelta(hours=5, minutes=30), "Hamburg depot",
-                        "Arrived at local depot"),
-            ParcelEvent(now - timedelta(days=1, hours=-22), "National hub",
-                        "Arrived at sorting centre"),
+            ParcelEvent(
+                now + timedelta(hours=5, minutes=30), "Hamburg depot", "Arrived at local depot"
+            ),
+            ParcelEvent(
+                now - timedelta(days=1, hours=-22), "National hub", "Arrived at sorting centre"
+            ),
             ParcelEvent(now - timedelta(days=2, hours=-18), None, "Shipment information received"),
         ],
         "estimated_delivery": TODAY + timedelta(days=1),
-        "pickup_point": PickupPoint("Kiosk am Markt (parcel shop)", "Marktstraße 12, 20357 Hamburg",
-                                    "Mon-Sat 8:00-20:00") if pickup else None,
+        "pickup_point": PickupPoint(
+            "Kiosk am Markt (parcel shop)", "Marktstraße 12, 20357 Hamburg", "Mon-Sat 8:00-20:00"
+        )
+        if pickup
+        else None,
     }
     fields.update(changes)
     return Parcel(**fields)

@@ -17,8 +17,12 @@ async def test_suggests_the_best_ranked_shop_topics_as_buttons(make_tracker, dis
         intent="nlu_fallback",
         confidence=0.7,
         intent_ranking=ranking(
-            ("nlu_fallback", 0.7), ("returns", 0.31), ("greet", 0.2),
-            ("payment_methods", 0.18), ("product_info", 0.1), ("delivery_time", 0.08),
+            ("nlu_fallback", 0.7),
+            ("returns", 0.31),
+            ("greet", 0.2),
+            ("payment_methods", 0.18),
+            ("product_info", 0.1),
+            ("delivery_time", 0.08),
         ),
     )
     events = await ActionAskRephrase().run(dispatcher, tracker, domain)
@@ -28,10 +32,14 @@ async def test_suggests_the_best_ranked_shop_topics_as_buttons(make_tracker, dis
     assert message["response"] == "utter_rephrase"
     # small talk (greet) is never suggested; order follows the ranking; at most three
     assert [b["payload"] for b in message["buttons"]] == [
-        "/returns", "/payment_methods", "/product_info",
+        "/returns",
+        "/payment_methods",
+        "/product_info",
     ]
     assert [b["title"] for b in message["buttons"]] == [
-        SUGGESTIONS["returns"], SUGGESTIONS["payment_methods"], SUGGESTIONS["product_info"],
+        SUGGESTIONS["returns"],
+        SUGGESTIONS["payment_methods"],
+        SUGGESTIONS["product_info"],
     ]
     assert len(message["buttons"]) == MAX_SUGGESTIONS
 

@@ -31,15 +31,25 @@ def responses(dispatcher) -> list[str]:
     return [m.get("response") for m in dispatcher.messages]
 
 
-def form_turn(make_tracker, *, requested: str, text: str, intent: str = "inform",
-              candidates: dict[str, Any] | None = None, slots: dict[str, Any] | None = None,
-              entities: list[dict[str, Any]] | None = None) -> Tracker:
+def form_turn(
+    make_tracker,
+    *,
+    requested: str,
+    text: str,
+    intent: str = "inform",
+    candidates: dict[str, Any] | None = None,
+    slots: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+) -> Tracker:
     """A tracker as Rasa sends it to a form's validation action: the latest message,
     then the slot candidates Rasa extracted for it as trailing slot events."""
-    tracker = make_tracker(slots={"requested_slot": requested, **(slots or {}),
-                                  **(candidates or {})},
-                           text=text, intent=intent, entities=entities,
-                           active_loop="handover_form")
+    tracker = make_tracker(
+        slots={"requested_slot": requested, **(slots or {}), **(candidates or {})},
+        text=text,
+        intent=intent,
+        entities=entities,
+        active_loop="handover_form",
+    )
     for name, value in (candidates or {}).items():
         tracker.events.append({"event": "slot", "name": name, "value": value})
     return tracker
@@ -51,24 +61,24 @@ def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 @pytest.fixture()
 def queue(tmp_path: Path):
-    store = HandoverStore(make_engine(f"sqlite:///{tmp_path / 'rasa.db'}"),
-                          clock=lambda: MONDAY_NOON)
+    store = HandoverStore(
+        make_engine(f"sqlite:///{tmp_path / 'rasa.db'}"), clock=lambda: MONDAY_NOON
+    )
     yield store
     store.engine.dispose()
 
 
 # --- opening hours ---------------------------------------------------------------------
 
-async def test_within_opening_hours_agents_are_available(dispatcher, make_tracker, domain
-                                                         ) -> None:
+
+async def test_within_opening_hours_agents_are_available(dispatcher, make_tracker, domain) -> None:
     action = ActionCheckOpeningHours(settings=HandoverSettings(), clock=lambda: MONDAY_NOON)
     events = await action.run(dispatcher, make_tracker(intent="human_handoff"), domain)
     assert events == [SlotSet("agents_available", True)]
     assert dispatcher.messages == []
 
 
-async def test_outside_opening_hours_the_bot_says_when(dispatcher, make_tracker, domain
-                                                       ) -> None:
+async def test_outside_opening_hours_the_bot_says_when(dispatcher, make_tracker, domain) -> None:
     action = ActionCheckOpeningHours(settings=HandoverSettings(), clock=lambda: SUNDAY_NOON)
     events = await action.run(dispatcher, make_tracker(intent="human_handoff"), domain)
     assert events == [SlotSet("agents_available", False)]
@@ -81,9 +91,14 @@ async def test_outside_opening_hours_the_bot_says_when(dispatcher, make_tracker,
 
 # --- the handover form -----------------------------------------------------------------
 
+
 async def test_valid_order_number_is_kept(dispatcher, make_tracker, domain) -> None:
-    tracker = form_turn(make_tracker, requested="order_number", text="40012345",
-                        candidates={"order_number": "40012345"})
+    tracker = form_turn(
+        make_tracker,
+        requested="order_number",
+        text="40012345",
+        candidates={"order_number": "40012345"},
+    )
     events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
     # Rasa picks the next question itself unless the no-order-number answer changed them.
     assert slot_events(events) == {"order_number": "40012345"}
@@ -91,67 +106,89 @@ async def test_valid_order_number_is_kept(dispatcher, make_tracker, domain) -> N
 
 
 async def test_invalid_order_number_is_asked_again(dispatcher, make_tracker, domain) -> None:
-    tracker = form_turn(make_tracker, requested="order_number", text="123",
-                        candidates={"order_number": "123"})
+    tracker = form_turn(
+        make_tracker, requested="order_number", text="123", candidates={"order_number": "123"}
+    )
     events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
     assert slot_events(events)["order_number"] is None
     assert responses(dispatcher) == ["utter_handover_invalid_order_number"]
 
 
-@pytest.mark.parametrize(("text", "intent"), [("it's not about an order", "no_order_number"),
-                                              ("no", "deny")])
-async def test_no_order_number_skips_to_the_email(dispatcher, make_tracker, domain, text,
-                                                  intent) -> None:
+@pytest.mark.parametrize(
+    ("text", "intent"), [("it's not about an order", "no_order_number"), ("no", "deny")]
+)
+async def test_no_order_number_skips_to_the_email(
+    dispatcher, make_tracker, domain, text, intent
+) -> None:
     tracker = form_turn(make_tracker, requested="order_number", text=text, intent=intent)
     events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
     assert slot_events(events) == {"handover_no_order": True, "requested_slot": "email"}
     assert responses(dispatcher) == []
 
 
-@pytest.mark.parametrize(("text", "intent"), [("how long does delivery take", "delivery_time"),
-                                              ("bye", "goodbye")])
+@pytest.mark.parametrize(
+    ("text", "intent"), [("how long does delivery take", "delivery_time"), ("bye", "goodbye")]
+)
 async def test_a_question_while_the_email_is_asked_is_not_taken_for_an_address(
     dispatcher, make_tracker, domain, text, intent
 ) -> None:
-    tracker = form_turn(make_tracker, requested="email", text=text, intent=intent,
-                        slots={"handover_no_order": True})
+    tracker = form_turn(
+        make_tracker, requested="email", text=text, intent=intent, slots={"handover_no_order": True}
+    )
     events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
     assert "email" not in slot_events(events)
     assert responses(dispatcher) == []
 
 
 @pytest.mark.parametrize("intent", ["inform", "out_of_scope", "nlu_fallback"])
-async def test_invalid_email_is_explained_and_asked_again(dispatcher, make_tracker, domain,
-                                                          intent) -> None:
-    tracker = form_turn(make_tracker, requested="email", text="anna at example",
-                        intent=intent, slots={"order_number": "40012345"})
+async def test_invalid_email_is_explained_and_asked_again(
+    dispatcher, make_tracker, domain, intent
+) -> None:
+    tracker = form_turn(
+        make_tracker,
+        requested="email",
+        text="anna at example",
+        intent=intent,
+        slots={"order_number": "40012345"},
+    )
     events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
     assert slot_events(events) == {"email": None}
     assert responses(dispatcher) == ["utter_handover_invalid_email"]
 
 
-async def test_valid_email_then_description_completes_the_form(dispatcher, make_tracker,
-                                                               domain) -> None:
+async def test_valid_email_then_description_completes_the_form(
+    dispatcher, make_tracker, domain
+) -> None:
     tracker = form_turn(
-        make_tracker, requested="email", text="Anna@Example.com",
-        candidates={"email": "Anna@Example.com"}, slots={"order_number": "40012345"},
-        entities=[{"entity": "email", "value": "Anna@Example.com"}])
+        make_tracker,
+        requested="email",
+        text="Anna@Example.com",
+        candidates={"email": "Anna@Example.com"},
+        slots={"order_number": "40012345"},
+        entities=[{"entity": "email", "value": "Anna@Example.com"}],
+    )
     events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
     assert slot_events(events) == {"email": "anna@example.com"}
     dispatcher.messages.clear()
     tracker = form_turn(
-        make_tracker, requested="handover_description", text="zip   broken on my jacket",
+        make_tracker,
+        requested="handover_description",
+        text="zip   broken on my jacket",
         candidates={"handover_description": "zip   broken on my jacket"},
-        slots={"order_number": "40012345", "email": "anna@example.com"})
+        slots={"order_number": "40012345", "email": "anna@example.com"},
+    )
     events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
     assert slot_events(events) == {"handover_description": "zip broken on my jacket"}
 
 
-async def test_reused_values_mean_only_the_description_is_asked(dispatcher, make_tracker,
-                                                                domain) -> None:
-    tracker = make_tracker(slots={"order_number": "40012345", "email": "anna@example.com",
-                                  "requested_slot": None}, intent="human_handoff",
-                           active_loop="handover_form")
+async def test_reused_values_mean_only_the_description_is_asked(
+    dispatcher, make_tracker, domain
+) -> None:
+    tracker = make_tracker(
+        slots={"order_number": "40012345", "email": "anna@example.com", "requested_slot": None},
+        intent="human_handoff",
+        active_loop="handover_form",
+    )
     events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
     assert slot_events(events).get("requested_slot") in (None, "handover_description")
 
@@ -173,85 +210,133 @@ async def test_leave_message_form_checks_the_email(dispatcher, make_tracker, dom
 
 # --- the queue -------------------------------------------------------------------------
 
-async def test_join_queue_states_position_and_wait_and_pauses(dispatcher, make_tracker, domain,
-                                                              queue) -> None:
-    earlier = [{"event": "user", "text": "where is my order",
-                "parse_data": {"intent": {"name": "order_status"}}}]
-    first = make_tracker(sender_id="first", intent="inform", events=earlier, slots={
-        "order_number": "40012345", "email": "anna@example.com",
-        "handover_description": "parcel is late"})
+
+async def test_join_queue_states_position_and_wait_and_pauses(
+    dispatcher, make_tracker, domain, queue
+) -> None:
+    earlier = [
+        {
+            "event": "user",
+            "text": "where is my order",
+            "parse_data": {"intent": {"name": "order_status"}},
+        }
+    ]
+    first = make_tracker(
+        sender_id="first",
+        intent="inform",
+        events=earlier,
+        slots={
+            "order_number": "40012345",
+            "email": "anna@example.com",
+            "handover_description": "parcel is late",
+        },
+    )
     events = await ActionJoinQueue(store=queue).run(dispatcher, first, domain)
     assert events[-1] == ConversationPaused()
     assert SlotSet("handover_description", None) in events
     [message] = dispatcher.messages
     assert (message["response"], message["position"], message["minutes"]) == (
-        "utter_queue_position", 1, 4)
+        "utter_queue_position",
+        1,
+        4,
+    )
     [request] = queue.queue()
-    assert (request.status, request.topic, request.order_number, request.email,
-            request.description) == (WAITING, "order_status", "40012345",
-                                     "anna@example.com", "parcel is late")
+    assert (
+        request.status,
+        request.topic,
+        request.order_number,
+        request.email,
+        request.description,
+    ) == (WAITING, "order_status", "40012345", "anna@example.com", "parcel is late")
 
     dispatcher.messages.clear()
-    second = make_tracker(sender_id="second", slots={
-        "order_number": "40099999", "email": "ben@example.com", "handover_no_order": True,
-        "handover_description": "voucher question"})
+    second = make_tracker(
+        sender_id="second",
+        slots={
+            "order_number": "40099999",
+            "email": "ben@example.com",
+            "handover_no_order": True,
+            "handover_description": "voucher question",
+        },
+    )
     await ActionJoinQueue(store=queue).run(dispatcher, second, domain)
     assert (dispatcher.messages[0]["position"], dispatcher.messages[0]["minutes"]) == (2, 8)
     assert queue.open_request("second").order_number is None  # "no order number" wins
 
 
-async def test_join_queue_without_database_gives_other_ways(dispatcher, make_tracker, domain
-                                                            ) -> None:
+async def test_join_queue_without_database_gives_other_ways(
+    dispatcher, make_tracker, domain
+) -> None:
     broken = HandoverStore(make_engine("sqlite:////nonexistent/dir/x.db"))
     events = await ActionJoinQueue(store=broken).run(dispatcher, make_tracker(), domain)
     assert events == []
     assert responses(dispatcher) == ["utter_handover_unavailable"]
 
 
-async def test_leave_message_creates_an_offline_request(dispatcher, make_tracker, domain,
-                                                        queue) -> None:
-    tracker = make_tracker(sender_id="night", slots={
-        "email": "ben@example.com", "handover_message": "please call me"})
+async def test_leave_message_creates_an_offline_request(
+    dispatcher, make_tracker, domain, queue
+) -> None:
+    tracker = make_tracker(
+        sender_id="night", slots={"email": "ben@example.com", "handover_message": "please call me"}
+    )
     events = await ActionLeaveMessage(store=queue).run(dispatcher, tracker, domain)
     assert events == [SlotSet("handover_message", None)]
     assert responses(dispatcher) == ["utter_message_left"]
     assert dispatcher.messages[0]["masked_email"] == "b***@example.com"
     [request] = queue.offline_requests()
     assert (request.status, request.email, request.description) == (
-        OFFLINE, "ben@example.com", "please call me")
+        OFFLINE,
+        "ben@example.com",
+        "please call me",
+    )
     assert queue.queue() == []
 
 
 HTML = '<img src=x onerror="alert(1)">'
 
 
-async def test_slots_set_past_the_form_are_checked_before_queueing(dispatcher, make_tracker,
-                                                                   domain, queue) -> None:
+async def test_slots_set_past_the_form_are_checked_before_queueing(
+    dispatcher, make_tracker, domain, queue
+) -> None:
     """A typed `/human_handoff{"order_number": "<img ...>"}` or a direct webhook call sets
     slots without the form: the markup must not reach an agent's queue."""
-    tracker = make_tracker(sender_id="probe", slots={
-        "order_number": HTML, "email": "<script>x</script>@example.com",
-        "handover_description": "x" * 5000})
+    tracker = make_tracker(
+        sender_id="probe",
+        slots={
+            "order_number": HTML,
+            "email": "<script>x</script>@example.com",
+            "handover_description": "x" * 5000,
+        },
+    )
     await ActionJoinQueue(store=queue).run(dispatcher, tracker, domain)
     [request] = queue.queue()
     assert (request.order_number, request.email) == (None, None)
     assert len(request.description or "") == 500
 
 
-async def test_well_formed_slots_are_queued_in_canonical_form(dispatcher, make_tracker, domain,
-                                                              queue) -> None:
-    tracker = make_tracker(sender_id="tidy", slots={
-        "order_number": "4001.2345", "email": "<Anna@Example.com>",
-        "handover_description": "late"})
+async def test_well_formed_slots_are_queued_in_canonical_form(
+    dispatcher, make_tracker, domain, queue
+) -> None:
+    tracker = make_tracker(
+        sender_id="tidy",
+        slots={
+            "order_number": "4001.2345",
+            "email": "<Anna@Example.com>",
+            "handover_description": "late",
+        },
+    )
     await ActionJoinQueue(store=queue).run(dispatcher, tracker, domain)
     [request] = queue.queue()
     assert (request.order_number, request.email) == ("40012345", "anna@example.com")
 
 
-async def test_offline_message_with_a_malformed_email_is_not_stored(dispatcher, make_tracker,
-                                                                    domain, queue) -> None:
-    tracker = make_tracker(sender_id="night", slots={
-        "email": HTML, "handover_message": "please call me", "order_number": HTML})
+async def test_offline_message_with_a_malformed_email_is_not_stored(
+    dispatcher, make_tracker, domain, queue
+) -> None:
+    tracker = make_tracker(
+        sender_id="night",
+        slots={"email": HTML, "handover_message": "please call me", "order_number": HTML},
+    )
     events = await ActionLeaveMessage(store=queue).run(dispatcher, tracker, domain)
     assert SlotSet("email", None) in events
     assert responses(dispatcher) == ["utter_handover_invalid_email"]
@@ -259,15 +344,24 @@ async def test_offline_message_with_a_malformed_email_is_not_stored(dispatcher, 
 
 
 def test_topic_skips_small_talk_and_handover_intents(make_tracker) -> None:
-    events = [{"event": "user", "parse_data": {"intent": {"name": "returns"}}},
-              {"event": "user", "parse_data": {"intent": {"name": "greet"}}}]
+    events = [
+        {"event": "user", "parse_data": {"intent": {"name": "returns"}}},
+        {"event": "user", "parse_data": {"intent": {"name": "greet"}}},
+    ]
     assert topic_of(make_tracker(intent="human_handoff", events=events)) == "returns"
     assert topic_of(make_tracker(intent="human_handoff")) == "general"
 
 
 def test_every_response_the_actions_use_is_in_the_domain(domain) -> None:
-    for name in ("utter_queue_position", "utter_agents_closed", "utter_message_left",
-                 "utter_handover_invalid_email", "utter_handover_invalid_order_number",
-                 "utter_handover_unavailable", "utter_handover_closed", "utter_queue_left",
-                 "utter_handover_description_too_short"):
+    for name in (
+        "utter_queue_position",
+        "utter_agents_closed",
+        "utter_message_left",
+        "utter_handover_invalid_email",
+        "utter_handover_invalid_order_number",
+        "utter_handover_unavailable",
+        "utter_handover_closed",
+        "utter_queue_left",
+        "utter_handover_description_too_short",
+    ):
         assert name in domain["responses"], name

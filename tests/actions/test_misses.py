@@ -38,8 +38,9 @@ async def note(make_tracker, dispatcher, domain, events) -> bool:
     ],
     ids=["out of scope", "no product", "rephrase", "lost the thread"],
 )
-async def test_a_miss_after_any_kind_of_miss_is_the_second(make_tracker, dispatcher, domain,
-                                                           answer):
+async def test_a_miss_after_any_kind_of_miss_is_the_second(
+    make_tracker, dispatcher, domain, answer
+):
     events = [user("what's the weather"), *answer]
     assert await note(make_tracker, dispatcher, domain, events)
 
@@ -52,6 +53,7 @@ async def test_a_miss_after_an_answer_is_the_first(make_tracker, dispatcher, dom
     assert not await note(make_tracker, dispatcher, domain, events)
 
 
-async def test_the_first_message_of_a_conversation_is_a_first_miss(make_tracker, dispatcher,
-                                                                   domain):
+async def test_the_first_message_of_a_conversation_is_a_first_miss(
+    make_tracker, dispatcher, domain
+):
     assert not await note(make_tracker, dispatcher, domain, [bot("utter_greet")])

@@ -27,27 +27,42 @@ EMAIL = "anna.berg@example.com"
 # --- the form ---------------------------------------------------------------------
 
 
-async def run_form(make_tracker, dispatcher, domain, *, text, intent="inform", slots=None,
-                   candidates=None, entities=None):
-    tracker = make_tracker(slots=slots or {}, text=text, intent=intent, entities=entities,
-                           active_loop=FORM)
+async def run_form(
+    make_tracker,
+    dispatcher,
+    domain,
+    *,
+    text,
+    intent="inform",
+    slots=None,
+    candidates=None,
+    entities=None,
+):
+    tracker = make_tracker(
+        slots=slots or {}, text=text, intent=intent, entities=entities, active_loop=FORM
+    )
     if candidates:
         with_candidates(tracker, **candidates)
     return slot_events(await ValidateOrderStatusForm().run(dispatcher, tracker, domain))
 
 
-@pytest.mark.parametrize("typed", ["40012345", "#40012345", "4001 2345", "4001-2345",
-                                   "my order number is #4001-2345"])
+@pytest.mark.parametrize(
+    "typed", ["40012345", "#40012345", "4001 2345", "4001-2345", "my order number is #4001-2345"]
+)
 async def test_typed_order_number_is_normalised(make_tracker, dispatcher, domain, typed):
-    slots = await run_form(make_tracker, dispatcher, domain, text=typed,
-                           slots={"requested_slot": "order_number"})
+    slots = await run_form(
+        make_tracker, dispatcher, domain, text=typed, slots={"requested_slot": "order_number"}
+    )
     assert slots["order_number"] == "40012345"
     assert dispatcher.messages == []
 
 
 async def test_entity_values_are_validated_on_activation(make_tracker, dispatcher, domain):
     slots = await run_form(
-        make_tracker, dispatcher, domain, intent="order_status",
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="order_status",
         text="where is 40012345? email Anna.Berg@example.com",
         candidates={"order_number": "40012345", "email": "Anna.Berg@example.com"},
     )
@@ -56,8 +71,9 @@ async def test_entity_values_are_validated_on_activation(make_tracker, dispatche
 
 
 async def test_invalid_order_number_gets_a_helpful_reask(make_tracker, dispatcher, domain):
-    slots = await run_form(make_tracker, dispatcher, domain, text="1234",
-                           slots={"requested_slot": "order_number"})
+    slots = await run_form(
+        make_tracker, dispatcher, domain, text="1234", slots={"requested_slot": "order_number"}
+    )
     assert slots["order_number"] is None
     assert slots["invalid_attempts"] == 1.0
     assert [m["response"] for m in dispatcher.messages] == ["utter_invalid_order_number"]
@@ -65,17 +81,26 @@ async def test_invalid_order_number_gets_a_helpful_reask(make_tracker, dispatche
 
 
 async def test_invalid_email_gets_a_helpful_reask(make_tracker, dispatcher, domain):
-    slots = await run_form(make_tracker, dispatcher, domain, text="anna at example dot com",
-                           slots={"requested_slot": "email", "order_number": "40012345",
-                                  "invalid_attempts": 1.0})
+    slots = await run_form(
+        make_tracker,
+        dispatcher,
+        domain,
+        text="anna at example dot com",
+        slots={"requested_slot": "email", "order_number": "40012345", "invalid_attempts": 1.0},
+    )
     assert slots["email"] is None
     assert slots["invalid_attempts"] == 2.0
     assert [m["response"] for m in dispatcher.messages] == ["utter_invalid_email"]
 
 
 async def test_third_invalid_try_ends_the_form_silently(make_tracker, dispatcher, domain):
-    slots = await run_form(make_tracker, dispatcher, domain, text="123",
-                           slots={"requested_slot": "order_number", "invalid_attempts": 2.0})
+    slots = await run_form(
+        make_tracker,
+        dispatcher,
+        domain,
+        text="123",
+        slots={"requested_slot": "order_number", "invalid_attempts": 2.0},
+    )
     assert slots["invalid_attempts"] == 3.0
     assert slots["requested_slot"] is None  # the form deactivates
     assert dispatcher.messages == []  # action_order_status apologises and offers a person
@@ -90,23 +115,34 @@ async def test_third_invalid_try_ends_the_form_silently(make_tracker, dispatcher
     ],
 )
 async def test_topic_switch_is_left_to_the_rules(make_tracker, dispatcher, domain, text, intent):
-    slots = await run_form(make_tracker, dispatcher, domain, text=text, intent=intent,
-                           slots={"requested_slot": "order_number"})
+    slots = await run_form(
+        make_tracker,
+        dispatcher,
+        domain,
+        text=text,
+        intent=intent,
+        slots={"requested_slot": "order_number"},
+    )
     # nothing extracted: Rasa rejects the form and the interruption rule answers
     assert "order_number" not in slots and "invalid_attempts" not in slots
     assert dispatcher.messages == []
 
 
-async def test_no_guessing_when_resuming_after_an_interruption(make_tracker, dispatcher,
-                                                               domain):
-    tracker = make_tracker(slots={"requested_slot": "order_number"}, active_loop=FORM,
-                           text="do you deliver in 2 days?", intent="delivery_time")
+async def test_no_guessing_when_resuming_after_an_interruption(make_tracker, dispatcher, domain):
+    tracker = make_tracker(
+        slots={"requested_slot": "order_number"},
+        active_loop=FORM,
+        text="do you deliver in 2 days?",
+        intent="delivery_time",
+    )
     # what Rasa sends when the form resumes: the answer to the interruption, then the
     # form's own marker event
-    tracker.events += [{"event": "action_execution_rejected", "name": FORM},
-                       {"event": "action", "name": "utter_delivery_time"},
-                       {"event": "bot", "text": "Orders placed before 2 pm ..."},
-                       {"event": "action", "name": FORM}]
+    tracker.events += [
+        {"event": "action_execution_rejected", "name": FORM},
+        {"event": "action", "name": "utter_delivery_time"},
+        {"event": "bot", "text": "Orders placed before 2 pm ..."},
+        {"event": "action", "name": FORM},
+    ]
     tracker.latest_action_name = FORM
     events = await ValidateOrderStatusForm().run(dispatcher, tracker, domain)
     assert "invalid_attempts" not in slot_events(events)
@@ -116,18 +152,30 @@ async def test_answer_is_taken_although_rasa_marks_the_form_as_latest_action(
     make_tracker, dispatcher, domain
 ):
     # Rasa's temporary tracker for validation ends with the form's own action event
-    tracker = make_tracker(slots={"requested_slot": "order_number"}, active_loop=FORM,
-                           text="my order number is #4001-2346", intent="delivery_time")
-    tracker.events += [{"event": "slot", "name": "requested_slot", "value": "order_number"},
-                       {"event": "action", "name": FORM}]
+    tracker = make_tracker(
+        slots={"requested_slot": "order_number"},
+        active_loop=FORM,
+        text="my order number is #4001-2346",
+        intent="delivery_time",
+    )
+    tracker.events += [
+        {"event": "slot", "name": "requested_slot", "value": "order_number"},
+        {"event": "action", "name": FORM},
+    ]
     tracker.latest_action_name = FORM
     events = await ValidateOrderStatusForm().run(dispatcher, tracker, domain)
     assert slot_events(events)["order_number"] == "40012346"
 
 
 async def test_button_payload_is_not_an_answer(make_tracker, dispatcher, domain):
-    slots = await run_form(make_tracker, dispatcher, domain, text="/inform", intent="inform",
-                           slots={"requested_slot": "order_number"})
+    slots = await run_form(
+        make_tracker,
+        dispatcher,
+        domain,
+        text="/inform",
+        intent="inform",
+        slots={"requested_slot": "order_number"},
+    )
     assert "order_number" not in slots
 
 
@@ -146,8 +194,16 @@ RESET = {"order_number": None, "email": None, "invalid_attempts": 0.0}
 
 @pytest.mark.parametrize(
     "status",
-    ["received", "packed", "shipped", "out_for_delivery", "delivered", "delayed", "cancelled",
-     "returned"],
+    [
+        "received",
+        "packed",
+        "shipped",
+        "out_for_delivery",
+        "delivered",
+        "delayed",
+        "cancelled",
+        "returned",
+    ],
 )
 async def test_each_status_has_its_answer(make_tracker, dispatcher, domain, status):
     act, orders, _ = action(make_order(status))
@@ -191,8 +247,9 @@ async def test_order_without_parcel_does_not_call_tracking(make_tracker, dispatc
     assert dispatcher.messages[0]["tracking_ref"] == "not available yet"
 
 
-async def test_tracking_failure_only_loses_the_latest_event(make_tracker, dispatcher, domain,
-                                                           caplog):
+async def test_tracking_failure_only_loses_the_latest_event(
+    make_tracker, dispatcher, domain, caplog
+):
     act, _, _ = action(make_order("delayed"), parcel=ServiceUnavailable("timeout"))
     with caplog.at_level(logging.INFO):
         events = await act.run(dispatcher, make_tracker(slots=FILLED), domain)
@@ -203,8 +260,7 @@ async def test_tracking_failure_only_loses_the_latest_event(make_tracker, dispat
     assert "parcel lookup for order status failed: timeout" in caplog.text
 
 
-async def test_not_found_is_polite_and_offers_a_person(make_tracker, dispatcher, domain,
-                                                       caplog):
+async def test_not_found_is_polite_and_offers_a_person(make_tracker, dispatcher, domain, caplog):
     act, _, _ = action(NotFound("HTTP 404"))
     with caplog.at_level(logging.INFO):
         events = await act.run(dispatcher, make_tracker(slots=FILLED), domain)
@@ -283,7 +339,8 @@ def test_friendly_date_names_the_weekday():
 
 
 async def test_trickling_order_service_gets_the_apology_within_ten_seconds(
-        make_tracker, dispatcher, domain):
+    make_tracker, dispatcher, domain
+):
     """Default settings, real clients: the service sends a byte a second forever."""
     from actions.clients.factory import order_client, tracking_client
     from actions.settings import Settings
@@ -299,8 +356,9 @@ async def test_trickling_order_service_gets_the_apology_within_ten_seconds(
     assert slot_events(events)["service_outcome"] == "needs_human"
 
 
-async def test_order_and_parcel_lookups_share_one_turn_budget(make_tracker, dispatcher, domain,
-                                                              monkeypatch):
+async def test_order_and_parcel_lookups_share_one_turn_budget(
+    make_tracker, dispatcher, domain, monkeypatch
+):
     """The order answers at once, the parcel line trickles: the shopper still gets the
     order's status when the budget ends, not a second full deadline later."""
     from actions.clients.factory import tracking_client
@@ -310,8 +368,10 @@ async def test_order_and_parcel_lookups_share_one_turn_budget(make_tracker, disp
     load_settings.cache_clear()
     try:
         with trickling_service() as url:
-            act = ActionOrderStatus(client=FakeOrderClient(make_order("shipped")),
-                                    tracking=tracking_client(Settings(tracking_service_url=url)))
+            act = ActionOrderStatus(
+                client=FakeOrderClient(make_order("shipped")),
+                tracking=tracking_client(Settings(tracking_service_url=url)),
+            )
             started = time.monotonic()
             await act.run(dispatcher, make_tracker(slots=FILLED), domain)
             elapsed = time.monotonic() - started
@@ -322,13 +382,17 @@ async def test_order_and_parcel_lookups_share_one_turn_budget(make_tracker, disp
     assert message["response"] == "utter_order_shipped" and message["latest_event"] == ""
 
 
-@pytest.mark.parametrize("slots", [
-    {"order_number": "<img src=x onerror=alert(1)>", "email": EMAIL},
-    {"order_number": "40012345", "email": "<script>@example.com"},
-    {"order_number": ["40012345"], "email": EMAIL},
-])
+@pytest.mark.parametrize(
+    "slots",
+    [
+        {"order_number": "<img src=x onerror=alert(1)>", "email": EMAIL},
+        {"order_number": "40012345", "email": "<script>@example.com"},
+        {"order_number": ["40012345"], "email": EMAIL},
+    ],
+)
 async def test_slots_set_past_the_form_never_reach_the_service_malformed(
-        make_tracker, dispatcher, domain, slots):
+    make_tracker, dispatcher, domain, slots
+):
     """`/order_status{...}` typed by a shopper or a direct webhook call skip the form."""
     act, orders, _ = action(make_order())
     await act.run(dispatcher, make_tracker(slots=slots), domain)

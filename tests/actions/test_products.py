@@ -14,17 +14,26 @@ FORM = "product_form"
 RESET = {"product_query": None, "article_number": None, "invalid_attempts": 0.0}
 
 
-async def run_form(make_tracker, dispatcher, domain, *, text, intent="inform", slots=None,
-                   entities=None):
-    tracker = make_tracker(slots=slots if slots is not None else
-                           {"requested_slot": "product_query"},
-                           text=text, intent=intent, entities=entities, active_loop=FORM)
+async def run_form(
+    make_tracker, dispatcher, domain, *, text, intent="inform", slots=None, entities=None
+):
+    tracker = make_tracker(
+        slots=slots if slots is not None else {"requested_slot": "product_query"},
+        text=text,
+        intent=intent,
+        entities=entities,
+        active_loop=FORM,
+    )
     return slot_events(await ValidateProductForm().run(dispatcher, tracker, domain))
 
 
 async def test_article_number_in_the_first_message(make_tracker, dispatcher, domain):
     slots = await run_form(
-        make_tracker, dispatcher, domain, slots={}, intent="product_info",
+        make_tracker,
+        dispatcher,
+        domain,
+        slots={},
+        intent="product_info",
         text="do you have 204518 in M?",
         entities=[{"entity": "article_number", "value": "204518", "start": 12, "end": 18}],
     )
@@ -44,8 +53,12 @@ async def test_too_vague_gets_a_reask(make_tracker, dispatcher, domain):
 
 
 async def test_other_topic_is_left_to_the_rules(make_tracker, dispatcher, domain):
-    assert await run_form(make_tracker, dispatcher, domain, text="how do returns work",
-                          intent="returns") == {}
+    assert (
+        await run_form(
+            make_tracker, dispatcher, domain, text="how do returns work", intent="returns"
+        )
+        == {}
+    )
 
 
 def action(result) -> tuple[ActionProductInfo, FakeProductClient]:
@@ -67,8 +80,9 @@ async def test_by_article_number(make_tracker, dispatcher, domain):
 
 async def test_by_name_with_one_match(make_tracker, dispatcher, domain):
     act, client = action([make_product()])
-    await act.run(dispatcher, make_tracker(slots={"product_query": "Do you have the linen dress?"}),
-                  domain)
+    await act.run(
+        dispatcher, make_tracker(slots={"product_query": "Do you have the linen dress?"}), domain
+    )
     assert client.calls == [("search", ("linen dress", 4))]
     assert dispatcher.messages[0]["response"] == "utter_product_info"
 
@@ -88,8 +102,9 @@ async def test_sold_out(make_tracker, dispatcher, domain):
     assert dispatcher.messages[0]["response"] == "utter_product_sold_out"
 
 
-@pytest.mark.parametrize(("query", "result"), [("999999", NotFound("HTTP 404")),
-                                               ("velvet tuxedo", [])])
+@pytest.mark.parametrize(
+    ("query", "result"), [("999999", NotFound("HTTP 404")), ("velvet tuxedo", [])]
+)
 async def test_nothing_matches(make_tracker, dispatcher, domain, query, result):
     act, _ = action(result)
     events = await act.run(dispatcher, make_tracker(slots={"product_query": query}), domain)
@@ -100,8 +115,7 @@ async def test_nothing_matches(make_tracker, dispatcher, domain, query, result):
 async def test_service_down(make_tracker, dispatcher, domain, caplog):
     act, _ = action(ServiceUnavailable("HTTP 503"))
     with caplog.at_level(logging.INFO):
-        events = await act.run(dispatcher, make_tracker(slots={"product_query": "dress"}),
-                               domain)
+        events = await act.run(dispatcher, make_tracker(slots={"product_query": "dress"}), domain)
     assert [m["response"] for m in dispatcher.messages] == ["utter_service_unavailable"]
     assert slot_events(events)["service_outcome"] == "needs_human"
     assert "product lookup failed: HTTP 503" in caplog.text
@@ -126,8 +140,9 @@ class _TailMatches(FakeProductClient):
         return [make_product()] if query == "linen dress" else []
 
 
-async def test_words_the_catalogue_lacks_are_dropped_from_the_front(make_tracker, dispatcher,
-                                                                    domain):
+async def test_words_the_catalogue_lacks_are_dropped_from_the_front(
+    make_tracker, dispatcher, domain
+):
     client = _TailMatches(None)
     act = ActionProductInfo(client=client)  # type: ignore[arg-type]
     tracker = make_tracker(slots={"product_query": "can I still buy that lovely linen dress?"})
@@ -136,8 +151,7 @@ async def test_words_the_catalogue_lacks_are_dropped_from_the_front(make_tracker
     assert dispatcher.messages[0]["response"] == "utter_product_info"
 
 
-async def test_the_message_that_starts_the_form_names_the_product(make_tracker, dispatcher,
-                                                                  domain):
+async def test_the_message_that_starts_the_form_names_the_product(make_tracker, dispatcher, domain):
     tracker = make_tracker(text="do you have straight leg jeans in stock?", intent="product_info")
     slots = await ValidateProductForm().extract_product_query(dispatcher, tracker, domain)
     assert slots == {"product_query": "do you have straight leg jeans in stock?"}

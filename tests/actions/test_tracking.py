@@ -15,17 +15,24 @@ FORM = "tracking_form"
 RESET = {"tracking_number": None, "invalid_attempts": 0.0}
 
 
-async def run_form(make_tracker, dispatcher, domain, *, text, intent="inform", slots=None,
-                   candidates=None):
-    tracker = make_tracker(slots=slots or {"requested_slot": "tracking_number"}, text=text,
-                           intent=intent, active_loop=FORM)
+async def run_form(
+    make_tracker, dispatcher, domain, *, text, intent="inform", slots=None, candidates=None
+):
+    tracker = make_tracker(
+        slots=slots or {"requested_slot": "tracking_number"},
+        text=text,
+        intent=intent,
+        active_loop=FORM,
+    )
     if candidates:
         with_candidates(tracker, **candidates)
     return slot_events(await ValidateTrackingForm().run(dispatcher, tracker, domain))
 
 
-@pytest.mark.parametrize("typed", ["JX482913077GB", "jx482913077gb", "jx 482 913 077 gb",
-                                   "tracking number JX-482-913-077-GB"])
+@pytest.mark.parametrize(
+    "typed",
+    ["JX482913077GB", "jx482913077gb", "jx 482 913 077 gb", "tracking number JX-482-913-077-GB"],
+)
 async def test_typed_tracking_number_is_normalised(make_tracker, dispatcher, domain, typed):
     slots = await run_form(make_tracker, dispatcher, domain, text=typed)
     assert slots["tracking_number"] == "JX482913077GB"
@@ -33,9 +40,15 @@ async def test_typed_tracking_number_is_normalised(make_tracker, dispatcher, dom
 
 
 async def test_tracking_number_from_the_first_message(make_tracker, dispatcher, domain):
-    slots = await run_form(make_tracker, dispatcher, domain, intent="track_parcel",
-                           text="where is jx482913077gb", slots={},
-                           candidates={"tracking_number": "jx482913077gb"})
+    slots = await run_form(
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="track_parcel",
+        text="where is jx482913077gb",
+        slots={},
+        candidates={"tracking_number": "jx482913077gb"},
+    )
     assert slots["tracking_number"] == "JX482913077GB"
 
 
@@ -46,15 +59,21 @@ async def test_invalid_tracking_number_gets_a_helpful_reask(make_tracker, dispat
 
 
 async def test_third_invalid_try_ends_the_form(make_tracker, dispatcher, domain):
-    slots = await run_form(make_tracker, dispatcher, domain, text="123",
-                           slots={"requested_slot": "tracking_number", "invalid_attempts": 2.0})
+    slots = await run_form(
+        make_tracker,
+        dispatcher,
+        domain,
+        text="123",
+        slots={"requested_slot": "tracking_number", "invalid_attempts": 2.0},
+    )
     assert slots["requested_slot"] is None
     assert dispatcher.messages == []
 
 
 async def test_other_topic_is_left_to_the_rules(make_tracker, dispatcher, domain):
-    slots = await run_form(make_tracker, dispatcher, domain, text="how can I pay?",
-                           intent="payment_methods")
+    slots = await run_form(
+        make_tracker, dispatcher, domain, text="how can I pay?", intent="payment_methods"
+    )
     assert slots == {}
 
 
@@ -65,8 +84,9 @@ def action(result) -> tuple[ActionTrackParcel, FakeTrackingClient]:
 
 async def test_parcel_status_events_and_eta(make_tracker, dispatcher, domain):
     act, client = action(make_parcel())
-    events = await act.run(dispatcher, make_tracker(slots={"tracking_number": "JX482913077GB"}),
-                           domain)
+    events = await act.run(
+        dispatcher, make_tracker(slots={"tracking_number": "JX482913077GB"}), domain
+    )
     assert client.calls == [("parcel", ("JX482913077GB",))]
     assert client.threads[0] != threading.get_ident()
     [message] = dispatcher.messages
@@ -83,7 +103,9 @@ async def test_pickup_point_is_named(make_tracker, dispatcher, domain):
     act, _ = action(make_parcel("at_pickup_point", pickup=True))
     await act.run(dispatcher, make_tracker(slots={"tracking_number": "JX482913077GB"}), domain)
     assert [m["response"] for m in dispatcher.messages] == [
-        "utter_parcel_status", "utter_parcel_pickup_point"]
+        "utter_parcel_status",
+        "utter_parcel_pickup_point",
+    ]
     pickup = dispatcher.messages[1]
     assert pickup["pickup_address"] == "Marktstraße 12, 20357 Hamburg"
     assert dispatcher.messages[0]["parcel_status"] == "waiting for you at the pickup point"
@@ -105,8 +127,9 @@ async def test_missing_eta_is_said_plainly(make_tracker, dispatcher, domain):
 
 async def test_unknown_parcel(make_tracker, dispatcher, domain):
     act, _ = action(NotFound("HTTP 404"))
-    events = await act.run(dispatcher, make_tracker(slots={"tracking_number": "ZZ000000000GB"}),
-                           domain)
+    events = await act.run(
+        dispatcher, make_tracker(slots={"tracking_number": "ZZ000000000GB"}), domain
+    )
     assert [m["response"] for m in dispatcher.messages] == ["utter_parcel_not_found"]
     assert slot_events(events)["service_outcome"] == "needs_human"
 
@@ -116,7 +139,8 @@ async def test_service_failure(make_tracker, dispatcher, domain, caplog, error):
     act, _ = action(error)
     with caplog.at_level(logging.INFO):
         events = await act.run(
-            dispatcher, make_tracker(slots={"tracking_number": "JX482913077GB"}), domain)
+            dispatcher, make_tracker(slots={"tracking_number": "JX482913077GB"}), domain
+        )
     assert [m["response"] for m in dispatcher.messages] == ["utter_service_unavailable"]
     assert slot_events(events) == {**RESET, "service_outcome": "needs_human"}
     assert f"parcel lookup failed: {error.reason}" in caplog.text

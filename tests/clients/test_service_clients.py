@@ -127,8 +127,14 @@ def test_slow_service_times_out_after_retries(bad_server: str) -> None:
 def test_trickling_service_is_cut_off_at_the_total_deadline(bad_server: str, where: str) -> None:
     """A byte a second never trips the 5 s read timeout; the 2 s total deadline ends the
     call, retries included (issue 11: one order turn was held for 46 s)."""
-    client = OrderClient(f"{bad_server}/trickle/{where}", connect_timeout=1.0,
-                         read_timeout=5.0, retries=2, total_timeout=2.0, backoff=0.01)
+    client = OrderClient(
+        f"{bad_server}/trickle/{where}",
+        connect_timeout=1.0,
+        read_timeout=5.0,
+        retries=2,
+        total_timeout=2.0,
+        backoff=0.01,
+    )
     started = time.monotonic()
     with pytest.raises(ServiceUnavailable) as err:
         client.lookup("40012345", "anna.berg@example.com")
@@ -138,8 +144,14 @@ def test_trickling_service_is_cut_off_at_the_total_deadline(bad_server: str, whe
 
 def test_retries_stop_at_the_total_deadline(bad_server: str) -> None:
     """Each attempt is within its read timeout, but together they may not exceed the total."""
-    client = OrderClient(f"{bad_server}/slow", connect_timeout=0.5, read_timeout=0.8,
-                         retries=5, total_timeout=1.5, backoff=0.01)
+    client = OrderClient(
+        f"{bad_server}/slow",
+        connect_timeout=0.5,
+        read_timeout=0.8,
+        retries=5,
+        total_timeout=1.5,
+        backoff=0.01,
+    )
     started = time.monotonic()
     with pytest.raises(ServiceUnavailable, match="timeout"):
         client.lookup("40012345", "anna.berg@example.com")
@@ -202,13 +214,17 @@ def test_search_with_wrong_shape_is_a_bad_response(bad_server: str) -> None:
 # --- invoices (issue 13) -------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("number", "email", "status"), [
-    ("40012354", "jonas.weber@example.com", "unpaid"),
-    ("40012355", "katja.rossi@example.org", "overdue"),
-    ("40012356", "liam.jensen@example.net", "paid"),
-])
-def test_invoice_orders_come_with_a_typed_invoice(service_url: str, number: str, email: str,
-                                                  status: str) -> None:
+@pytest.mark.parametrize(
+    ("number", "email", "status"),
+    [
+        ("40012354", "jonas.weber@example.com", "unpaid"),
+        ("40012355", "katja.rossi@example.org", "overdue"),
+        ("40012356", "liam.jensen@example.net", "paid"),
+    ],
+)
+def test_invoice_orders_come_with_a_typed_invoice(
+    service_url: str, number: str, email: str, status: str
+) -> None:
     order = OrderClient(service_url).lookup(number, email)
     assert order.payment_method == "invoice"
     assert order.invoice is not None
@@ -221,28 +237,34 @@ def test_invoice_orders_come_with_a_typed_invoice(service_url: str, number: str,
 def test_orders_paid_at_checkout_have_no_invoice(service_url: str) -> None:
     from services.seed import build_seed
 
-    card = next(o for o in build_seed(date(2026, 3, 10)).orders
-                if o.payment_method != "invoice")
+    card = next(o for o in build_seed(date(2026, 3, 10)).orders if o.payment_method != "invoice")
     order = OrderClient(service_url).lookup(card.order_number, card.email)
     assert order.invoice is None
 
 
 def _order_json(invoice: Any) -> dict[str, Any]:
     return {
-        "order_number": "40012354", "status": "delivered", "placed_on": "2026-03-01",
-        "items": [], "delivery_method": "standard", "payment_method": "invoice",
+        "order_number": "40012354",
+        "status": "delivered",
+        "placed_on": "2026-03-01",
+        "items": [],
+        "delivery_method": "standard",
+        "payment_method": "invoice",
         "invoice": invoice,
     }
 
 
-@pytest.mark.parametrize("invoice", [
-    {"amount": "12.00", "currency": "EUR", "due_date": "2026-04-01", "status": "pending"},
-    {"amount": "twelve", "currency": "EUR", "due_date": "2026-04-01", "status": "paid"},
-    {"amount": "12.00", "currency": "euro", "due_date": "2026-04-01", "status": "paid"},
-    {"amount": "12.00", "currency": "EUR", "due_date": "soon", "status": "paid"},
-    {"currency": "EUR", "due_date": "2026-04-01", "status": "paid"},
-    "paid",
-])
+@pytest.mark.parametrize(
+    "invoice",
+    [
+        {"amount": "12.00", "currency": "EUR", "due_date": "2026-04-01", "status": "pending"},
+        {"amount": "twelve", "currency": "EUR", "due_date": "2026-04-01", "status": "paid"},
+        {"amount": "12.00", "currency": "euro", "due_date": "2026-04-01", "status": "paid"},
+        {"amount": "12.00", "currency": "EUR", "due_date": "soon", "status": "paid"},
+        {"currency": "EUR", "due_date": "2026-04-01", "status": "paid"},
+        "paid",
+    ],
+)
 def test_an_invoice_off_the_contract_is_a_bad_response(invoice: Any) -> None:
     from actions.clients.orders import parse_order
 

@@ -16,15 +16,17 @@ def test_defaults() -> None:
 
 
 def test_values_from_env() -> None:
-    s = settings_from_env({
-        "ORDER_SERVICE_URL": "https://orders.example.com/api/",
-        "TRACKING_SERVICE_URL": "http://tracking:9000",
-        "PRODUCT_SERVICE_URL": "http://products:9001",
-        "SERVICE_CONNECT_TIMEOUT": "0.5",
-        "SERVICE_READ_TIMEOUT": "3",
-        "SERVICE_RETRIES": "0",
-        "SERVICE_TOTAL_TIMEOUT": "4.5",
-    })
+    s = settings_from_env(
+        {
+            "ORDER_SERVICE_URL": "https://orders.example.com/api/",
+            "TRACKING_SERVICE_URL": "http://tracking:9000",
+            "PRODUCT_SERVICE_URL": "http://products:9001",
+            "SERVICE_CONNECT_TIMEOUT": "0.5",
+            "SERVICE_READ_TIMEOUT": "3",
+            "SERVICE_RETRIES": "0",
+            "SERVICE_TOTAL_TIMEOUT": "4.5",
+        }
+    )
     assert s.order_service_url == "https://orders.example.com/api"
     assert s.tracking_service_url == "http://tracking:9000"
     assert s.product_service_url == "http://products:9001"

@@ -35,16 +35,17 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "console-test-token-0123456789"
-HOSTILE = '<img src=x onerror="document.title=\'pwned\'">'
-
-
+HOSTILE = "<img src=x onerror=\"document.title='pwned'\">"
 
 
 class _ConsoleFiles(SimpleHTTPRequestHandler):
     """The console's files as `python -m webchat` serves them, minus the CSP."""
 
-    files = {"/agent": ("agent.html", "text/html"), "/agent.js": ("agent.js", "text/javascript"),
-             "/agent.css": ("agent.css", "text/css")}
+    files = {
+        "/agent": ("agent.html", "text/html"),
+        "/agent.js": ("agent.js", "text/javascript"),
+        "/agent.css": ("agent.css", "text/css"),
+    }
 
     def __init__(self, *args: Any, server_url: str, **kwargs: Any) -> None:
         self.server_url = server_url
@@ -55,8 +56,11 @@ class _ConsoleFiles(SimpleHTTPRequestHandler):
         if entry is None:
             self.send_error(404)
             return
-        data = (ROOT / "webchat" / entry[0]).read_bytes().replace(
-            b"http://localhost:5005", self.server_url.encode())
+        data = (
+            (ROOT / "webchat" / entry[0])
+            .read_bytes()
+            .replace(b"http://localhost:5005", self.server_url.encode())
+        )
         self.send_response(200)
         self.send_header("Content-Type", f"{entry[1]}; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -70,16 +74,20 @@ class _ConsoleFiles(SimpleHTTPRequestHandler):
 @pytest.fixture()
 def desk_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     page_port, bare_port = free_port(), free_port()
-    origins = tuple(f"http://{host}:{port}" for port in (page_port, bare_port)
-                    for host in ("localhost", "127.0.0.1"))
+    origins = tuple(
+        f"http://{host}:{port}"
+        for port in (page_port, bare_port)
+        for host in ("localhost", "127.0.0.1")
+    )
     store = HandoverStore(make_engine(f"sqlite:///{tmp_path / 'rasa.db'}"))
     resumed: list[tuple[str, str]] = []
 
     async def resumer(conversation_id: str, response: str) -> None:
         resumed.append((conversation_id, response))
 
-    desk = AgentDesk(None, store=store, settings=HandoverSettings(agent_tokens={TOKEN: "Sam"}),
-                     resumer=resumer)
+    desk = AgentDesk(
+        None, store=store, settings=HandoverSettings(agent_tokens={TOKEN: "Sam"}), resumer=resumer
+    )
     app, channel = webchat_app(desk, origins)
     port = free_port()
     loop = asyncio.new_event_loop()
@@ -90,8 +98,9 @@ def desk_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
         asyncio.set_event_loop(loop)
 
         async def start() -> None:
-            server = await app.create_server(host="127.0.0.1", port=port,
-                                             return_asyncio_server=True, access_log=False)
+            server = await app.create_server(
+                host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
+            )
             assert server is not None
             await server.startup()
             await server.after_start()
@@ -108,13 +117,18 @@ def desk_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
     page_url, page_proc = start_webchat_page(api_url, port=page_port)
     assert requests.get(page_url + "agent", timeout=5).status_code == 200
-    httpd = ThreadingHTTPServer(("127.0.0.1", bare_port),
-                                partial(_ConsoleFiles, server_url=api_url))
+    httpd = ThreadingHTTPServer(
+        ("127.0.0.1", bare_port), partial(_ConsoleFiles, server_url=api_url)
+    )
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        yield {"page": f"http://localhost:{page_port}/agent", "store": store,
-               "channel": channel, "resumed": resumed,
-               "bare_page": f"http://localhost:{bare_port}/agent"}
+        yield {
+            "page": f"http://localhost:{page_port}/agent",
+            "store": store,
+            "channel": channel,
+            "resumed": resumed,
+            "bare_page": f"http://localhost:{bare_port}/agent",
+        }
     finally:
         stop(page_proc)
         httpd.shutdown()
@@ -145,8 +159,13 @@ def browser() -> Iterator[Any]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--disable-gpu", "--window-size=1280,900"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,900",
+    ):
         options.add_argument(argument)
     driver = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
     try:
@@ -160,16 +179,21 @@ def wait_until(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
     return eventually(condition, timeout=timeout, ignore=(Exception,), what="the console state")
 
 
-def test_agent_console_claims_chats_and_closes(desk_server: dict[str, Any], browser: Any
-                                               ) -> None:
+def test_agent_console_claims_chats_and_closes(desk_server: dict[str, Any], browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
     started = time.monotonic()
     store: HandoverStore = desk_server["store"]
-    first = store.join("shopper-1", order_number="40012345", email="anna@example.com",
-                       topic="order_status", description=HOSTILE).request
-    store.join("shopper-2", email="ben@example.com", topic="returns",
-               description="refund not received")
+    first = store.join(
+        "shopper-1",
+        order_number="40012345",
+        email="anna@example.com",
+        topic="order_status",
+        description=HOSTILE,
+    ).request
+    store.join(
+        "shopper-2", email="ben@example.com", topic="returns", description="refund not received"
+    )
 
     browser.get(desk_server["page"])
     find = partial(browser.find_element, By.ID)
@@ -182,8 +206,11 @@ def test_agent_console_claims_chats_and_closes(desk_server: dict[str, Any], brow
     find("sign-in").click()
     wait_until(lambda: find("agent-name").text == "Sam")
 
-    items = wait_until(lambda: (lambda li: li if len(li) == 2 else None)(
-        browser.find_elements(By.CSS_SELECTOR, "#queue li.request")))
+    items = wait_until(
+        lambda: (lambda li: li if len(li) == 2 else None)(
+            browser.find_elements(By.CSS_SELECTOR, "#queue li.request")
+        )
+    )
     text = items[0].text
     for expected in ("anna@example.com", "Order: 40012345", "Topic: order_status", "Waiting:"):
         assert expected in text
@@ -194,8 +221,12 @@ def test_agent_console_claims_chats_and_closes(desk_server: dict[str, Any], brow
     items[0].find_element(By.CSS_SELECTOR, "button.claim").click()
     wait_until(lambda: store.get(first.id).status == ACTIVE)
     wait_until(lambda: "anna@example.com" in find("chat-title").text)
-    wait_until(lambda: ("shopper-1", "handover_status", {"state": "active", "agent_name": "Sam"}
-                        ) in desk_server["channel"].emitted)
+    wait_until(
+        lambda: (
+            ("shopper-1", "handover_status", {"state": "active", "agent_name": "Sam"})
+            in desk_server["channel"].emitted
+        )
+    )
     wait_until(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#queue li.request")) == 1)
 
     store.add_shopper_message("shopper-1", HOSTILE)
@@ -204,12 +235,23 @@ def test_agent_console_claims_chats_and_closes(desk_server: dict[str, Any], brow
 
     find("reply").send_keys("Hello Anna, Sam here.")
     find("send").click()
-    wait_until(lambda: any(m.sender == AGENT and m.text == "Hello Anna, Sam here."
-                           for m in store.messages(first.id)))
+    wait_until(
+        lambda: any(
+            m.sender == AGENT and m.text == "Hello Anna, Sam here."
+            for m in store.messages(first.id)
+        )
+    )
     # the desk stores the message, then emits it to the shopper's room: wait for both
-    wait_until(lambda: ("shopper-1", "bot_uttered", {
-        "text": "Hello Anna, Sam here.", "sender": "agent", "agent_name": "Sam"}
-    ) in desk_server["channel"].emitted)
+    wait_until(
+        lambda: (
+            (
+                "shopper-1",
+                "bot_uttered",
+                {"text": "Hello Anna, Sam here.", "sender": "agent", "agent_name": "Sam"},
+            )
+            in desk_server["channel"].emitted
+        )
+    )
     wait_until(lambda: "Hello Anna, Sam here." in find("chat-log").text)
 
     find("close").click()
@@ -246,8 +288,9 @@ class _Trap(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_crafted_link_cannot_send_the_token_elsewhere(desk_server: dict[str, Any],
-                                                        browser: Any) -> None:
+def test_a_crafted_link_cannot_send_the_token_elsewhere(
+    desk_server: dict[str, Any], browser: Any
+) -> None:
     """`/agent?api=<someone else's server>` used to send the token there (issue 11.3);
     the page is served without a CSP here, so only the script itself can refuse."""
     from selenium.webdriver.common.by import By
@@ -287,7 +330,8 @@ def test_an_overlong_reply_is_refused_with_a_clear_message_and_kept(
 
     # A long paste, then one more character typed: nothing may cut it silently.
     browser.execute_script(
-        "document.getElementById('reply').value = arguments[0];", "x" * MAX_TEXT_CHARS)
+        "document.getElementById('reply').value = arguments[0];", "x" * MAX_TEXT_CHARS
+    )
     find("reply").send_keys("!")
     assert len(find("reply").get_attribute("value")) == MAX_TEXT_CHARS + 1
     find("send").click()
@@ -305,8 +349,13 @@ def test_complaints_and_erasure_requests_are_marked_as_such(
     from selenium.webdriver.common.by import By
 
     store: HandoverStore = desk_server["store"]
-    store.join("complainer", email="carla@example.net", topic="complaint",
-               order_number="40012347", description="the zip broke")
+    store.join(
+        "complainer",
+        email="carla@example.net",
+        topic="complaint",
+        order_number="40012347",
+        description="the zip broke",
+    )
     store.join("plain", email="dora@example.net", topic="returns", description="refund")
     store.register_erasure("leaver", email="emil@example.org")
     browser.get(desk_server["page"])

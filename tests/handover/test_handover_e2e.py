@@ -65,8 +65,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     actions_url, actions = start_action_server(env)
     try:
         endpoints = write_endpoints(tmp / "endpoints.yml", actions_url, db_url)
-        rasa_url, rasa = start_rasa(model, {**env, "ACTION_SERVER_URL": actions_url}, creds,
-                                    endpoints_path=endpoints)
+        rasa_url, rasa = start_rasa(
+            model, {**env, "ACTION_SERVER_URL": actions_url}, creds, endpoints_path=endpoints
+        )
         try:
             yield {"rasa_url": rasa_url}
         finally:
@@ -84,8 +85,7 @@ class AgentApi:
         return requests.get(self.base + path, headers=self.headers, timeout=10)
 
     def post(self, path: str, body: Any = None) -> requests.Response:
-        return requests.post(self.base + path, headers=self.headers, json=body or {},
-                             timeout=30)
+        return requests.post(self.base + path, headers=self.headers, json=body or {}, timeout=30)
 
 
 def bot_text(data: Any) -> str:
@@ -132,8 +132,10 @@ def test_shopper_to_agent_and_back(stack: dict[str, Any]) -> None:
         shopper.wait_for_bot(lambda d: "one line" in bot_text(d))
         shopper.say("The zip of my new jacket broke on the first day")
         shopper.wait_for_bot(lambda d: "number 1 in the queue" in bot_text(d))
-        shopper.wait_for("handover_status", lambda d: d == {
-            "state": "waiting", "position": 1, "estimated_wait_minutes": 4})
+        shopper.wait_for(
+            "handover_status",
+            lambda d: d == {"state": "waiting", "position": 1, "estimated_wait_minutes": 4},
+        )
 
         # While paused the bot stays silent, but the agent will see what was written.
         shopper.say("are you there?")
@@ -142,26 +144,35 @@ def test_shopper_to_agent_and_back(stack: dict[str, Any]) -> None:
         queue = agent.get("/queue").json()
         [waiting] = [r for r in queue["waiting"] if r["conversation_id"] == conversation_id]
         assert (waiting["order_number"], waiting["email"], waiting["position"]) == (
-            "40012345", "anna@example.com", 1)
+            "40012345",
+            "anna@example.com",
+            1,
+        )
         assert waiting["description"] == "The zip of my new jacket broke on the first day"
 
         claimed = agent.post("/claim", {"request_id": waiting["id"]})
         assert claimed.status_code == 200, claimed.text
-        shopper.wait_for("handover_status", lambda d: d.get("state") == "active"
-                         and d.get("agent_name") == "Sam")
+        shopper.wait_for(
+            "handover_status", lambda d: d.get("state") == "active" and d.get("agent_name") == "Sam"
+        )
         shopper.wait_for_bot(lambda d: "has joined" in bot_text(d))
 
         detail = agent.get(f"/requests/{waiting['id']}").json()
         assert any("talk to a human" in line["text"] for line in detail["bot_conversation"])
         assert any(m["text"] == "are you there?" for m in detail["messages"])
 
-        sent = agent.post(f"/requests/{waiting['id']}/messages",
-                          {"text": "Hi Anna, I'm Sam. Sorry about the zip!"})
+        sent = agent.post(
+            f"/requests/{waiting['id']}/messages",
+            {"text": "Hi Anna, I'm Sam. Sorry about the zip!"},
+        )
         assert sent.status_code == 201
         got = shopper.wait_for_bot(lambda d: d.get("sender") == "agent")
         assert got.pop("message_id").startswith("x-")  # shown, not votable
-        assert got == {"text": "Hi Anna, I'm Sam. Sorry about the zip!", "sender": "agent",
-                       "agent_name": "Sam"}
+        assert got == {
+            "text": "Hi Anna, I'm Sam. Sorry about the zip!",
+            "sender": "agent",
+            "agent_name": "Sam",
+        }
 
         shopper.say("Thanks Sam, can I get a new one?")
         reply = {"sender": "shopper", "text": "Thanks Sam, can I get a new one?"}
@@ -176,8 +187,9 @@ def test_shopper_to_agent_and_back(stack: dict[str, Any]) -> None:
         closed = agent.post(f"/requests/{waiting['id']}/close")
         assert closed.status_code == 200
         shopper.wait_for("handover_status", lambda d: d == {"state": "closed"})
-        shopper.wait_for_bot(lambda d: "anything else" in bot_text(d)
-                             and d.get("sender") != "agent")
+        shopper.wait_for_bot(
+            lambda d: "anything else" in bot_text(d) and d.get("sender") != "agent"
+        )
 
         shopper.say("how can I pay?")
         answer = shopper.wait_for_bot(lambda d: d.get("sender") not in ("agent", "system"))
@@ -186,9 +198,13 @@ def test_shopper_to_agent_and_back(stack: dict[str, Any]) -> None:
         # The transcript holds the agent's lines too.
         transcript = requests.get(
             f"{stack['rasa_url']}/webhooks/webchat/conversations/{conversation_id}/transcript",
-            headers=shopper.auth, timeout=10).json()
-        assert any(m.get("text") == "Hi Anna, I'm Sam. Sorry about the zip!"
-                   for m in transcript["messages"])
+            headers=shopper.auth,
+            timeout=10,
+        ).json()
+        assert any(
+            m.get("text") == "Hi Anna, I'm Sam. Sorry about the zip!"
+            for m in transcript["messages"]
+        )
     print(f"\nhandover e2e took {time.monotonic() - started:.1f}s")
 
 
@@ -212,8 +228,9 @@ def test_shopper_leaves_the_queue_and_the_bot_resumes(stack: dict[str, Any]) -> 
         shopper.sio.emit("leave_queue", {})
         shopper.wait_for("handover_status", lambda d: d == {"state": "closed"})
         shopper.wait_for_bot(lambda d: "left the queue" in bot_text(d))
-        assert all(r["conversation_id"] != conversation_id
-                   for r in agent.get("/queue").json()["waiting"])
+        assert all(
+            r["conversation_id"] != conversation_id for r in agent.get("/queue").json()["waiting"]
+        )
         shopper.say("how can I pay?")
         answer = shopper.wait_for_bot(lambda d: d.get("sender") not in ("agent", "system"))
         assert bot_text(answer)

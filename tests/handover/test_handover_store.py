@@ -83,15 +83,16 @@ def test_claims_conflict_and_an_empty_queue(store: HandoverStore, clock: FakeClo
     store.add_message(a.request.id, AGENT, "Hello, I'm Sam", agent="Sam")
     store.add_shopper_message("a", "hi Sam")
     assert [(m.sender, m.text) for m in store.messages(a.request.id)] == [
-        (AGENT, "Hello, I'm Sam"), (SHOPPER, "hi Sam")]
+        (AGENT, "Hello, I'm Sam"),
+        (SHOPPER, "hi Sam"),
+    ]
     closed = store.close(a.request.id, "Sam")
     assert closed.status == CLOSED and closed.closed_reason == "agent"
     assert store.close(a.request.id, "Sam").status == CLOSED  # closing twice is harmless
     assert store.add_shopper_message("a", "still there?") is None
 
 
-def test_offline_request_is_not_in_the_live_queue(store: HandoverStore, clock: FakeClock
-                                                  ) -> None:
+def test_offline_request_is_not_in_the_live_queue(store: HandoverStore, clock: FakeClock) -> None:
     req = store.leave_offline("night", email="n@example.com", text="call me", topic="returns")
     assert req.status == OFFLINE
     assert store.queue() == []
@@ -99,8 +100,9 @@ def test_offline_request_is_not_in_the_live_queue(store: HandoverStore, clock: F
     assert store.conversation_messages("night")[0].text == "call me"
 
 
-def test_delete_conversation_removes_only_that_shopper(store: HandoverStore, clock: FakeClock
-                                                       ) -> None:
+def test_delete_conversation_removes_only_that_shopper(
+    store: HandoverStore, clock: FakeClock
+) -> None:
     a = join(store, clock, "a")
     join(store, clock, "b")
     store.claim("Sam", a.request.id)
@@ -116,8 +118,7 @@ def test_delete_conversation_removes_only_that_shopper(store: HandoverStore, clo
 def test_delete_conversation_without_tables(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     with engine.begin() as conn:
-        assert delete_conversation(conn, "x") == {"handover_messages": 0,
-                                                  "handover_requests": 0}
+        assert delete_conversation(conn, "x") == {"handover_messages": 0, "handover_requests": 0}
     engine.dispose()
 
 
@@ -153,7 +154,8 @@ def test_concurrent_joins_get_distinct_correct_positions(db_url: str) -> None:
     check = HandoverStore(make_engine(db_url))
     final = check.waiting_positions()
     assert {cid: pos for cid, (pos, _) in results.items()} == {
-        cid: pos for cid, (pos, _) in final.items()}
+        cid: pos for cid, (pos, _) in final.items()
+    }
     check.engine.dispose()
 
 

@@ -81,8 +81,10 @@ PASSWORDS = [
     ("the password is mysecret, still no luck", "the password is [PASSWORD], still no luck"),
     ("login anna@example.com pwd: Xy7!q9", "login [EMAIL] pwd: [PASSWORD]"),
     ("password=40012345", "password=[PASSWORD]"),
-    ("mitt lösenord är Sommar2024 men det funkar inte",
-     "mitt lösenord är [PASSWORD] men det funkar inte"),
+    (
+        "mitt lösenord är Sommar2024 men det funkar inte",
+        "mitt lösenord är [PASSWORD] men det funkar inte",
+    ),
     ("salasana on kissa123", "salasana on [PASSWORD]"),
     ("passordet mitt er Hemmelig1", "passordet mitt er [PASSWORD]"),
     ("Passwort: geheim", "Passwort: [PASSWORD]"),
@@ -94,12 +96,15 @@ def test_anything_that_looks_like_a_password_is_masked(message: str, expected: s
     assert redact(message) == expected
 
 
-@pytest.mark.parametrize("message", [
-    "I forgot my password",
-    "my password doesn't work",
-    "my password is wrong",
-    "how do I reset my password please",
-    "mitt lösenord är fel",
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I forgot my password",
+        "my password doesn't work",
+        "my password is wrong",
+        "how do I reset my password please",
+        "mitt lösenord är fel",
+    ],
+)
 def test_questions_about_passwords_keep_their_wording(message: str) -> None:
     assert redact(message) == message

@@ -28,15 +28,14 @@ from tests.retention.retention_support import (
 NOW = dt.datetime(2026, 6, 15, 10, 30, tzinfo=dt.timezone.utc)
 CUTOFF = cutoff_for(NOW, 90)
 C = CUTOFF.timestamp()
-SECRETS = ("jane+shop@example.com", "example.com", "1234", "conv-", "where is my order",
-           "blorp")
+SECRETS = ("jane+shop@example.com", "example.com", "1234", "conv-", "where is my order", "blorp")
 
 
 def fill(store: Store) -> None:
     kinds = ["plain", "fallback", "handover", "idle", "message"]
-    store.add_all([
-        (f"conv-{i}", conversation(kinds[i % 5], C + (i - 20) * DAY / 3, i)) for i in range(40)
-    ])
+    store.add_all(
+        [(f"conv-{i}", conversation(kinds[i % 5], C + (i - 20) * DAY / 3, i)) for i in range(40)]
+    )
 
 
 def test_history_survives_pruning(store: Store, tmp_path: Path) -> None:
@@ -47,23 +46,25 @@ def test_history_survives_pruning(store: Store, tmp_path: Path) -> None:
     after = build_report(store.engine, since, until).to_json()
     assert {d["source"] for d in before["days"]} == {"live"}
     assert {d["day"] for d in after["days"] if d["source"] == "rolled-up"} == {
-        day.isoformat() for day in reference_stats(store.rows, before=C)}
+        day.isoformat() for day in reference_stats(store.rows, before=C)
+    }
     strip = [{k: v for k, v in d.items() if k != "source"} for d in after["days"]]
     assert strip == [{k: v for k, v in d.items() if k != "source"} for d in before["days"]]
     for key in ("totals", "rates", "top_intents"):
         assert after[key] == before[key]
     expected_old = reference_stats(store.rows, before=C)
-    assert sum(s["conversations"] for s in expected_old.values()) < after["totals"][
-        "conversations"]
+    assert sum(s["conversations"] for s in expected_old.values()) < after["totals"]["conversations"]
 
 
 def test_rates_on_a_known_mix(sqlite_store: Store) -> None:
-    sqlite_store.add_all([
-        ("a", conversation("plain", C + 100)),
-        ("b", conversation("fallback", C + 200)),
-        ("c", conversation("handover", C + 300)),
-        ("d", conversation("idle", C + 400)),
-    ])
+    sqlite_store.add_all(
+        [
+            ("a", conversation("plain", C + 100)),
+            ("b", conversation("fallback", C + 200)),
+            ("c", conversation("handover", C + 300)),
+            ("d", conversation("idle", C + 400)),
+        ]
+    )
     report = build_report(sqlite_store.engine, CUTOFF.date(), CUTOFF.date())
     assert report.totals()["conversations"] == 4
     assert report.totals()["engaged_conversations"] == 3
@@ -79,8 +80,9 @@ def test_rates_on_a_known_mix(sqlite_store: Store) -> None:
 def test_report_files_contain_no_personal_data(store: Store, tmp_path: Path) -> None:
     fill(store)
     run(store.engine, RunOptions(cutoff=CUTOFF, days=90))
-    paths = write_report(build_report(store.engine, day_of(C - 8 * DAY), day_of(C + 8 * DAY)),
-                         tmp_path)
+    paths = write_report(
+        build_report(store.engine, day_of(C - 8 * DAY), day_of(C + 8 * DAY)), tmp_path
+    )
     text = paths["markdown"].read_text() + paths["json"].read_text()
     assert [s for s in SECRETS if s in text] == []
     assert "order_status" in text and "rolled-up" in text and "live" in text
@@ -102,27 +104,51 @@ def test_report_command(sqlite_store: Store, tmp_path: Path) -> None:
     fill(sqlite_store)
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "insights", "report", "--db-url", sqlite_store.url,
-         "--since", day_of(C - 7 * DAY).isoformat(), "--until", day_of(C + 7 * DAY).isoformat(),
-         "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "insights",
+            "report",
+            "--db-url",
+            sqlite_store.url,
+            "--since",
+            day_of(C - 7 * DAY).isoformat(),
+            "--until",
+            day_of(C + 7 * DAY).isoformat(),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["days"] == 15
     assert sorted(p.name for p in out.iterdir()) == [
-        "report-csat.png", "report.html", "report.json", "report.md", "report.png"]
+        "report-csat.png",
+        "report.html",
+        "report.json",
+        "report.md",
+        "report.png",
+    ]
 
 
 def seed_questions(store: Store) -> None:
     now = utc_now().timestamp()
     evs = [
-        user("where is order 12345678? mail jane+shop@example.com", "order_status", now - 3600,
-             confidence=0.91),
+        user(
+            "where is order 12345678? mail jane+shop@example.com",
+            "order_status",
+            now - 3600,
+            confidence=0.91,
+        ),
         user("blorp 4111 1111 1111 1111", "nlu_fallback", now - 3000, confidence=0.21),
         user("/affirm", "affirm", now - 2000, confidence=1.0),
-        user("=HYPERLINK(\"http://x\")", "out_of_scope", now - 1000, confidence=0.5),
+        user('=HYPERLINK("http://x")', "out_of_scope", now - 1000, confidence=0.5),
         user("too old to export", "greet", now - 30 * DAY),
     ]
     store.add_all([("shopper-42", evs)])
@@ -135,12 +161,15 @@ def test_questions_are_redacted_and_filtered(store: Store) -> None:
     assert [(q.intent, q.text) for q in rows] == [
         ("order_status", "where is order [ORDER]? mail [EMAIL]"),
         ("nlu_fallback", "blorp [CARD]"),
-        ("out_of_scope", "=HYPERLINK(\"[URL]\")"),
+        ("out_of_scope", '=HYPERLINK("[URL]")'),
     ]
     assert [q.intent for q in recent_questions(store.engine, since, only_fallback=True)] == [
-        "nlu_fallback"]
+        "nlu_fallback"
+    ]
     assert [q.confidence for q in recent_questions(store.engine, since, max_confidence=0.5)] == [
-        0.21, 0.5]
+        0.21,
+        0.5,
+    ]
     assert len(list(recent_questions(store.engine, since, include_payloads=True))) == 4
     assert len(list(recent_questions(store.engine, since, limit=1))) == 1
 
@@ -155,12 +184,26 @@ def test_csv_is_spreadsheet_safe(sqlite_store: Store) -> None:
     assert "shopper-42" not in buffer.getvalue()
 
 
-def test_questions_command(sqlite_store: Store, tmp_path: Path,
-                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_questions_command(
+    sqlite_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     seed_questions(sqlite_store)
     target = tmp_path / "q.csv"
-    assert main(["questions", "--db-url", sqlite_store.url, "--days", "2", "--only-fallback",
-                 "--out", str(target)]) == 0
+    assert (
+        main(
+            [
+                "questions",
+                "--db-url",
+                sqlite_store.url,
+                "--days",
+                "2",
+                "--only-fallback",
+                "--out",
+                str(target),
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["rows"] == 1
     body = target.read_text()
     assert "blorp [CARD]" in body and "4111" not in body

@@ -44,7 +44,6 @@ DAY = 86_400.0
 # ---------------------------------------------------------------- rows like Rasa writes them
 
 
-
 def rasa_row(sender_id: str, event: Event) -> dict[str, Any]:
     """The `events` row SQLTrackerStore.save writes for `event` (same field mapping)."""
     data = event.as_dict()
@@ -58,8 +57,13 @@ def rasa_row(sender_id: str, event: Event) -> dict[str, Any]:
     }
 
 
-def user(text: str, intent: str, ts: float, confidence: float = 0.93,
-         entities: list[dict[str, Any]] | None = None) -> UserUttered:
+def user(
+    text: str,
+    intent: str,
+    ts: float,
+    confidence: float = 0.93,
+    entities: list[dict[str, Any]] | None = None,
+) -> UserUttered:
     return UserUttered(
         text,
         intent={"name": intent, "confidence": confidence},
@@ -87,27 +91,46 @@ def conversation(kind: str, start: float, n: int = 0) -> list[Event]:
     ]
     if kind == "idle":
         return out
-    out += [user(f"where is my order 1234{n:04d}", "order_status", t + 1,
-                 entities=[{"entity": "order_number", "value": f"1234{n:04d}"}])]
+    out += [
+        user(
+            f"where is my order 1234{n:04d}",
+            "order_status",
+            t + 1,
+            entities=[{"entity": "order_number", "value": f"1234{n:04d}"}],
+        )
+    ]
     out += [SlotSet("order_number", f"1234{n:04d}", timestamp=t + 1)]
     out += bot_turn("Your order is on its way.", t + 2)
     if kind in ("fallback", "fallback_handover"):
-        out += [user("blorp quux", markers.FALLBACK_INTENT, t + 3, confidence=0.2),
-                action(markers.FALLBACK_ACTION, t + 3)]
+        out += [
+            user("blorp quux", markers.FALLBACK_INTENT, t + 3, confidence=0.2),
+            action(markers.FALLBACK_ACTION, t + 3),
+        ]
         out += bot_turn("Sorry, I did not get that.", t + 4)
     if kind in ("handover", "fallback_handover"):
-        out += [user("I want a human", "request_agent", t + 5),
-                action("action_join_queue", t + 5), ConversationPaused(timestamp=t + 5),
-                user("hello? my email is jane+shop@example.com", "inform", t + 6,
-                     entities=[{"entity": "email", "value": "jane+shop@example.com"}]),
-                ConversationResumed(timestamp=t + 7)]
+        out += [
+            user("I want a human", "request_agent", t + 5),
+            action("action_join_queue", t + 5),
+            ConversationPaused(timestamp=t + 5),
+            user(
+                "hello? my email is jane+shop@example.com",
+                "inform",
+                t + 6,
+                entities=[{"entity": "email", "value": "jane+shop@example.com"}],
+            ),
+            ConversationResumed(timestamp=t + 7),
+        ]
     if kind == "message":
-        out += [user("can I leave a message", "leave_message", t + 5),
-                action("action_leave_message", t + 5)]
+        out += [
+            user("can I leave a message", "leave_message", t + 5),
+            action("action_leave_message", t + 5),
+        ]
     if kind == "feedback":  # the text lives in the tracker; statistics count the action
-        out += [user("the new catalogue is lovely blorp", "feedback", t + 5),
-                action(markers.FEEDBACK_ACTION, t + 5),
-                SlotSet("shopper_feedback", "the new catalogue is lovely blorp", timestamp=t + 5)]
+        out += [
+            user("the new catalogue is lovely blorp", "feedback", t + 5),
+            action(markers.FEEDBACK_ACTION, t + 5),
+            SlotSet("shopper_feedback", "the new catalogue is lovely blorp", timestamp=t + 5),
+        ]
     if kind == "pause_only":
         out += [ConversationPaused(timestamp=t + 5)]
     out += [user("thanks", "thank", t + 8), *bot_turn("You're welcome!", t + 9)]
@@ -125,19 +148,32 @@ def reference_stats(rows: list[dict[str, Any]], before: float) -> dict[dt.date, 
             per[(day_of(r["timestamp"]), r["sender_id"])].append(r)
     out: dict[dt.date, dict[str, Any]] = {}
     for (day, _sender), evs in per.items():
-        s = out.setdefault(day, {
-            "conversations": 0, "engaged_conversations": 0, "shopper_messages": 0,
-            "fallback_messages": 0, "fallback_actions": 0, "fallback_conversations": 0,
-            "handover_conversations": 0, "resolved_without_agent": 0,
-            "feedback_messages": 0, "intents": {},
-        })
+        s = out.setdefault(
+            day,
+            {
+                "conversations": 0,
+                "engaged_conversations": 0,
+                "shopper_messages": 0,
+                "fallback_messages": 0,
+                "fallback_actions": 0,
+                "fallback_conversations": 0,
+                "handover_conversations": 0,
+                "resolved_without_agent": 0,
+                "feedback_messages": 0,
+                "intents": {},
+            },
+        )
         users = [e for e in evs if e["type_name"] == "user"]
         fb_msgs = [e for e in users if e["intent_name"] == markers.FALLBACK_INTENT]
-        fb_acts = [e for e in evs if e["type_name"] == "action"
-                   and e["action_name"] == markers.FALLBACK_ACTION]
+        fb_acts = [
+            e
+            for e in evs
+            if e["type_name"] == "action" and e["action_name"] == markers.FALLBACK_ACTION
+        ]
         handover = any(
             (e["type_name"] == "action" and e["action_name"] in markers.HANDOVER_ACTIONS)
-            or e["type_name"] == "pause" for e in evs
+            or e["type_name"] == "pause"
+            for e in evs
         )
         s["conversations"] += 1
         s["engaged_conversations"] += bool(users)
@@ -148,8 +184,7 @@ def reference_stats(rows: list[dict[str, Any]], before: float) -> dict[dt.date, 
         s["handover_conversations"] += handover
         s["resolved_without_agent"] += bool(users) and not handover
         s["feedback_messages"] += sum(
-            e["type_name"] == "action" and e["action_name"] == markers.FEEDBACK_ACTION
-            for e in evs
+            e["type_name"] == "action" and e["action_name"] == markers.FEEDBACK_ACTION for e in evs
         )
         for e in users:
             name = e["intent_name"] or markers.NO_INTENT
@@ -180,10 +215,14 @@ class Store:
         """Insert many conversations in one transaction (one fsync, not one per chat)."""
         rows = [rasa_row(sender, e) for sender, evs in conversations for e in evs]
         with self.engine.begin() as conn:
-            conn.execute(sa.text(
-                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name,"
-                " data) VALUES (:sender_id, :type_name, :timestamp, :intent_name, :action_name,"
-                " :data)"), rows)
+            conn.execute(
+                sa.text(
+                    "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name,"
+                    " data) VALUES (:sender_id, :type_name, :timestamp, :intent_name, :action_name,"
+                    " :data)"
+                ),
+                rows,
+            )
         self.rows += rows
         for sender, _evs in conversations:
             if sender not in self.senders:
@@ -191,8 +230,12 @@ class Store:
 
     def events(self) -> list[tuple[Any, ...]]:
         with self.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(sa.text(
-                "SELECT sender_id, type_name, timestamp, data FROM events ORDER BY id"))]
+            return [
+                tuple(r)
+                for r in conn.execute(
+                    sa.text("SELECT sender_id, type_name, timestamp, data FROM events ORDER BY id")
+                )
+            ]
 
     def dump(self) -> dict[str, Any]:
         """Every table's schema and rows, to prove a dry run changed nothing."""
@@ -218,7 +261,8 @@ class Store:
                 d["intents"] = {}
                 out[day] = d
             for day, intent, n in conn.execute(
-                    sa.text("SELECT day, intent, messages FROM intent_stats_daily")):
+                sa.text("SELECT day, intent, messages FROM intent_stats_daily")
+            ):
                 day = dt.date.fromisoformat(day) if isinstance(day, str) else day
                 out[day]["intents"][intent] = n
         return out
@@ -238,13 +282,19 @@ def create_rasa_schema(url: str) -> None:
     store.engine.dispose()
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """`python -m retention ...` as cron would run it."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "retention", *args], cwd=cwd, env=full_env,
-        capture_output=True, text=True, timeout=timeout, check=False,
+        [sys.executable, "-m", "retention", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -269,10 +319,13 @@ def pg_url() -> Iterator[str]:
 def _reset_pg(url: str) -> None:
     engine = sa.create_engine(url, future=True)
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "DROP TABLE IF EXISTS handover_messages, handover_requests, intent_stats_daily,"
-            " rating_stats_daily, answer_feedback_daily, self_service_stats_daily,"
-            " conversation_stats_daily, events CASCADE"))
+        conn.execute(
+            sa.text(
+                "DROP TABLE IF EXISTS handover_messages, handover_requests, intent_stats_daily,"
+                " rating_stats_daily, answer_feedback_daily, self_service_stats_daily,"
+                " conversation_stats_daily, events CASCADE"
+            )
+        )
         conn.execute(sa.text("DROP SEQUENCE IF EXISTS events_seq"))
     engine.dispose()
 
@@ -298,5 +351,3 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     s = Store(url=url, engine=make_engine(url))
     yield s
     s.engine.dispose()
-
-

@@ -25,10 +25,25 @@ from tests.retention.retention_support import (
 )
 
 SUMMARY_KEYS = {
-    "status", "dry_run", "database", "days", "cutoff", "events_deleted",
-    "conversations_deleted", "conversations_trimmed", "agent_conversations_kept",
-    "days_rolled_up", "first_day_rolled_up", "last_day_rolled_up", "days_already_rolled_up",
-    "batches", "batch_size", "index_created", "guard", "agent", "seconds",
+    "status",
+    "dry_run",
+    "database",
+    "days",
+    "cutoff",
+    "events_deleted",
+    "conversations_deleted",
+    "conversations_trimmed",
+    "agent_conversations_kept",
+    "days_rolled_up",
+    "first_day_rolled_up",
+    "last_day_rolled_up",
+    "days_already_rolled_up",
+    "batches",
+    "batch_size",
+    "index_created",
+    "guard",
+    "agent",
+    "seconds",
 }
 
 
@@ -39,12 +54,14 @@ def cutoff() -> float:
 def seed(store: Store) -> int:
     """Two old conversations, one straddling, one new; returns the number of old events."""
     c = cutoff()
-    store.add_all([
-        ("old-1", conversation("plain", c - 10 * DAY)),
-        ("old-2", conversation("handover", c - 2 * DAY)),
-        ("straddle", conversation("fallback", c - 5)),
-        ("new", conversation("plain", c + DAY)),
-    ])
+    store.add_all(
+        [
+            ("old-1", conversation("plain", c - 10 * DAY)),
+            ("old-2", conversation("handover", c - 2 * DAY)),
+            ("straddle", conversation("fallback", c - 5)),
+            ("new", conversation("plain", c + DAY)),
+        ]
+    )
     return sum(r["timestamp"] < c for r in store.rows)
 
 
@@ -93,7 +110,8 @@ def test_reads_the_general_sql_form(
     seed(sqlite_store)
     db = sqlite_store.engine.url.database
     endpoints = write_endpoints(
-        tmp_path, f"tracker_store:\n  type: sql\n  dialect: sqlite\n  db: {db}\n")
+        tmp_path, f"tracker_store:\n  type: sql\n  dialect: sqlite\n  db: {db}\n"
+    )
     assert main(["--endpoints", str(endpoints)]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert (summary["database"], summary["conversations_deleted"]) == ("sqlite", 2)
@@ -115,15 +133,22 @@ def test_bad_configuration_exits_2_as_a_process(tmp_path: Path) -> None:
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert "RETENTION_TEST_UNSET" in proc.stderr
     summary = summary_of(proc)
-    assert summary == {"status": "error", "error": "configuration",
-                       "message": summary["message"], "exit_code": 2}
+    assert summary == {
+        "status": "error",
+        "error": "configuration",
+        "message": summary["message"],
+        "exit_code": 2,
+    }
     assert "Warning" not in proc.stderr  # cron mails stay readable
 
 
 @pytest.mark.parametrize(("endpoints", "message"), BAD_CONFIGURATIONS)
 def test_bad_configuration_exits_2(
-    tmp_path: Path, endpoints: str | None, message: str,
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    endpoints: str | None,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RETENTION_TEST_UNSET", raising=False)
@@ -183,17 +208,28 @@ def test_held_lock_exits_4_and_deletes_nothing(store: Store) -> None:
 def test_two_concurrent_runs(store: Store) -> None:
     """Two processes started together: each day once, nothing new deleted, one or both ran."""
     c = cutoff()
-    store.add_all([
-        (f"c{i}", conversation(["plain", "fallback", "handover"][i % 3], c + (i - 60) * DAY / 4))
-        for i in range(90)
-    ])
+    store.add_all(
+        [
+            (
+                f"c{i}",
+                conversation(["plain", "fallback", "handover"][i % 3], c + (i - 60) * DAY / 4),
+            )
+            for i in range(90)
+        ]
+    )
     expected = reference_stats(store.rows, before=c)
     kept = sorted((r["sender_id"], r["timestamp"]) for r in store.rows if r["timestamp"] >= c)
     env = {"PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "retention", "--db-url", store.url, "--batch-size", "25"]
     procs = [
-        subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env},
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     results = [p.communicate(timeout=60) for p in procs]

@@ -16,8 +16,11 @@ DEPLOY = ROOT / "retention" / "deploy"
 
 
 def test_crontab_runs_make_retention_nightly() -> None:
-    lines = [line for line in (DEPLOY / "crontab").read_text().splitlines()
-             if line.strip() and not line.startswith("#") and "=" not in line.split()[0]]
+    lines = [
+        line
+        for line in (DEPLOY / "crontab").read_text().splitlines()
+        if line.strip() and not line.startswith("#") and "=" not in line.split()[0]
+    ]
     assert len(lines) == 1
     minute, hour, dom, month, dow, user, *command = lines[0].split()
     assert (dom, month, dow) == ("*", "*", "*") and minute.isdigit() and hour.isdigit()
@@ -58,10 +61,19 @@ def test_kubernetes_cronjob() -> None:
 
 def test_the_job_refuses_clearly_when_endpoints_variables_are_missing(tmp_path: Path) -> None:
     """Only DATABASE_URL set: exit 2 with the missing variable named, nothing touched."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("ACTION_SERVER_URL", "LOCK_STORE_TYPE", "REDIS_HOST")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("ACTION_SERVER_URL", "LOCK_STORE_TYPE", "REDIS_HOST")
+    }
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'rasa.db'}"
-    proc = subprocess.run([sys.executable, "-m", "retention"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "retention"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert "ACTION_SERVER_URL" in proc.stderr or "LOCK_STORE_TYPE" in proc.stderr

@@ -31,8 +31,16 @@ def options(**kw: Any) -> RunOptions:
 
 def fill(store: Store) -> None:
     """Conversations of every kind spread over 12 days, several straddling the cutoff."""
-    kinds = ["plain", "fallback", "handover", "message", "feedback", "pause_only", "idle",
-             "fallback_handover"]
+    kinds = [
+        "plain",
+        "fallback",
+        "handover",
+        "message",
+        "feedback",
+        "pause_only",
+        "idle",
+        "fallback_handover",
+    ]
     chats: list[tuple[str, list[Any]]] = []
     n = 0
     for day in range(-8, 4):  # days relative to the cutoff day
@@ -87,17 +95,36 @@ def test_statistics_contain_nothing_identifying(store: Store) -> None:
     run(store.engine, options())
     with store.engine.connect() as conn:
         inspector = sa.inspect(conn)
-        columns = {t: {c["name"] for c in inspector.get_columns(t)}
-                   for t in ("conversation_stats_daily", "intent_stats_daily")}
-        dumped = json.dumps([
-            [str(v) for v in row]
-            for t in columns for row in conn.execute(sa.text(f"SELECT * FROM {t}"))
-        ])
+        columns = {
+            t: {c["name"] for c in inspector.get_columns(t)}
+            for t in ("conversation_stats_daily", "intent_stats_daily")
+        }
+        dumped = json.dumps(
+            [
+                [str(v) for v in row]
+                for t in columns
+                for row in conn.execute(sa.text(f"SELECT * FROM {t}"))
+            ]
+        )
     assert columns["intent_stats_daily"] == {"day", "intent", "messages"}
     assert not {c for cols in columns.values() for c in cols} & {
-        "sender_id", "conversation_id", "text", "data", "entities", "slots"}
-    secrets = {"jane+shop@example.com", "example.com", "blorp", "where is my order",
-               "conv-", "straddle", "midnight", "12340"}
+        "sender_id",
+        "conversation_id",
+        "text",
+        "data",
+        "entities",
+        "slots",
+    }
+    secrets = {
+        "jane+shop@example.com",
+        "example.com",
+        "blorp",
+        "where is my order",
+        "conv-",
+        "straddle",
+        "midnight",
+        "12340",
+    }
     assert not [s for s in secrets if s in dumped]
 
 
@@ -185,15 +212,22 @@ def test_agent_conversations_are_kept_by_default(store: Store) -> None:
     store.add("with-agent", conversation("handover", C - 3 * DAY))
     store.add("open-agent", conversation("handover", C - 3 * DAY))
     with store.engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO handover_requests (id, conversation_id, status, email, created_at,"
-            " closed_at) VALUES (1, 'with-agent', 'closed', 'a@b.de', :old, :closed),"
-            " (2, 'open-agent', 'waiting', 'c@d.de', :old, NULL)"),
-            {"old": C - 200 * DAY, "closed": C - 150 * DAY})
-        conn.execute(sa.text(
-            "INSERT INTO handover_messages (id, request_id, conversation_id, sender, text,"
-            " created_at) VALUES (1, 1, 'with-agent', 'agent', 'hi', :t),"
-            " (2, 2, 'open-agent', 'shopper', 'hello', :t)"), {"t": C - 200 * DAY})
+        conn.execute(
+            sa.text(
+                "INSERT INTO handover_requests (id, conversation_id, status, email, created_at,"
+                " closed_at) VALUES (1, 'with-agent', 'closed', 'a@b.de', :old, :closed),"
+                " (2, 'open-agent', 'waiting', 'c@d.de', :old, NULL)"
+            ),
+            {"old": C - 200 * DAY, "closed": C - 150 * DAY},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO handover_messages (id, request_id, conversation_id, sender, text,"
+                " created_at) VALUES (1, 1, 'with-agent', 'agent', 'hi', :t),"
+                " (2, 2, 'open-agent', 'shopper', 'hello', :t)"
+            ),
+            {"t": C - 200 * DAY},
+        )
     summary = run(store.engine, options())
     assert {s for s, *_ in store.events()} == {"with-agent", "open-agent"}
     assert summary["agent_conversations_kept"] == 2
@@ -203,8 +237,11 @@ def test_agent_conversations_are_kept_by_default(store: Store) -> None:
 
     summary = run(store.engine, options(agent_cutoff=cutoff_for(NOW, 100), agent_days=100))
     assert summary["agent"] == {
-        "status": "ok", "agent_days": 100, "cutoff": "2026-03-07T00:00:00+00:00",
-        "requests_deleted": 1, "messages_deleted": 1,
+        "status": "ok",
+        "agent_days": 100,
+        "cutoff": "2026-03-07T00:00:00+00:00",
+        "requests_deleted": 1,
+        "messages_deleted": 1,
     }
     assert {s for s, *_ in store.events()} == {"open-agent"}
     assert summary["days_rolled_up"] == 0
@@ -248,29 +285,42 @@ def test_rows_match_rasa_sql_tracker_store(sqlite_store: Store) -> None:
     asyncio.run(rasa_store.save(DialogueStateTracker.from_events("by-rasa", evs)))
     rasa_store.engine.dispose()
     with sqlite_store.engine.connect() as conn:
-        written = [dict(r._mapping) for r in conn.execute(sa.text(
-            "SELECT sender_id, type_name, timestamp, intent_name, action_name, data"
-            " FROM events ORDER BY id"))]
+        written = [
+            dict(r._mapping)
+            for r in conn.execute(
+                sa.text(
+                    "SELECT sender_id, type_name, timestamp, intent_name, action_name, data"
+                    " FROM events ORDER BY id"
+                )
+            )
+        ]
     ours = [rasa_row("by-rasa", e) for e in evs]
     assert [{**r, "data": json.loads(r["data"])} for r in written] == [
-        {**r, "data": json.loads(r["data"])} for r in ours]
+        {**r, "data": json.loads(r["data"])} for r in ours
+    ]
 
 
 def test_feedback_is_counted_and_its_text_goes_with_the_conversation(store: Store) -> None:
     """The daily statistics count kept feedback; the text itself is only in the tracker,
     so the 90-day pruning removes it with the conversation."""
-    store.add_all([
-        ("fb-old", conversation("feedback", C - 2 * DAY + 3600, 1)),
-        ("fb-old-2", conversation("feedback", C - 2 * DAY + 7200, 2)),
-        ("plain-old", conversation("plain", C - 2 * DAY + 9000, 3)),
-    ])
+    store.add_all(
+        [
+            ("fb-old", conversation("feedback", C - 2 * DAY + 3600, 1)),
+            ("fb-old-2", conversation("feedback", C - 2 * DAY + 7200, 2)),
+            ("plain-old", conversation("plain", C - 2 * DAY + 9000, 3)),
+        ]
+    )
     run(store.engine, options())
     [day] = store.stats().values()
     assert day["feedback_messages"] == 2
     assert day["intents"]["feedback"] == 2
     with store.engine.connect() as conn:
-        dumped = json.dumps([[str(v) for v in row] for row in conn.execute(
-            sa.text("SELECT * FROM conversation_stats_daily"))])
+        dumped = json.dumps(
+            [
+                [str(v) for v in row]
+                for row in conn.execute(sa.text("SELECT * FROM conversation_stats_daily"))
+            ]
+        )
         left = conn.execute(sa.text("SELECT count(*) FROM events")).scalar()
     assert "catalogue" not in dumped
     assert left == 0
@@ -278,16 +328,22 @@ def test_feedback_is_counted_and_its_text_goes_with_the_conversation(store: Stor
 
 def test_an_older_statistics_table_gets_the_feedback_counter(store: Store) -> None:
     with store.engine.begin() as conn:
-        conn.execute(sa.text(
-            "CREATE TABLE conversation_stats_daily (day DATE PRIMARY KEY, conversations "
-            "INTEGER NOT NULL, engaged_conversations INTEGER NOT NULL, shopper_messages "
-            "INTEGER NOT NULL, fallback_messages INTEGER NOT NULL, fallback_actions INTEGER "
-            "NOT NULL, fallback_conversations INTEGER NOT NULL, handover_conversations "
-            "INTEGER NOT NULL, resolved_without_agent INTEGER NOT NULL, rolled_up_at FLOAT "
-            "NOT NULL)"))
-        conn.execute(sa.text(
-            "INSERT INTO conversation_stats_daily VALUES "
-            "('2026-01-01', 1, 1, 1, 0, 0, 0, 0, 1, 0.0)"))
+        conn.execute(
+            sa.text(
+                "CREATE TABLE conversation_stats_daily (day DATE PRIMARY KEY, conversations "
+                "INTEGER NOT NULL, engaged_conversations INTEGER NOT NULL, shopper_messages "
+                "INTEGER NOT NULL, fallback_messages INTEGER NOT NULL, fallback_actions INTEGER "
+                "NOT NULL, fallback_conversations INTEGER NOT NULL, handover_conversations "
+                "INTEGER NOT NULL, resolved_without_agent INTEGER NOT NULL, rolled_up_at FLOAT "
+                "NOT NULL)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO conversation_stats_daily VALUES "
+                "('2026-01-01', 1, 1, 1, 0, 0, 0, 0, 1, 0.0)"
+            )
+        )
     store.add_all([("fb", conversation("feedback", C - 2 * DAY + 3600, 1))])
     run(store.engine, options())
     stats = store.stats()

@@ -479,8 +479,7 @@ def test_a_cancelled_invoice_order_has_no_invoice_any_more(base_url: str) -> Non
     order = next(
         o
         for o in build_seed(date.fromisoformat("2026-03-10")).orders
-        if o.payment_method == "invoice" and o.status == "received"
-        and o.order_number not in fixed
+        if o.payment_method == "invoice" and o.status == "received" and o.order_number not in fixed
     )
     who = {"order_number": order.order_number, "email": order.email}
     before = requests.post(base_url + "/orders/lookup", json=who, timeout=10).json()

@@ -19,8 +19,9 @@ OPENAPI = Path(__file__).resolve().parents[2] / "services" / "openapi.yaml"
 
 
 def lookup(base_url: str, number: object, email: object) -> requests.Response:
-    return requests.post(f"{base_url}/orders/lookup",
-                         json={"order_number": number, "email": email}, timeout=5)
+    return requests.post(
+        f"{base_url}/orders/lookup", json={"order_number": number, "email": email}, timeout=5
+    )
 
 
 def test_health(base_url: str) -> None:
@@ -48,8 +49,12 @@ def test_mismatch_and_unknown_look_identical(base_url: str) -> None:
 
 @pytest.mark.parametrize("body", [b"not json", b"[1]", b'{"order_number": 40012345}'])
 def test_malformed_lookup_is_400(base_url: str, body: bytes) -> None:
-    response = requests.post(f"{base_url}/orders/lookup", data=body, timeout=5,
-                             headers={"Content-Type": "application/json"})
+    response = requests.post(
+        f"{base_url}/orders/lookup",
+        data=body,
+        timeout=5,
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "bad_request"
 
@@ -61,8 +66,12 @@ def test_malformed_lookup_is_400(base_url: str, body: bytes) -> None:
 )
 def test_deeply_nested_json_is_400_not_a_server_error(base_url: str, body: bytes) -> None:
     """Hostile nesting exhausts the JSON decoder's recursion: a bad request, not a 500."""
-    response = requests.post(f"{base_url}/orders/lookup", data=body, timeout=10,
-                             headers={"Content-Type": "application/json"})
+    response = requests.post(
+        f"{base_url}/orders/lookup",
+        data=body,
+        timeout=10,
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "bad_request"
     assert requests.get(f"{base_url}/health", timeout=5).ok  # the service lives on
@@ -118,7 +127,8 @@ def test_seed_covers_every_status_and_formats() -> None:
     assert len({o.order_number for o in data.orders}) == len(data.orders)
     assert len({p.tracking_number for p in data.parcels}) == len(data.parcels)
     assert {o.tracking_number for o in data.orders if o.tracking_number} == {
-        p.tracking_number for p in data.parcels}
+        p.tracking_number for p in data.parcels
+    }
     assert set(DEMO_TRACKING.values()) <= {p.tracking_number for p in data.parcels}
 
 
@@ -141,9 +151,18 @@ def test_seed_dates_fit_the_status() -> None:
 def test_openapi_lists_every_route() -> None:
     spec = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
     assert set(spec["paths"]) == {
-        "/health", "/orders/lookup", "/parcels/{tracking_number}", "/products/{article_number}",
-        "/products", "/orders/cancel", "/orders/address", "/orders/items",
-        "/orders/invoice-copy", "/newsletter/unsubscribe", "/outbox"}
+        "/health",
+        "/orders/lookup",
+        "/parcels/{tracking_number}",
+        "/products/{article_number}",
+        "/products",
+        "/orders/cancel",
+        "/orders/address",
+        "/orders/items",
+        "/orders/invoice-copy",
+        "/newsletter/unsubscribe",
+        "/outbox",
+    }
 
 
 def test_a_parcel_never_reports_events_that_have_not_happened_yet(tmp_path: Path) -> None:
