@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.conversations import (
+from devkit.conversations import (
     STACK_SETTINGS,
     Conversation,
     fallback_markers,
