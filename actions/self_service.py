@@ -108,14 +108,27 @@ class ActionChangeStart(Action):
     ) -> list[EventType]:
         intent = str((tracker.latest_message.get("intent") or {}).get("name"))
         kind = KIND_BY_INTENT.get(intent, "cancel")
-        events: list[EventType] = [*clear_pending(), SlotSet(KIND, kind)]
+        # The form validates every slot set in this turn, and an empty order number, email
+        # or address would be answered with "that doesn't look like ..." before the shopper
+        # typed any: only what this changes is set.
+        events: list[EventType] = [
+            e
+            for e in clear_pending()
+            if e["name"] not in ("order_number", "email")
+            and (e["name"] in (KIND, KEY, ANSWER, REASKS) or tracker.get_slot(e["name"]))
+        ]
+        events.append(SlotSet(KIND, kind))
         mentioned = normalise_order_number(tracker.get_slot("order_number"))
         proven = verified(tracker)
         if proven and mentioned in (None, proven[0]):
-            events += [SlotSet("order_number", proven[0]), SlotSet("email", proven[1])]
-        else:  # another order (or none proven yet): the form asks what is missing
-            email = normalise_email(tracker.get_slot("email"))
-            events += [SlotSet("order_number", mentioned), SlotSet("email", email)]
+            return [*events, SlotSet("order_number", proven[0]), SlotSet("email", proven[1])]
+        # Another order, or none proven yet: the form asks for what is missing.
+        email = normalise_email(tracker.get_slot("email"))
+        for name, value in (("order_number", mentioned), ("email", email)):
+            if value is not None or tracker.get_slot(name) is not None:
+                events.append(SlotSet(name, value))
+        if kind in ("cancel", "address"):
+            dispatcher.utter_message(response=f"utter_change_start_{kind}")
         return events
 
 

@@ -118,7 +118,7 @@ async def test_a_stale_or_malformed_proof_asks_again(make_tracker, dispatcher, d
     }
     tracker = make_tracker(slots=slots, intent="cancel_order", text="cancel my order")
     events = slot_events(await ActionChangeStart().run(dispatcher, tracker, domain))
-    assert events["order_number"] is None and events["email"] is None
+    assert events.get("order_number") is None and events.get("email") is None
 
 
 async def test_another_order_mentioned_needs_its_own_email(make_tracker, dispatcher, domain):
@@ -132,7 +132,23 @@ async def test_another_order_mentioned_needs_its_own_email(make_tracker, dispatc
         text="cancel 40012345",
     )
     events = slot_events(await ActionChangeStart().run(dispatcher, tracker, domain))
-    assert events["order_number"] == "40012345" and events["email"] is None
+    assert events["order_number"] == "40012345" and events.get("email") is None
+
+
+@pytest.mark.parametrize(
+    ("intent", "says"), [("cancel_order", "cancel an order"), ("change_address", "address")]
+)
+async def test_a_fresh_request_says_what_the_questions_are_for_and_sets_no_empty_slot(
+    make_tracker, dispatcher, domain, intent, says
+):
+    # Setting an empty order number made the form answer "that doesn't look like an order
+    # number" (and the same for the email) before the shopper had typed either.
+    tracker = make_tracker(slots={}, intent=intent, text="can you do that for me")
+    events = slot_events(await ActionChangeStart().run(dispatcher, tracker, domain))
+    assert "order_number" not in events and "email" not in events
+    assert events["change_kind"] in ("cancel", "address")
+    name = dispatcher.messages[0]["response"]
+    assert says in domain["responses"][name][0]["text"]
 
 
 # --- the confirmation question ----------------------------------------------------
