@@ -190,7 +190,8 @@ def write_endpoints(
     path.write_text(
         f"action_endpoint:\n  url: {json.dumps(action_server_url)}\n"
         f"  headers:\n    Authorization: {json.dumps('Bearer ' + token)}\n"
-        f"tracker_store:\n  type: SQL\n  url: {json.dumps(database_url)}\n"
+        f"tracker_store:\n  type: channels.tracker_store.ConversationStore\n"
+        f"  url: {json.dumps(database_url)}\n"
     )
     return path
 

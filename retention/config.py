@@ -40,6 +40,10 @@ def url_from_endpoints(path: Path) -> str | URL:
     return url_from_tracker_store_section(section)
 
 
+# Rasa's own SQL store, and ours that only tunes SQLite (channels/tracker_store.py).
+SQL_TYPES = frozenset({"sql", "channels.tracker_store.conversationstore"})
+
+
 def url_from_tracker_store_section(section: dict[str, Any]) -> str | URL:
     """Apply Rasa's SQLTrackerStore rules to an already-read `tracker_store` section."""
     # Rasa's declarative_base() triggers SQLAlchemy's "2.0 migration" banner, which is
@@ -54,7 +58,7 @@ def url_from_tracker_store_section(section: dict[str, Any]) -> str | URL:
         from rasa.utils.endpoints import EndpointConfig
 
     endpoint = EndpointConfig.from_dict(dict(section))
-    if str(endpoint.type or "").lower() != "sql":
+    if str(endpoint.type or "").lower() not in SQL_TYPES:
         raise ConfigError(
             f"tracker_store type is {endpoint.type!r}; only the SQL tracker store can be pruned"
         )

@@ -1,0 +1,104 @@
+"""The tracker store: SQLite files in write-ahead-log mode, PostgreSQL as Rasa has it.
+
+The server-level test proves endpoints.yml really loads our class: Rasa would fall back
+to an in-memory store, with one log line, if it could not import it, and the database
+file would then be left in SQLite's default journal mode.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from channels.tracker_store import ConversationStore, tune_sqlite_connection
+from tests.support.databases import postgres_database
+
+
+def conversation(sender: str) -> DialogueStateTracker:
+    tracker = DialogueStateTracker(sender, slots=[])
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered("where is my order?", {"name": "order_status", "confidence": 1.0}))
+    tracker.update(BotUttered("Your order number, please?"))
+    return tracker
+
+
+async def saved_and_read_back(store: ConversationStore, sender: str) -> list[str]:
+    await store.save(conversation(sender))
+    tracker = await store.retrieve(sender)
+    assert tracker is not None
+    return [e.text for e in tracker.events if isinstance(e, (UserUttered, BotUttered))]
+
+
+async def test_a_sqlite_file_is_kept_in_a_write_ahead_log(tmp_path: Path) -> None:
+    path = tmp_path / "rasa.db"
+    store = ConversationStore(domain=Domain.empty(), host=f"sqlite:///{path}")
+
+    said = await saved_and_read_back(store, "shopper-1")
+
+    assert said == ["where is my order?", "Your order number, please?"]
+    with sqlite3.connect(path) as other:  # e.g. the retention job or a backup script
+        assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        rows = other.execute("SELECT count(*) FROM events WHERE sender_id = 'shopper-1'")
+        assert rows.fetchone()[0] == 3
+    with store.engine.connect() as conn:
+        # 1 = NORMAL: commits append to the log; the disk is synced at checkpoints.
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+    store.engine.dispose()
+
+
+async def test_connections_stay_open_between_turns(tmp_path: Path) -> None:
+    """Closing the last connection checkpoints a WAL database (an fsync) every time."""
+    store = ConversationStore(domain=Domain.empty(), host=f"sqlite:///{tmp_path / 'rasa.db'}")
+    opened: list[object] = []
+    sa.event.listen(store.engine, "connect", lambda conn, _record: opened.append(conn))
+
+    for turn in range(5):
+        await saved_and_read_back(store, f"shopper-{turn}")
+
+    assert opened == []  # all served by the connection the store opened at start
+    store.engine.dispose()
+
+
+async def test_an_in_memory_sqlite_store_still_works() -> None:
+    store = ConversationStore(domain=Domain.empty(), host="sqlite://")
+    assert await saved_and_read_back(store, "shopper-1") == [
+        "where is my order?",
+        "Your order number, please?",
+    ]
+
+
+async def test_postgresql_is_left_as_rasa_configures_it() -> None:
+    with postgres_database("tracker_store_test") as url:
+        store = ConversationStore(domain=Domain.empty(), host=url)
+        try:
+            assert store.engine.dialect.name == "postgresql"
+            assert not sa.event.contains(store.engine, "connect", tune_sqlite_connection)
+            assert await saved_and_read_back(store, "shopper-1") == [
+                "where is my order?",
+                "Your order number, please?",
+            ]
+        finally:
+            store.engine.dispose()
+
+
+@pytest.mark.usefixtures("sqlite_engine")
+def test_the_server_keeps_conversations_in_a_write_ahead_log(
+    rasa_url: str, sqlite_url: str
+) -> None:
+    """The running server (fixtures write endpoints like the repository's) used our store."""
+    from tests.channels.test_webchat_transcript import chat_a_little
+
+    engine = sa.create_engine(sqlite_url)
+    try:
+        chat, _session = chat_a_little(rasa_url, engine, "hi")
+        chat.close()
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        engine.dispose()
