@@ -146,6 +146,9 @@ def clear_pending() -> list[EventType]:
         SlotSet(ITEMS, None),
         SlotSet(ITEM, None),
         SlotSet(NEW_SIZE, None),
+        # The product form's slot fills from any article number a shopper types (the item
+        # buttons send one): left set, a later product question would answer about it.
+        SlotSet("article_number", None),
     ]
 
 
@@ -215,10 +218,6 @@ class ActionChangeStart(Action):
             and (e["name"] in (KIND, KEY, ANSWER, REASKS) or tracker.get_slot(e["name"]))
         ]
         events.append(SlotSet(KIND, kind))
-        if kind == "size" and tracker.get_slot("article_number"):
-            # the product form's slot, filled from the article number in this message: the
-            # size change reads the message itself (action_change_confirm)
-            events.append(SlotSet("article_number", None))
         mentioned = normalise_order_number(tracker.get_slot("order_number"))
         proven = verified(tracker)
         if proven and mentioned in (None, proven[0]):

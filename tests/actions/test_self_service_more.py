@@ -13,10 +13,12 @@ import asyncio
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+import yaml
 from service_fakes import FakeProductClient, slot_events, trickling_service, with_candidates
 
 from actions.clients import ChangeClient, OrderClient, ProductClient, ServiceUnavailable
@@ -35,6 +37,7 @@ from actions.self_service import (
 from devkit.servers import stop
 from devkit.stack import start_reference_service
 
+ROOT = Path(__file__).resolve().parents[2]
 LIAM, LIAM_ORDER = "liam.jensen@example.net", "40012362"
 JONAS, JONAS_ORDER = "jonas.weber@example.com", "40012360"
 NILS, NILS_ORDER = "nils.lind@example.org", "40012364"
@@ -359,6 +362,22 @@ async def test_two_tabs_confirming_at_once_change_it_once(
     assert [i.size for i in order.items if i.article_number == "218020"] == ["M"]
 
 
+async def test_two_separate_confirmations_change_it_once(service, make_tracker, dispatcher, domain):
+    """Two conversations each confirmed the same size (two keys): the second hears that
+    the item already has it, never a second 'done'."""
+    before = sent(service, JONAS).count("size_change_confirmation")
+    for key in ("key-size-conv-01", "key-size-conv-02"):
+        await execute(
+            ChangeClient(service),
+            make_tracker,
+            dispatcher,
+            domain,
+            size_slots(key, article="211415", size="XL"),
+        )
+    assert responses(dispatcher) == ["utter_size_done", "utter_size_invalid_same_size"]
+    assert sent(service, JONAS).count("size_change_confirmation") == before + 1
+
+
 async def test_a_packed_order_at_the_change_suggests_an_exchange(
     service, make_tracker, dispatcher, domain
 ):
@@ -536,33 +555,34 @@ async def test_unsubscribe_that_times_out_is_not_claimed(make_tracker, dispatche
 
 # --- every new response speaks the four languages ----------------------------------------
 
-NEW_RESPONSES = [
-    "utter_change_start_size",
+NEW_PREFIXES = (
+    "utter_size_",
+    "utter_ask_size_",
     "utter_ask_change_item",
     "utter_ask_new_size",
-    "utter_size_unknown",
-    "utter_size_sold_out",
-    "utter_size_same",
-    "utter_ask_size_confirmation",
-    "utter_size_done",
-    "utter_size_refused_already_packed",
-    "utter_size_unknown_result",
+    "utter_change_start_size",
     "utter_change_start_invoice_copy",
-    "utter_ask_invoice_copy_confirmation",
-    "utter_invoice_copy_sent",
-    "utter_invoice_copy_unknown",
-    "utter_ask_unsubscribe_email",
-    "utter_ask_unsubscribe_confirmation",
-    "utter_unsubscribe_done",
-    "utter_unsubscribe_unknown",
-    "utter_change_order",
-    "utter_cancel_order",
-    "utter_change_address",
+    "utter_invoice_copy_",
+    "utter_ask_invoice_copy_",
+    "utter_unsubscribe_",
+    "utter_ask_unsubscribe_",
+    "utter_change_unclear_other",
+)
+# Existing responses whose English changed with the self-service flows.
+CHANGED = ["utter_change_order", "utter_cancel_order", "utter_change_address", "utter_invoice"]
+NEW_RESPONSES = [
+    *sorted(
+        name
+        for name in yaml.safe_load((ROOT / "domain" / "self_service.yml").read_text())["responses"]
+        if name.startswith(NEW_PREFIXES)
+    ),
+    *CHANGED,
 ]
 
 
 @pytest.mark.parametrize("name", NEW_RESPONSES)
 def test_new_responses_have_swedish_finnish_and_norwegian(domain, name):
+    assert len(NEW_RESPONSES) >= 35
     variations = domain["responses"][name]
     languages = {
         c["value"] for v in variations for c in v.get("condition") or [] if c["name"] == "language"
