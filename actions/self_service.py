@@ -1,10 +1,13 @@
 """Self-service changes: the shopper proves an order once, confirms, the assistant changes it.
 
 Flow (rules in data/rules/self_service.yml):
-  intent (cancel_order) -> action_change_start -> self_service_form (order number + email,
-  skipped when the conversation proved an order in the last 30 minutes) ->
+  intent (cancel_order, change_address; change_order, invoice and newsletter when
+  action_self_service_route finds a request to act on) -> action_change_start ->
+  self_service_form (order number + email, skipped when the conversation proved an order
+  in the last 30 minutes; only the email for a newsletter unsubscribe) ->
   action_change_confirm (looks the order up, says exactly what will happen) ->
-  change_confirmation_form (Yes / No; anything else re-asks once) -> action_change_execute.
+  change_confirmation_form (which item and size for a size change, then Yes / No;
+  anything else re-asks once) -> action_change_execute.
 
 Safety: the Idempotency-Key is created when the question is asked and kept in a slot
 until the answer, so a retry after a timeout, a double "yes" or the same confirmation from
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -32,8 +36,23 @@ from actions.clients import factory
 from actions.clients.changes import Address, ChangeClient, new_idempotency_key
 from actions.clients.errors import Conflict, Invalid, NotFound, ServiceError
 from actions.clients.orders import Order, OrderClient
+from actions.clients.products import Product, ProductClient
+from actions.forms import ATTEMPTS_SLOT, MAX_ATTEMPTS, attempts
 from actions.inputs import normalise_email, normalise_order_number
 from actions.orders import ValidateOrderStatusForm
+from actions.sizes import (
+    Item,
+    canonical_size,
+    dump_items,
+    find_item,
+    is_size_request,
+    items_of,
+    load_items,
+    mentioned_articles,
+    same_size,
+    size_answer,
+    size_in_request,
+)
 from actions.verified import VERIFIED_ORDER, remember, verified
 
 logger = logging.getLogger("actions.self_service")
@@ -56,9 +75,39 @@ CANCEL_TOO_LATE = {
 KNOWN_REASONS = frozenset(CANCEL_TOO_LATE.values()) | {"already_packed", "out_of_stock"}
 # Address changes are refused only once the parcel has left the warehouse.
 ADDRESS_TOO_LATE = CANCEL_TOO_LATE
-TOO_LATE = {"cancel": CANCEL_TOO_LATE, "address": ADDRESS_TOO_LATE}
-KIND_BY_INTENT = {"cancel_order": "cancel", "change_address": "address"}
+# Items can be changed until the order is packed.
+SIZE_TOO_LATE = {**CANCEL_TOO_LATE, "packed": "already_packed"}
+TOO_LATE = {"cancel": CANCEL_TOO_LATE, "address": ADDRESS_TOO_LATE, "size": SIZE_TOO_LATE}
+KIND_BY_INTENT = {
+    "cancel_order": "cancel",
+    "change_address": "address",
+    "change_order": "size",
+    "invoice": "invoice_copy",
+    "newsletter": "unsubscribe",
+}
+KINDS = frozenset(KIND_BY_INTENT.values())
+# Changes that need a proven order (an unsubscribe needs only the address to remove).
+ORDER_KINDS = KINDS - {"unsubscribe"}
+ROUTE = "self_service_route"
+# Requests to act, among the questions of the intents that are mostly questions.
+COPY_REQUEST = re.compile(
+    r"\b(cop(?:y|ies)|resend|re-send|duplicate|another invoice|new invoice|"
+    r"send (?:me |it |the invoice |my invoice )?(?:again|over|once more)|"
+    r"(?:lost|deleted|can'?t find|cannot find|never got|didn'?t get|didn'?t receive|"
+    r"haven'?t (?:got|received)) (?:the|my|an|that) invoice)",
+    re.IGNORECASE,
+)
+UNSUBSCRIBE_REQUEST = re.compile(
+    r"\b(unsub\w*|opt(?:-| )?out|sign (?:me )?(?:out|off)|remove me|take me off|"
+    r"stop (?:sending|the newsletter|your newsletter|the emails|the e-mails|emailing|the mails)|"
+    r"no more (?:newsletters?|emails|e-mails|mails|promo|offers|marketing)|"
+    r"(?:don'?t|do not) (?:want|need) (?:your|the|any|more) (?:newsletters?|emails|e-mails|mails)|"
+    r"cancel (?:the|my) (?:newsletter|subscription))",
+    re.IGNORECASE,
+)
+CATALOGUE = re.compile(r"\bcatalog", re.IGNORECASE)
 NEW_ADDRESS = "new_address"
+ITEMS, ITEM, NEW_SIZE = "change_items", "change_item", "new_size"
 PAID = frozenset({"credit card", "PayPal", "direct debit"})
 SKIP = "skip"  # change_answer when there is nothing to confirm
 ADDRESS_FIELDS = frozenset({"street", "postcode", "city", "country", "name"})
@@ -94,7 +143,56 @@ def clear_pending() -> list[EventType]:
         SlotSet("order_number", None),
         SlotSet("email", None),
         SlotSet(NEW_ADDRESS, None),
+        SlotSet(ITEMS, None),
+        SlotSet(ITEM, None),
+        SlotSet(NEW_SIZE, None),
+        # The product form's slot fills from any article number a shopper types (the item
+        # buttons send one): left set, a later product question would answer about it.
+        SlotSet("article_number", None),
     ]
+
+
+def requested_kind(intent: str, text: str) -> str | None:
+    """The change a message asks for, or None when it is a question to answer.
+
+    cancel_order and change_address are always requests; the other intents are mostly
+    questions ("how do I unsubscribe?" is answered by doing it, "can I add an item?" is
+    not a change the assistant can make), told apart by what the shopper wants done.
+    """
+    kind = KIND_BY_INTENT.get(intent)
+    if kind == "size":
+        return kind if is_size_request(text) else None
+    if kind == "invoice_copy":
+        return kind if COPY_REQUEST.search(text or "") else None
+    if kind == "unsubscribe":
+        # the printed catalogue is not the newsletter: its answer says how to stop it
+        wanted = UNSUBSCRIBE_REQUEST.search(text or "") and not CATALOGUE.search(text or "")
+        return kind if wanted else None
+    return kind
+
+
+def kind_of(tracker: Tracker) -> str:
+    kind = tracker.get_slot(KIND)
+    return kind if kind in KINDS else "cancel"
+
+
+class ActionSelfServiceRoute(Action):
+    """Tells a request the assistant can carry out from a question it answers.
+
+    Runs for change_order, invoice and newsletter; the rules branch on the featurized
+    slot it sets: `change` starts the self-service flow, `answer` gives the topic's answer.
+    """
+
+    def name(self) -> str:
+        return "action_self_service_route"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        message = tracker.latest_message or {}
+        intent = str((message.get("intent") or {}).get("name"))
+        kind = requested_kind(intent, message.get("text") or "")
+        return [SlotSet(ROUTE, "change" if kind else "answer")]
 
 
 class ActionChangeStart(Action):
@@ -108,6 +206,8 @@ class ActionChangeStart(Action):
     ) -> list[EventType]:
         intent = str((tracker.latest_message.get("intent") or {}).get("name"))
         kind = KIND_BY_INTENT.get(intent, "cancel")
+        if kind == "unsubscribe":
+            return self._unsubscribe(tracker)
         # The form validates every slot set in this turn, and an empty order number, email
         # or address would be answered with "that doesn't look like ..." before the shopper
         # typed any: only what this changes is set.
@@ -127,8 +227,25 @@ class ActionChangeStart(Action):
         for name, value in (("order_number", mentioned), ("email", email)):
             if value is not None or tracker.get_slot(name) is not None:
                 events.append(SlotSet(name, value))
-        if kind in ("cancel", "address"):
-            dispatcher.utter_message(response=f"utter_change_start_{kind}")
+        dispatcher.utter_message(response=f"utter_change_start_{kind}")
+        return events
+
+    def _unsubscribe(self, tracker: Tracker) -> list[EventType]:
+        """Only an email is needed: the one in this message, else the form asks for it.
+
+        An address remembered from earlier in the conversation is not reused: whoever
+        asks may want another address removed, and the question costs one turn.
+        """
+        given = next(tracker.get_latest_entity_values("email"), None)
+        email = normalise_email(given) if isinstance(given, str) else None
+        events: list[EventType] = [
+            e
+            for e in clear_pending()
+            if e["name"] in (KIND, KEY, ANSWER, REASKS) or tracker.get_slot(e["name"])
+        ]
+        events.append(SlotSet(KIND, "unsubscribe"))
+        if email:
+            events.append(SlotSet("email", email))
         return events
 
 
@@ -150,6 +267,8 @@ class ValidateSelfServiceForm(ValidateOrderStatusForm):
         slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
         if slots and tracker.get_slot(KIND) == "address":
             return [*slots, NEW_ADDRESS]
+        if slots and tracker.get_slot(KIND) == "unsubscribe":
+            return [s for s in slots if s != "order_number"]
         return slots
 
     async def extract_new_address(
@@ -194,9 +313,15 @@ class ActionChangeConfirm(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         skip = [SlotSet(ANSWER, SKIP), SlotSet(KEY, None)]
-        kind = "address" if tracker.get_slot(KIND) == "address" else "cancel"
-        number = normalise_order_number(tracker.get_slot("order_number"))
+        kind = kind_of(tracker)
         email = normalise_email(tracker.get_slot("email"))
+        if kind == "unsubscribe":
+            if not email:
+                dispatcher.utter_message(response="utter_too_many_attempts")
+                return [*skip, NEEDS_HUMAN]
+            # Nothing to look up: the service answers the same for any address.
+            return [*self._ask(), SlotSet("change_summary", email)]
+        number = normalise_order_number(tracker.get_slot("order_number"))
         address = _stored_address(tracker) if kind == "address" else None
         if not number or not email or (kind == "address" and address is None):
             dispatcher.utter_message(response="utter_too_many_attempts")
@@ -212,20 +337,51 @@ class ActionChangeConfirm(Action):
                 log_change(kind, f"lookup failed ({exc.reason})")
                 return [*skip, apologise(dispatcher)]
         events = remember(number, email)
-        reason = TOO_LATE[kind].get(order.status)
+        reason = TOO_LATE.get(kind, {}).get(order.status)
         if reason:
             log_change(kind, f"refused before asking ({reason})")
-            response = f"utter_{'address' if kind == 'address' else 'change'}_refused_{reason}"
-            dispatcher.utter_message(response=response, order_ref=number)
+            prefix = {"address": "address", "size": "size"}.get(kind, "change")
+            dispatcher.utter_message(response=f"utter_{prefix}_refused_{reason}", order_ref=number)
             return [*events, *skip, ANSWERED]
+        if kind == "size":
+            return [*events, *self._size(tracker, order)]
         detail = one_line(address) if address else summary(order)
+        return [*events, *self._ask(), SlotSet("change_summary", detail)]
+
+    @staticmethod
+    def _ask() -> list[EventType]:
+        """A fresh question: a new key, no answer yet."""
+        return [SlotSet(KEY, new_idempotency_key()), SlotSet(ANSWER, None), SlotSet(REASKS, 0.0)]
+
+    @staticmethod
+    def _size(tracker: Tracker, order: Order) -> list[EventType]:
+        """The order's items for the item question, and what the request already named
+        (the confirmation form checks both, and asks for what is missing)."""
+        items = items_of(order)
+        text = _request_text(tracker)
+        item = find_item(text, items) or (items[0] if len(items) == 1 else None)
+        size = size_in_request(text) if item else None
         return [
-            *events,
-            SlotSet(KEY, new_idempotency_key()),
+            SlotSet(ITEMS, dump_items(items)),
+            SlotSet(ITEM, item.article_number if item else None),
+            SlotSet(NEW_SIZE, size),
+            SlotSet(KEY, None),
             SlotSet(ANSWER, None),
             SlotSet(REASKS, 0.0),
-            SlotSet("change_summary", detail),
+            SlotSet(ATTEMPTS_SLOT, 0.0),
         ]
+
+
+def _request_text(tracker: Tracker) -> str:
+    """The shopper's message that asked for the change (the one before action_change_start):
+    it may name the item and the size, even when the order questions came in between."""
+    started = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_change_start":
+            started = True
+        elif started and event.get("event") == "user":
+            return str(event.get("text") or "")[:300]
+    return ""
 
 
 def _stored_address(tracker: Tracker) -> Address | None:
@@ -250,6 +406,14 @@ def _stored_address(tracker: Tracker) -> Address | None:
     )
 
 
+def chosen_item(tracker: Tracker) -> Item | None:
+    """The item the size change is about: one of the looked-up order's items."""
+    article = tracker.get_slot(ITEM)
+    return next(
+        (i for i in load_items(tracker.get_slot(ITEMS)) if i.article_number == article), None
+    )
+
+
 class ActionAskChangeAnswer(Action):
     """The Yes / No question, stating exactly what will happen."""
 
@@ -260,16 +424,111 @@ class ActionAskChangeAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         number = normalise_order_number(tracker.get_slot("order_number")) or ""
-        detail = tracker.get_slot("change_summary")
+        detail = str(tracker.get_slot("change_summary") or "").strip()
         if float(tracker.get_slot(REASKS) or 0):
             dispatcher.utter_message(response="utter_change_need_yes_no")
-        kind = "address" if tracker.get_slot(KIND) == "address" else "cancel"
+        kind = kind_of(tracker)
+        if kind == "size":
+            item = chosen_item(tracker)
+            dispatcher.utter_message(
+                response="utter_ask_size_confirmation",
+                order_ref=number,
+                item=item.name if item else "",
+                article=item.article_number if item else "",
+                old_size=(item.size if item else None) or "-",
+                new_size=str(tracker.get_slot(NEW_SIZE) or ""),
+            )
+            return []
+        if kind == "unsubscribe":
+            dispatcher.utter_message(
+                response="utter_ask_unsubscribe_confirmation", change_summary=detail
+            )
+            return []
         dispatcher.utter_message(
-            response=f"utter_ask_{kind}_confirmation",
-            order_ref=number,
-            change_summary=str(detail or "").strip(),
+            response=f"utter_ask_{kind}_confirmation", order_ref=number, change_summary=detail
         )
         return []
+
+
+class ActionAskSelfServiceEmail(Action):
+    """The email question: the order's, or (for an unsubscribe) the address to remove."""
+
+    def name(self) -> str:
+        return "action_ask_self_service_form_email"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        unsubscribe = tracker.get_slot(KIND) == "unsubscribe"
+        dispatcher.utter_message(
+            response="utter_ask_unsubscribe_email" if unsubscribe else "utter_ask_email"
+        )
+        return []
+
+
+class ActionAskChangeItem(Action):
+    """Which item of the order: one button per item (its article number is the answer)."""
+
+    def name(self) -> str:
+        return "action_ask_change_item"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        items = load_items(tracker.get_slot(ITEMS))
+        buttons = [{"title": i.label(), "payload": i.article_number} for i in items]
+        dispatcher.utter_message(
+            response="utter_ask_change_item",
+            order_ref=normalise_order_number(tracker.get_slot("order_number")) or "",
+            buttons=buttons,
+        )
+        return []
+
+
+class ActionAskNewSize(Action):
+    """Which size instead: the sizes in stock as buttons (none when the service is down;
+    the shopper types the size and the order service decides)."""
+
+    def __init__(self, products: ProductClient | None = None) -> None:
+        self._products = products
+
+    def name(self) -> str:
+        return "action_ask_new_size"
+
+    @property
+    def products(self) -> ProductClient:
+        if self._products is None:
+            self._products = factory.product_client()
+        return self._products
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        item = chosen_item(tracker)
+        if item is None:
+            return []
+        product = await _product(self.products, item.article_number)
+        choices = (
+            [s for s in product.sizes_in_stock if not same_size(s, item.size)] if product else []
+        )
+        dispatcher.utter_message(
+            response="utter_ask_new_size" if choices else "utter_ask_new_size_no_list",
+            item=item.name,
+            old_size=item.size or "-",
+            sizes=", ".join(choices),
+            buttons=[{"title": s, "payload": s} for s in choices],
+        )
+        return []
+
+
+async def _product(client: ProductClient, article: str) -> Product | None:
+    """The product with its stock per size, or None when the service cannot tell now."""
+    with turn_budget():
+        try:
+            return await call(client.product, article)
+        except ServiceError as exc:
+            log_change("size", f"product lookup failed ({exc.reason})")
+            return None
 
 
 def _answered_already(tracker: Tracker) -> bool:
@@ -292,11 +551,141 @@ def _answered_already(tracker: Tracker) -> bool:
     return False
 
 
+# Intents that mean "leave it" while the item or size question waits.
+LEAVE_INTENTS = frozenset({"deny", "stop"})
+
+
 class ValidateChangeConfirmationForm(FormValidationAction):
-    """Reads the answer to the Yes / No question: yes, no, or (after one re-ask) unclear."""
+    """Reads the answers of the confirmation: for a size change the item and the size
+    first, then yes, no, or (after one re-ask) unclear."""
+
+    def __init__(self, products: ProductClient | None = None) -> None:
+        self._products = products
 
     def name(self) -> str:
         return "validate_change_confirmation_form"
+
+    @property
+    def products(self) -> ProductClient:
+        if self._products is None:
+            self._products = factory.product_client()
+        return self._products
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if kind_of(tracker) == "size" and tracker.get_slot(ANSWER) is None:
+            return [ITEM, NEW_SIZE, *domain_slots]
+        return domain_slots
+
+    def _answer_text(self, tracker: Tracker, slot: str) -> str | None:
+        """The latest message as an answer to the question for `slot`, if it is one."""
+        if tracker.get_slot("requested_slot") != slot or _answered_already(tracker):
+            return None
+        return str(tracker.latest_message.get("text") or "").strip()
+
+    async def extract_change_item(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = self._answer_text(tracker, ITEM)
+        if text is None:
+            return {}
+        if _intent(tracker) in LEAVE_INTENTS:
+            return {ANSWER: "no"}
+        return {ITEM: text} if text and not text.startswith("/") else {}
+
+    def validate_change_item(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if value is None:
+            return {}
+        items = load_items(tracker.get_slot(ITEMS))
+        item = find_item(str(value), items)
+        if item is not None:
+            return {ITEM: item.article_number}
+        others = [
+            a for a in mentioned_articles(str(value)) if a not in {i.article_number for i in items}
+        ]
+        number = normalise_order_number(tracker.get_slot("order_number")) or ""
+        if others:
+            dispatcher.utter_message(
+                response="utter_size_item_not_in_order", article=others[0], order_ref=number
+            )
+        else:
+            dispatcher.utter_message(response="utter_size_which_item", order_ref=number)
+        return self._retry(tracker, ITEM)
+
+    async def extract_new_size(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = self._answer_text(tracker, NEW_SIZE)
+        if text is None:
+            return {}
+        if _intent(tracker) in LEAVE_INTENTS:
+            return {ANSWER: "no"}
+        return {NEW_SIZE: text} if text and not text.startswith("/") else {}
+
+    async def validate_new_size(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """The size exists for the article, is in stock and differs from the ordered one.
+
+        When the product service cannot tell, the size is taken as typed: the order
+        service checks it again and its 422 / 409 is explained after the yes.
+        """
+        item = chosen_item(tracker)
+        if value is None or item is None:
+            return {}
+        text = str(value)
+        size = size_answer(text) or size_in_request(text)
+        if size is None and len(text) <= 12 and re.search(r"\w", text):
+            size = canonical_size(text)
+        if size is None:
+            dispatcher.utter_message(response="utter_size_not_understood", item=item.name)
+            return self._retry(tracker, NEW_SIZE)
+        product = await _product(self.products, item.article_number)
+        if product is not None:
+            stock = {s.size.lower(): s for s in product.sizes}
+            known = stock.get(size.lower())
+            in_stock = ", ".join(product.sizes_in_stock) or "-"
+            if known is None:
+                dispatcher.utter_message(
+                    response="utter_size_unknown",
+                    item=item.name,
+                    new_size=size,
+                    sizes=", ".join(s.size for s in product.sizes),
+                )
+                return self._retry(tracker, NEW_SIZE)
+            size = known.size
+            if not same_size(size, item.size) and known.stock <= 0:
+                dispatcher.utter_message(
+                    response="utter_size_sold_out", item=item.name, new_size=size, sizes=in_stock
+                )
+                return self._retry(tracker, NEW_SIZE)
+        if same_size(size, item.size):
+            dispatcher.utter_message(response="utter_size_same", item=item.name, new_size=size)
+            return self._retry(tracker, NEW_SIZE)
+        # What will be confirmed is known now: the confirmation's key goes with it.
+        return {NEW_SIZE: size, KEY: new_idempotency_key(), ATTEMPTS_SLOT: 0.0}
+
+    def _retry(self, tracker: Tracker, slot: str) -> dict[str, Any]:
+        """Ask again; after MAX_ATTEMPTS leave the order as it is (answer 'unclear')."""
+        count = attempts(tracker) + 1
+        if count >= MAX_ATTEMPTS:
+            return {slot: None, ATTEMPTS_SLOT: 0.0, ANSWER: "unclear"}
+        return {slot: None, ATTEMPTS_SLOT: float(count)}
 
     async def extract_change_answer(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -304,7 +693,7 @@ class ValidateChangeConfirmationForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != ANSWER or _answered_already(tracker):
             return {}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        return {ANSWER: {"affirm": "yes", "deny": "no"}.get(str(intent), "other")}
+        return {ANSWER: {"affirm": "yes", "deny": "no", "stop": "no"}.get(str(intent), "other")}
 
     def validate_change_answer(
         self,
@@ -320,6 +709,10 @@ class ValidateChangeConfirmationForm(FormValidationAction):
         if float(tracker.get_slot(REASKS) or 0) < 1:
             return {ANSWER: None, REASKS: 1.0}  # the form asks once more
         return {ANSWER: "unclear"}
+
+
+def _intent(tracker: Tracker) -> str:
+    return str((tracker.latest_message.get("intent") or {}).get("name"))
 
 
 class ActionChangeExecute(Action):
@@ -341,33 +734,58 @@ class ActionChangeExecute(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         answer = tracker.get_slot(ANSWER)
-        done = clear_pending()
+        done = [*clear_pending(), SlotSet(ATTEMPTS_SLOT, 0.0)]
         if answer == SKIP:  # action_change_confirm already answered
             return [*done, SlotSet(OUTCOME_SLOT, tracker.get_slot(OUTCOME_SLOT) or "answered")]
+        kind = kind_of(tracker)
         proven = verified(tracker)
         number = normalise_order_number(tracker.get_slot("order_number"))
         key = tracker.get_slot(KEY)
         if answer != "yes":
-            log_change(
-                str(tracker.get_slot(KIND) or "cancel"),
-                "declined" if answer == "no" else "unclear answer",
-            )
-            dispatcher.utter_message(
-                response="utter_change_declined" if answer == "no" else "utter_change_unclear",
-                order_ref=number or "",
-            )
+            log_change(kind, "declined" if answer == "no" else "unclear answer")
+            if kind == "unsubscribe":
+                response = (
+                    "utter_unsubscribe_declined" if answer == "no" else "utter_change_unclear_other"
+                )
+            elif kind == "invoice_copy":
+                response = (
+                    "utter_invoice_copy_declined"
+                    if answer == "no"
+                    else "utter_change_unclear_other"
+                )
+            else:
+                response = "utter_change_declined" if answer == "no" else "utter_change_unclear"
+            dispatcher.utter_message(response=response, order_ref=number or "")
             return [*done, ANSWERED]
-        if not proven or proven[0] != number or not isinstance(key, str):
-            # the proof expired while the question waited, or the slots were tampered with
-            log_change("cancel", "confirmation without a fresh proof")
+        if not isinstance(key, str):
+            log_change(kind, "confirmation without a key")
             dispatcher.utter_message(response="utter_change_expired")
             return [*done, ANSWERED]
-        if tracker.get_slot(KIND) == "address":
+        if kind == "unsubscribe":
+            email = normalise_email(tracker.get_slot("email"))
+            if email is None:
+                dispatcher.utter_message(response="utter_change_expired")
+                return [*done, ANSWERED]
+            return [*done, *await self._unsubscribe(dispatcher, email, key)]
+        if not proven or proven[0] != number:
+            # the proof expired while the question waited, or the slots were tampered with
+            log_change(kind, "confirmation without a fresh proof")
+            dispatcher.utter_message(response="utter_change_expired")
+            return [*done, ANSWERED]
+        if kind == "address":
             address = _stored_address(tracker)
             if address is None:
                 dispatcher.utter_message(response="utter_change_expired")
                 return [*done, ANSWERED]
             return [*done, *await self._address(dispatcher, proven, key, address)]
+        if kind == "size":
+            item, size = chosen_item(tracker), tracker.get_slot(NEW_SIZE)
+            if item is None or not isinstance(size, str) or not size:
+                dispatcher.utter_message(response="utter_change_expired")
+                return [*done, ANSWERED]
+            return [*done, *await self._size(dispatcher, proven, key, item, size)]
+        if kind == "invoice_copy":
+            return [*done, *await self._invoice_copy(dispatcher, proven, key)]
         return [*done, *await self._cancel(dispatcher, proven[0], proven[1], key)]
 
     async def _address(
@@ -417,6 +835,99 @@ class ActionChangeExecute(Action):
 
     def _do_address(self, number: str, email: str, address: Address, key: str) -> Any:
         return self.client.change_address(number, email, address, idempotency_key=key)
+
+    async def _size(
+        self,
+        dispatcher: CollectingDispatcher,
+        proven: tuple[str, str],
+        key: str,
+        item: Item,
+        size: str,
+    ) -> list[EventType]:
+        number, email = proven
+        about = {"order_ref": number, "item": item.name, "new_size": size}
+        with turn_budget():
+            try:
+                await call(self._do_size, number, email, item.article_number, size, key)
+            except Conflict as exc:
+                code = exc.code if exc.code in KNOWN_REASONS else "unknown"
+                log_change("size", f"refused ({code})")
+                prefix = "change" if code == "unknown" else "size"
+                dispatcher.utter_message(response=f"utter_{prefix}_refused_{code}", **about)
+                return [ANSWERED]
+            except Invalid as exc:
+                # checked before asking, so the order or the shop changed in between
+                codes = {f.code for f in exc.fields}
+                log_change("size", "invalid " + ",".join(sorted(codes)))
+                code = next(
+                    (c for c in ("not_in_order", "same_size", "unknown_size") if c in codes),
+                    "unknown_size",
+                )
+                dispatcher.utter_message(response=f"utter_size_invalid_{code}", **about)
+                return [ANSWERED]
+            except NotFound:
+                log_change("size", "not_found")
+                dispatcher.utter_message(response="utter_order_not_found")
+                return [NEEDS_HUMAN]
+            except ServiceError as exc:
+                log_change("size", f"result unknown ({exc.reason})")
+                dispatcher.utter_message(response="utter_size_unknown_result", **about)
+                return [SlotSet(UNKNOWN_MARKER, "size"), NEEDS_HUMAN]
+        log_change("size", "done")
+        dispatcher.utter_message(response="utter_size_done", **about)
+        return [SlotSet(CHANGE_MARKER, "size"), ANSWERED]
+
+    def _do_size(self, number: str, email: str, article: str, size: str, key: str) -> Order:
+        return self.client.change_size(number, email, article, size, idempotency_key=key)
+
+    async def _invoice_copy(
+        self, dispatcher: CollectingDispatcher, proven: tuple[str, str], key: str
+    ) -> list[EventType]:
+        number, email = proven
+        with turn_budget():
+            try:
+                await call(self._do_invoice_copy, number, email, key)
+            except NotFound:
+                log_change("invoice_copy", "not_found")
+                dispatcher.utter_message(response="utter_order_not_found")
+                return [NEEDS_HUMAN]
+            except (Conflict, Invalid) as exc:
+                log_change("invoice_copy", f"refused ({exc.reason})")
+                dispatcher.utter_message(response="utter_change_refused_unknown", order_ref=number)
+                return [NEEDS_HUMAN]
+            except ServiceError as exc:
+                log_change("invoice_copy", f"result unknown ({exc.reason})")
+                dispatcher.utter_message(response="utter_invoice_copy_unknown", order_ref=number)
+                return [SlotSet(UNKNOWN_MARKER, "invoice_copy"), NEEDS_HUMAN]
+        log_change("invoice_copy", "done")
+        # Only "the email address of the order": never an address the shopper typed.
+        dispatcher.utter_message(response="utter_invoice_copy_sent", order_ref=number)
+        return [SlotSet(CHANGE_MARKER, "invoice_copy"), ANSWERED]
+
+    def _do_invoice_copy(self, number: str, email: str, key: str) -> None:
+        self.client.invoice_copy(number, email, idempotency_key=key)
+
+    async def _unsubscribe(
+        self, dispatcher: CollectingDispatcher, email: str, key: str
+    ) -> list[EventType]:
+        with turn_budget():
+            try:
+                await call(self._do_unsubscribe, email, key)
+            except Invalid:
+                log_change("unsubscribe", "invalid email")
+                dispatcher.utter_message(response="utter_invalid_email")
+                return [ANSWERED]
+            except ServiceError as exc:
+                log_change("unsubscribe", f"result unknown ({exc.reason})")
+                dispatcher.utter_message(response="utter_unsubscribe_unknown")
+                return [SlotSet(UNKNOWN_MARKER, "unsubscribe"), NEEDS_HUMAN]
+        log_change("unsubscribe", "done")
+        # The same words whether or not the address was subscribed: nothing is revealed.
+        dispatcher.utter_message(response="utter_unsubscribe_done", change_summary=email)
+        return [SlotSet(CHANGE_MARKER, "unsubscribe"), ANSWERED]
+
+    def _do_unsubscribe(self, email: str, key: str) -> None:
+        self.client.unsubscribe(email, idempotency_key=key)
 
     async def _cancel(
         self, dispatcher: CollectingDispatcher, number: str, email: str, key: str

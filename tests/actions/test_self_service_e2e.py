@@ -121,3 +121,82 @@ def test_change_an_address_given_in_free_text_with_one_correction(stack: Stack) 
         f"{service}/outbox", params={"to": "katja.rossi@example.org"}, timeout=5
     ).json()["messages"]
     assert [m["kind"] for m in sent] == ["address_confirmation"]
+
+
+async def play(url: str, turns: list[tuple[str, str]]) -> list[list[Any]]:
+    """Each turn's messages; every turn must show its expected words."""
+    shopper = Shopper(url, Options(timeout=30.0, quiet=1.0))
+    await shopper.open()
+    try:
+        replies = []
+        for text, expect in turns:
+            outcome, _, got = await shopper.turn(text, expect)
+            assert outcome == "ok", (text, said(got))
+            replies.append(got)
+        return replies
+    finally:
+        await shopper.close()
+
+
+def outbox(stack: Stack, email: str) -> list[str]:
+    service = stack.env["ORDER_SERVICE_URL"]
+    answer = requests.get(f"{service}/outbox", params={"to": email}, timeout=5).json()
+    return [m["kind"] for m in answer["messages"]]
+
+
+def test_change_a_size_with_the_offered_buttons(stack: Stack) -> None:
+    """The item and the size are picked by their buttons' payloads, as the widget sends."""
+    replies = asyncio.run(
+        play(
+            stack.url,
+            [
+                ("one of the things I ordered is the wrong size", "order number"),
+                ("40012362 liam.jensen@example.net", "which item"),
+                ("241015", "which size"),
+                ("43", "from 40 to 43"),
+                ("/affirm", "now size 43"),
+            ],
+        )
+    )
+    assert "241015" in buttons(replies[1]) and "230122" in buttons(replies[1])
+    assert "43" in buttons(replies[2]) and "40" not in buttons(replies[2])
+    assert {"/affirm", "/deny"} <= set(buttons(replies[3]))
+    service = stack.env["ORDER_SERVICE_URL"]
+    order = requests.post(
+        f"{service}/orders/lookup",
+        timeout=5,
+        json={"order_number": "40012362", "email": "liam.jensen@example.net"},
+    ).json()
+    assert [i["size"] for i in order["items"] if i["article_number"] == "241015"] == ["43"]
+    assert outbox(stack, "liam.jensen@example.net") == ["size_change_confirmation"]
+
+
+def test_an_invoice_copy_reaches_the_orders_address_only(stack: Stack) -> None:
+    replies = asyncio.run(
+        play(
+            stack.url,
+            [
+                ("could you send me a copy of my invoice", "order number"),
+                ("40012364", "email"),
+                ("nils.lind@example.org", "email address of the order"),
+                ("/affirm", "on its way"),
+            ],
+        )
+    )
+    assert "nils.lind" not in said(replies[3])
+    assert outbox(stack, "nils.lind@example.org") == ["invoice_copy"]
+
+
+def test_unsubscribe_without_an_order(stack: Stack) -> None:
+    replies = asyncio.run(
+        play(
+            stack.url,
+            [
+                ("please unsubscribe me from your newsletter", "which email address"),
+                ("olga.brennan@example.net", "unsubscribe olga.brennan@example.net"),
+                ("/affirm", "if olga.brennan@example.net was subscribed"),
+            ],
+        )
+    )
+    assert "order number" not in " ".join(said(r) for r in replies).lower()
+    assert outbox(stack, "olga.brennan@example.net") == ["unsubscribe_confirmation"]

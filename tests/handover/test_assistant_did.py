@@ -55,3 +55,27 @@ async def test_the_bridge_reads_them_from_the_tracker_store() -> None:
         "Tried: cancelled order 40012360",
     ]
     assert await bridge.assistant_did("nobody") == []
+
+
+def test_every_kind_of_change_reads_as_a_sentence_for_the_agent() -> None:
+    """The five kinds the self-service actions set (actions/self_service.py KINDS)."""
+    from actions.self_service import KINDS
+
+    did = assistant_actions(
+        [
+            SlotSet("verified_order", "40012362", timestamp=T0),
+            *[
+                SlotSet("self_service_change", kind, timestamp=T0 + i)
+                for i, kind in enumerate(sorted(KINDS), 1)
+            ],
+            SlotSet("self_service_unknown", "size", timestamp=T0 + 9),
+        ]
+    )
+    assert [d["text"] for d in did] == [
+        "Changed the delivery address of order 40012362",
+        "Cancelled order 40012362",
+        "Sent an invoice copy for order 40012362",
+        "Changed a size in order 40012362",
+        "Unsubscribed the shopper from the newsletter",
+        "Tried: changed a size in order 40012362; the result is unknown, please check",
+    ]

@@ -40,6 +40,8 @@ def fill(store: Store) -> None:
             ("old-d", conversation("plain", C - 2 * DAY + 180)),
             ("new-a", with_change("cancel", C + 100)),
             ("new-b", with_change("unsubscribe", C + 200)),
+            ("new-c", with_change("size", C + 300)),
+            ("new-d", with_change("address", C + 400)),
         ]
     )
 
@@ -50,8 +52,8 @@ def test_changes_are_counted_per_kind_and_survive_pruning(store: Store) -> None:
     before = build_report(store.engine, since, until)
     assert before.self_service() == {
         "cancel": 3,
-        "address": 0,
-        "size": 0,
+        "address": 1,
+        "size": 1,
         "invoice_copy": 1,
         "unsubscribe": 1,
     }
@@ -71,6 +73,8 @@ def test_report_shows_the_changes_without_personal_data(
     markdown = to_markdown(report)
     assert "## Self-service changes" in markdown
     assert "| Cancellations | 3 |" in markdown and "| Invoice copies | 1 |" in markdown
+    assert "| Size changes | 1 |" in markdown and "| Newsletter unsubscribes | 1 |" in markdown
+    assert "| Address changes | 1 |" in markdown
     files = write_report(report, tmp_path)
     text = "".join(
         Path(p).read_text(encoding="utf-8", errors="replace")

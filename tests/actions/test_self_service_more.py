@@ -1,0 +1,597 @@
+"""Size changes, invoice copies and newsletter unsubscribes: every path of the actions,
+against the real reference service (a subprocess with its own fresh demo data).
+
+Only "the service timed out after the confirmation" uses a trickling fake service.
+Demo orders (services/seed.py SELF_SERVICE_PLAN): 40012360 jeans (211415, M) and T-shirts,
+40012362 trainers (241015, 40) and a sold-out coat (230122, M), 40012363 packed,
+40012364 for the invoice copy; olga.brennan@example.net subscribes to the newsletter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import yaml
+from service_fakes import FakeProductClient, slot_events, trickling_service, with_candidates
+
+from actions.clients import ChangeClient, OrderClient, ProductClient, ServiceUnavailable
+from actions.self_service import (
+    ActionAskChangeAnswer,
+    ActionAskChangeItem,
+    ActionAskNewSize,
+    ActionAskSelfServiceEmail,
+    ActionChangeConfirm,
+    ActionChangeExecute,
+    ActionChangeStart,
+    ActionSelfServiceRoute,
+    ValidateChangeConfirmationForm,
+    requested_kind,
+)
+from devkit.servers import stop
+from devkit.stack import start_reference_service
+
+ROOT = Path(__file__).resolve().parents[2]
+LIAM, LIAM_ORDER = "liam.jensen@example.net", "40012362"
+JONAS, JONAS_ORDER = "jonas.weber@example.com", "40012360"
+NILS, NILS_ORDER = "nils.lind@example.org", "40012364"
+JONAS_ITEMS = '[["211415", "Straight leg jeans", "M"], ["218020", "Organic cotton T-shirt", "S"]]'
+
+
+@pytest.fixture(scope="module")
+def service() -> Iterator[str]:
+    url, proc = start_reference_service(dict(os.environ))
+    yield url
+    stop(proc)
+
+
+def sent(service: str, email: str) -> list[str]:
+    answer = requests.get(f"{service}/outbox", params={"to": email}, timeout=5).json()
+    return [m["kind"] for m in answer["messages"]]
+
+
+def proven(number: str, email: str, **more: Any) -> dict[str, Any]:
+    return {
+        "verified_order": number,
+        "verified_email": email,
+        "verified_at": time.time(),
+        "order_number": number,
+        "email": email,
+        **more,
+    }
+
+
+def responses(dispatcher) -> list[str]:
+    return [m.get("response") or m.get("text") or "" for m in dispatcher.messages]
+
+
+def request_events(text: str, intent: str) -> list[dict[str, Any]]:
+    """The shopper's request and the start of the change, before the latest message."""
+    return [
+        {"event": "user", "timestamp": time.time(), "text": text, "parse_data": {"text": text}},
+        {"event": "action", "name": "action_self_service_route"},
+        {"event": "action", "name": "action_change_start"},
+    ]
+
+
+# --- which requests the assistant carries out ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "kind"),
+    [
+        ("change_order", "I ordered the wrong size, can I change it", "size"),
+        ("change_order", "the jeans should be one size up", "size"),
+        ("change_order", "can I add another item to my order", None),
+        ("change_order", "I want the jumper in black instead", None),  # a colour: a person
+        ("invoice", "can you send me a copy of my invoice", "invoice_copy"),
+        ("invoice", "I never got my invoice", "invoice_copy"),
+        ("invoice", "when is my invoice due", None),
+        ("newsletter", "unsubscribe me please", "unsubscribe"),
+        ("newsletter", "stop sending me your newsletter", "unsubscribe"),
+        ("newsletter", "how do I sign up for the newsletter", None),
+        ("newsletter", "stop sending me the printed catalogue", None),
+        ("cancel_order", "cancel it", "cancel"),
+    ],
+)
+def test_requests_to_act_are_told_from_questions(intent: str, text: str, kind: str | None) -> None:
+    assert requested_kind(intent, text) == kind
+
+
+async def test_the_route_is_the_featurized_slot_the_rules_branch_on(
+    make_tracker, dispatcher, domain
+):
+    ask = make_tracker(intent="newsletter", text="how do I get your newsletter")
+    act = make_tracker(intent="newsletter", text="unsubscribe me")
+    assert slot_events(await ActionSelfServiceRoute().run(dispatcher, ask, domain)) == {
+        "self_service_route": "answer"
+    }
+    assert slot_events(await ActionSelfServiceRoute().run(dispatcher, act, domain)) == {
+        "self_service_route": "change"
+    }
+    assert domain["slots"]["self_service_route"]["influence_conversation"] is True
+
+
+# --- size changes: which item ---------------------------------------------------------
+
+
+async def confirm_size(service, make_tracker, dispatcher, domain, number, email, request):
+    tracker = make_tracker(
+        slots={"order_number": number, "email": email, "change_kind": "size"},
+        events=request_events(request, "change_order"),
+        text=email,
+    )
+    return slot_events(
+        await ActionChangeConfirm(OrderClient(service)).run(dispatcher, tracker, domain)
+    )
+
+
+async def test_a_size_request_names_item_and_size_in_one_go(
+    service, make_tracker, dispatcher, domain
+):
+    slots = await confirm_size(
+        service, make_tracker, dispatcher, domain, LIAM_ORDER, LIAM,
+        "the trainers in my order should be size 42",
+    )  # fmt: skip
+    assert slots["change_item"] == "241015" and slots["new_size"] == "42"
+    assert slots["verified_order"] == LIAM_ORDER  # proven for the next request too
+    assert dispatcher.messages == []  # the confirmation form checks and asks
+
+
+async def test_an_unclear_item_is_asked_with_the_orders_items_as_buttons(
+    service, make_tracker, dispatcher, domain
+):
+    slots = await confirm_size(
+        service, make_tracker, dispatcher, domain, LIAM_ORDER, LIAM, "I need another size"
+    )
+    assert slots["change_item"] is None and slots["new_size"] is None
+    tracker = make_tracker(slots={**slots, "order_number": LIAM_ORDER})
+    await ActionAskChangeItem().run(dispatcher, tracker, domain)
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_ask_change_item"
+    assert [b["payload"] for b in message["buttons"]] == ["241015", "230122"]
+    assert "Canvas trainers (241015, size 40)" in [b["title"] for b in message["buttons"]]
+
+
+async def test_a_packed_order_is_refused_before_asking(service, make_tracker, dispatcher, domain):
+    slots = await confirm_size(
+        service, make_tracker, dispatcher, domain, "40012363", "mona.tanaka@example.com",
+        "the dress one size bigger please",
+    )  # fmt: skip
+    assert responses(dispatcher) == ["utter_size_refused_already_packed"]
+    assert slots["change_answer"] == "skip"
+
+
+def item_form(make_tracker, requested: str, text: str, intent: str = "inform", **slots: Any):
+    base = {
+        **proven(LIAM_ORDER, LIAM),
+        "change_kind": "size",
+        "change_items": '[["241015", "Canvas trainers", "40"], ["230122", "Wool blend coat", "M"]]',
+        "requested_slot": requested,
+        **slots,
+    }
+    return make_tracker(slots=base, text=text, intent=intent)
+
+
+@pytest.mark.parametrize(
+    ("text", "article"),
+    [
+        ("241015", "241015"),  # the button's payload
+        ("the trainers", "241015"),
+        ("the coat please", "230122"),
+        ("the second one", "230122"),
+        ("1", "241015"),
+    ],
+)
+async def test_the_item_is_taken_by_number_name_or_place(
+    make_tracker, dispatcher, domain, text, article
+):
+    tracker = item_form(make_tracker, "change_item", text)
+    form = ValidateChangeConfirmationForm(FakeProductClient(None))
+    extracted = await form.extract_change_item(dispatcher, tracker, domain)
+    assert form.validate_change_item(extracted["change_item"], dispatcher, tracker, domain) == {
+        "change_item": article
+    }
+
+
+async def test_an_article_not_in_the_order_is_named_and_asked_again(
+    make_tracker, dispatcher, domain
+):
+    tracker = item_form(make_tracker, "change_item", "204518")
+    form = ValidateChangeConfirmationForm(FakeProductClient(None))
+    result = form.validate_change_item("204518", dispatcher, tracker, domain)
+    assert result["change_item"] is None and result["invalid_attempts"] == 1.0
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_size_item_not_in_order"
+    assert message["article"] == "204518" and message["order_ref"] == LIAM_ORDER
+
+
+async def test_three_unclear_items_leave_the_order_as_it_is(make_tracker, dispatcher, domain):
+    tracker = item_form(make_tracker, "change_item", "the hat", invalid_attempts=2.0)
+    form = ValidateChangeConfirmationForm(FakeProductClient(None))
+    result = form.validate_change_item("the hat", dispatcher, tracker, domain)
+    assert result["change_answer"] == "unclear"
+    with_candidates(tracker, **result)
+    assert await form.required_slots(["change_answer"], dispatcher, tracker, domain) == [
+        "change_answer"
+    ]
+
+
+@pytest.mark.parametrize("requested", ["change_item", "new_size"])
+async def test_actually_no_halfway_changes_nothing(make_tracker, dispatcher, domain, requested):
+    tracker = item_form(
+        make_tracker, requested, "actually no, leave it", intent="deny", change_item="241015"
+    )
+    form = ValidateChangeConfirmationForm(FakeProductClient(None))
+    extract = form.extract_change_item if requested == "change_item" else form.extract_new_size
+    assert await extract(dispatcher, tracker, domain) == {"change_answer": "no"}
+
+
+# --- size changes: which size ----------------------------------------------------------
+
+
+async def validate_size(service, make_tracker, dispatcher, domain, text, item="241015"):
+    tracker = item_form(make_tracker, "new_size", text, change_item=item)
+    form = ValidateChangeConfirmationForm(ProductClient(service))
+    return await form.validate_new_size(text, dispatcher, tracker, domain)
+
+
+@pytest.mark.parametrize("text", ["42", "size 42", "a 42 please"])
+async def test_a_size_in_stock_is_taken_with_a_fresh_key(
+    service, make_tracker, dispatcher, domain, text
+):
+    result = await validate_size(service, make_tracker, dispatcher, domain, text)
+    assert result["new_size"] == "42" and len(result["change_key"]) >= 8
+    assert dispatcher.messages == []
+
+
+async def test_a_size_that_does_not_exist_lists_the_sizes(
+    service, make_tracker, dispatcher, domain
+):
+    result = await validate_size(service, make_tracker, dispatcher, domain, "47")
+    assert result["new_size"] is None
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_size_unknown"
+    assert message["sizes"] == "37, 38, 39, 40, 41, 42, 43, 44"
+
+
+async def test_a_sold_out_size_lists_what_is_in_stock(service, make_tracker, dispatcher, domain):
+    result = await validate_size(service, make_tracker, dispatcher, domain, "L", item="230122")
+    assert result["new_size"] is None
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_size_sold_out" and message["new_size"] == "L"
+
+
+async def test_the_same_size_is_no_change(service, make_tracker, dispatcher, domain):
+    result = await validate_size(service, make_tracker, dispatcher, domain, "40")
+    assert result["new_size"] is None
+    assert responses(dispatcher) == ["utter_size_same"]
+
+
+async def test_without_the_product_service_the_size_is_left_to_the_order_service(
+    make_tracker, dispatcher, domain
+):
+    tracker = item_form(make_tracker, "new_size", "large", change_item="230122")
+    form = ValidateChangeConfirmationForm(FakeProductClient(ServiceUnavailable("timeout")))
+    result = await form.validate_new_size("large", dispatcher, tracker, domain)
+    assert result["new_size"] == "L"
+
+
+async def test_the_size_question_offers_the_sizes_in_stock(
+    service, make_tracker, dispatcher, domain
+):
+    tracker = item_form(make_tracker, "new_size", "", change_item="241015")
+    await ActionAskNewSize(ProductClient(service)).run(dispatcher, tracker, domain)
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_ask_new_size" and message["old_size"] == "40"
+    assert "40" not in [b["payload"] for b in message["buttons"]]
+    assert "42" in [b["payload"] for b in message["buttons"]]
+
+
+async def test_the_confirmation_states_item_order_and_both_sizes(make_tracker, dispatcher, domain):
+    tracker = item_form(make_tracker, "change_answer", "", change_item="241015", new_size="42")
+    await ActionAskChangeAnswer().run(dispatcher, tracker, domain)
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_ask_size_confirmation"
+    assert (message["item"], message["order_ref"], message["old_size"], message["new_size"]) == (
+        "Canvas trainers",
+        LIAM_ORDER,
+        "40",
+        "42",
+    )
+    assert domain["responses"]["utter_ask_size_confirmation"][0]["text"].startswith(
+        "Change the size of the {item} ({article}) in order {order_ref} from {old_size} to"
+    )
+
+
+# --- size changes: carrying it out --------------------------------------------------------
+
+
+def size_slots(key: str, article: str = "211415", size: str = "L", **more: Any):
+    return proven(
+        JONAS_ORDER,
+        JONAS,
+        change_kind="size",
+        change_items=JONAS_ITEMS,
+        change_item=article,
+        new_size=size,
+        change_key=key,
+        change_answer="yes",
+        **more,
+    )
+
+
+async def execute(client: ChangeClient, make_tracker, dispatcher, domain, slots):
+    tracker = make_tracker(slots=slots, intent="affirm", text="yes")
+    return slot_events(await ActionChangeExecute(client).run(dispatcher, tracker, domain))
+
+
+async def test_yes_changes_the_size_once_even_when_said_twice(
+    service, make_tracker, dispatcher, domain
+):
+    slots = size_slots("key-size-yes-01")
+    first = await execute(ChangeClient(service), make_tracker, dispatcher, domain, slots)
+    again = await execute(ChangeClient(service), make_tracker, dispatcher, domain, slots)
+    assert responses(dispatcher) == ["utter_size_done", "utter_size_done"]
+    assert dispatcher.messages[0]["new_size"] == "L"
+    assert first["self_service_change"] == "size" and again["self_service_change"] == "size"
+    order = OrderClient(service).lookup(JONAS_ORDER, JONAS)
+    assert [i.size for i in order.items if i.article_number == "211415"] == ["L"]
+    assert sent(service, JONAS).count("size_change_confirmation") == 1
+
+
+async def test_two_tabs_confirming_at_once_change_it_once(
+    service, make_tracker, dispatcher, domain
+):
+    """Both tabs show the same question, so both carry its key: one change, two answers."""
+    slots = size_slots("key-size-tabs-1", article="218020", size="M")
+    before = sent(service, JONAS).count("size_change_confirmation")
+    await asyncio.gather(
+        execute(ChangeClient(service), make_tracker, dispatcher, domain, slots),
+        execute(ChangeClient(service), make_tracker, dispatcher, domain, slots),
+    )
+    assert responses(dispatcher) == ["utter_size_done", "utter_size_done"]
+    assert sent(service, JONAS).count("size_change_confirmation") == before + 1
+    order = OrderClient(service).lookup(JONAS_ORDER, JONAS)
+    assert [i.size for i in order.items if i.article_number == "218020"] == ["M"]
+
+
+async def test_two_separate_confirmations_change_it_once(service, make_tracker, dispatcher, domain):
+    """Two conversations each confirmed the same size (two keys): the second hears that
+    the item already has it, never a second 'done'."""
+    before = sent(service, JONAS).count("size_change_confirmation")
+    for key in ("key-size-conv-01", "key-size-conv-02"):
+        await execute(
+            ChangeClient(service),
+            make_tracker,
+            dispatcher,
+            domain,
+            size_slots(key, article="211415", size="XL"),
+        )
+    assert responses(dispatcher) == ["utter_size_done", "utter_size_invalid_same_size"]
+    assert sent(service, JONAS).count("size_change_confirmation") == before + 1
+
+
+async def test_a_packed_order_at_the_change_suggests_an_exchange(
+    service, make_tracker, dispatcher, domain
+):
+    slots = proven(
+        "40012363",
+        "mona.tanaka@example.com",
+        change_kind="size",
+        change_items='[["204519", "Wrap midi dress", "S"]]',
+        change_item="204519",
+        new_size="M",
+        change_key="key-size-packed",
+        change_answer="yes",
+    )
+    result = await execute(ChangeClient(service), make_tracker, dispatcher, domain, slots)
+    assert responses(dispatcher) == ["utter_size_refused_already_packed"]
+    assert "self_service_change" not in result
+    assert "exchange" in domain["responses"]["utter_size_refused_already_packed"][0]["text"]
+
+
+async def test_a_size_the_service_does_not_know_is_explained(
+    service, make_tracker, dispatcher, domain
+):
+    slots = size_slots("key-size-bad-01", size="XXXL")
+    result = await execute(ChangeClient(service), make_tracker, dispatcher, domain, slots)
+    assert responses(dispatcher) == ["utter_size_invalid_unknown_size"]
+    assert result["service_outcome"] == "answered" and "self_service_change" not in result
+
+
+async def test_timeout_after_the_yes_says_the_result_is_unknown(make_tracker, dispatcher, domain):
+    with trickling_service() as url:
+        client = ChangeClient(url, read_timeout=0.3, total_timeout=1.0, retries=1)
+        result = await execute(
+            client, make_tracker, dispatcher, domain, size_slots("key-slow-0001")
+        )
+    assert responses(dispatcher) == ["utter_size_unknown_result"]
+    assert result["self_service_unknown"] == "size" and "self_service_change" not in result
+    assert result["service_outcome"] == "needs_human"
+
+
+# --- invoice copies ---------------------------------------------------------------------
+
+
+async def test_an_invoice_copy_is_confirmed_without_any_address(
+    service, make_tracker, dispatcher, domain
+):
+    tracker = make_tracker(
+        slots={"order_number": NILS_ORDER, "email": NILS, "change_kind": "invoice_copy"}
+    )
+    slots = slot_events(
+        await ActionChangeConfirm(OrderClient(service)).run(dispatcher, tracker, domain)
+    )
+    assert slots["change_key"] and slots["verified_order"] == NILS_ORDER
+    ask = make_tracker(slots={**slots, "order_number": NILS_ORDER, "change_kind": "invoice_copy"})
+    await ActionAskChangeAnswer().run(dispatcher, ask, domain)
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_ask_invoice_copy_confirmation"
+    assert (
+        "email address of the order"
+        in (domain["responses"]["utter_ask_invoice_copy_confirmation"][0]["text"])
+    )
+
+
+async def test_an_invoice_copy_goes_to_the_orders_address_only(
+    service, make_tracker, dispatcher, domain
+):
+    slots = proven(NILS_ORDER, NILS, change_kind="invoice_copy", change_key="key-copy-00001")
+    slots["change_answer"] = "yes"
+    result = await execute(ChangeClient(service), make_tracker, dispatcher, domain, slots)
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_invoice_copy_sent"
+    assert NILS not in str(message) and "@" not in str(message)  # no address is echoed
+    assert result["self_service_change"] == "invoice_copy"
+    assert sent(service, NILS) == ["invoice_copy"]
+
+
+async def test_an_invoice_copy_needs_a_fresh_proof(make_tracker, dispatcher, domain):
+    slots = proven(NILS_ORDER, NILS, change_kind="invoice_copy", change_key="key-copy-stale")
+    slots.update(change_answer="yes", verified_at=time.time() - 31 * 60)
+    result = await execute(
+        ChangeClient("http://127.0.0.1:9"), make_tracker, dispatcher, domain, slots
+    )
+    assert responses(dispatcher) == ["utter_change_expired"]
+    assert "self_service_change" not in result
+
+
+async def test_an_invoice_copy_that_times_out_is_not_claimed(make_tracker, dispatcher, domain):
+    slots = proven(NILS_ORDER, NILS, change_kind="invoice_copy", change_key="key-copy-slow1")
+    slots["change_answer"] = "yes"
+    with trickling_service() as url:
+        client = ChangeClient(url, read_timeout=0.3, total_timeout=1.0, retries=1)
+        result = await execute(client, make_tracker, dispatcher, domain, slots)
+    assert responses(dispatcher) == ["utter_invoice_copy_unknown"]
+    assert result["self_service_unknown"] == "invoice_copy"
+
+
+# --- newsletter unsubscribe -------------------------------------------------------------
+
+
+async def test_unsubscribe_takes_the_address_in_the_message_and_no_order(
+    make_tracker, dispatcher, domain
+):
+    tracker = make_tracker(
+        slots=proven(NILS_ORDER, NILS),
+        intent="newsletter",
+        text="unsubscribe Lena.Holm@Example.org please",
+        entities=[{"entity": "email", "value": "Lena.Holm@Example.org"}],
+    )
+    slots = slot_events(await ActionChangeStart().run(dispatcher, tracker, domain))
+    assert slots["change_kind"] == "unsubscribe" and slots["email"] == "lena.holm@example.org"
+    assert slots["order_number"] is None  # no order is asked for
+
+
+async def test_unsubscribe_asks_for_the_address_not_the_proven_one(
+    make_tracker, dispatcher, domain
+):
+    tracker = make_tracker(slots=proven(NILS_ORDER, NILS), intent="newsletter", text="unsub me")
+    slots = slot_events(await ActionChangeStart().run(dispatcher, tracker, domain))
+    assert slots["email"] is None  # the conversation's proven address is not assumed
+    ask = make_tracker(slots={"change_kind": "unsubscribe"})
+    await ActionAskSelfServiceEmail().run(dispatcher, ask, domain)
+    assert responses(dispatcher) == ["utter_ask_unsubscribe_email"]
+
+
+async def test_unsubscribe_says_the_same_whether_subscribed_or_not(
+    service, make_tracker, dispatcher, domain
+):
+    said = []
+    for email, key in (
+        ("olga.brennan@example.net", "key-unsub-00001"),
+        ("never.subscribed@example.org", "key-unsub-00002"),
+    ):
+        dispatcher.messages.clear()
+        slots = {
+            "change_kind": "unsubscribe",
+            "email": email,
+            "change_key": key,
+            "change_answer": "yes",
+        }
+        result = await execute(ChangeClient(service), make_tracker, dispatcher, domain, slots)
+        assert result["self_service_change"] == "unsubscribe"
+        (message,) = dispatcher.messages
+        said.append({k: v for k, v in message.items() if k != "change_summary"})
+    assert said[0] == said[1] and said[0]["response"] == "utter_unsubscribe_done"
+    assert (
+        "if {change_summary} was subscribed"
+        in (domain["responses"]["utter_unsubscribe_done"][0]["text"])
+    )
+    assert sent(service, "olga.brennan@example.net") == ["unsubscribe_confirmation"]
+    assert sent(service, "never.subscribed@example.org") == []
+
+
+async def test_unsubscribe_no_changes_nothing(make_tracker, dispatcher, domain):
+    slots = {"change_kind": "unsubscribe", "email": "a@example.org", "change_answer": "no"}
+    result = await execute(
+        ChangeClient("http://127.0.0.1:9"), make_tracker, dispatcher, domain, slots
+    )
+    assert responses(dispatcher) == ["utter_unsubscribe_declined"]
+    assert "self_service_change" not in result
+
+
+async def test_unsubscribe_that_times_out_is_not_claimed(make_tracker, dispatcher, domain):
+    slots = {
+        "change_kind": "unsubscribe",
+        "email": "a@example.org",
+        "change_key": "key-unsub-slow1",
+        "change_answer": "yes",
+    }
+    with trickling_service() as url:
+        client = ChangeClient(url, read_timeout=0.3, total_timeout=1.0, retries=1)
+        result = await execute(client, make_tracker, dispatcher, domain, slots)
+    assert responses(dispatcher) == ["utter_unsubscribe_unknown"]
+    assert result["self_service_unknown"] == "unsubscribe"
+    assert result["service_outcome"] == "needs_human"
+
+
+# --- every new response speaks the four languages ----------------------------------------
+
+NEW_PREFIXES = (
+    "utter_size_",
+    "utter_ask_size_",
+    "utter_ask_change_item",
+    "utter_ask_new_size",
+    "utter_change_start_size",
+    "utter_change_start_invoice_copy",
+    "utter_invoice_copy_",
+    "utter_ask_invoice_copy_",
+    "utter_unsubscribe_",
+    "utter_ask_unsubscribe_",
+    "utter_change_unclear_other",
+)
+# Existing responses whose English changed with the self-service flows.
+CHANGED = ["utter_change_order", "utter_cancel_order", "utter_change_address", "utter_invoice"]
+NEW_RESPONSES = [
+    *sorted(
+        name
+        for name in yaml.safe_load((ROOT / "domain" / "self_service.yml").read_text())["responses"]
+        if name.startswith(NEW_PREFIXES)
+    ),
+    *CHANGED,
+]
+
+
+@pytest.mark.parametrize("name", NEW_RESPONSES)
+def test_new_responses_have_swedish_finnish_and_norwegian(domain, name):
+    assert len(NEW_RESPONSES) >= 35
+    variations = domain["responses"][name]
+    languages = {
+        c["value"] for v in variations for c in v.get("condition") or [] if c["name"] == "language"
+    }
+    assert languages == {"sv", "fi", "nb"}
+    english = variations[0]
+    for variation in variations[1:]:
+        placeholders = {p for p in english["text"].split("{")[1:]}
+        assert {p.split("}")[0] for p in placeholders} == {
+            p.split("}")[0] for p in variation["text"].split("{")[1:]
+        }
+        assert len(variation.get("buttons") or []) == len(english.get("buttons") or [])
