@@ -554,6 +554,8 @@
     } else if (data.state === 'closed') {
       handoverText.textContent = 'The agent has left the chat. The assistant is back.';
       askRating();
+    } else if (data.state === 'left') {
+      handoverText.textContent = 'You left the queue. The assistant is here to help.';
     } else {
       handoverText.textContent = '';
     }
