@@ -82,3 +82,13 @@ def test_the_demo_page_shows_the_assistants_shop_and_catalogue(page: str) -> Non
     assert len(shown) == 3
     for article, name, price in shown:
         assert (catalogue[article].name, catalogue[article].price) == (name, price)
+
+
+def test_every_demo_page_the_assistant_links_is_served(page: str) -> None:
+    """The page slots (account, password reset, newsletter, terms...) point at the demo
+    page server; a shopper clicking one in the demo chat got "Not found"."""
+    domain = (ROOT / "domain/shared.yml").read_text()
+    paths = re.findall(r'initial_value: "http://localhost:8080/([^"]*)"', domain)
+    assert len(paths) >= 5
+    for path in paths:
+        assert requests.get(page + path, timeout=10).status_code == 200, path
