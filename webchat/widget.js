@@ -187,6 +187,20 @@
   root.appendChild(panel);
   root.appendChild(launcher);
 
+  // Keep the newest message in view when something below or above the message list
+  // (suggested answers, the queue bar, the rating card, the typing dots) takes room from
+  // it: scrolling to the end when a message arrives happens before those appear, so the
+  // last message was left half hidden. Only while the shopper has not scrolled back.
+  var logAtEnd = true;
+  log.addEventListener('scroll', function () {
+    logAtEnd = log.scrollHeight - log.scrollTop - log.clientHeight < 24;
+  });
+  if (typeof ResizeObserver === 'function') {
+    new ResizeObserver(function () {
+      if (logAtEnd) { log.scrollTop = log.scrollHeight; }
+    }).observe(log);
+  }
+
   function mount() { document.body.appendChild(root); }
   if (document.body) { mount(); } else { document.addEventListener('DOMContentLoaded', mount); }
 
