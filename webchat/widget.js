@@ -190,14 +190,14 @@
   // Keep the newest message in view when something below or above the message list
   // (suggested answers, the queue bar, the rating card, the typing dots) takes room from
   // it: scrolling to the end when a message arrives happens before those appear, so the
-  // last message was left half hidden. Only while the shopper has not scrolled back.
-  var logAtEnd = true;
-  log.addEventListener('scroll', function () {
-    logAtEnd = log.scrollHeight - log.scrollTop - log.clientHeight < 24;
-  });
+  // last message was left half hidden. Judged by the height the list had before, so a
+  // shopper who scrolled back stays where they are.
+  var logHeight = 0;
   if (typeof ResizeObserver === 'function') {
     new ResizeObserver(function () {
-      if (logAtEnd) { log.scrollTop = log.scrollHeight; }
+      var wasAtEnd = !logHeight || log.scrollHeight - log.scrollTop - logHeight < 24;
+      logHeight = log.clientHeight;
+      if (wasAtEnd) { log.scrollTop = log.scrollHeight; }
     }).observe(log);
   }
 
