@@ -143,6 +143,7 @@ test:
 # --- running -----------------------------------------------------------------------
 
 run: train
+	@scripts/free-ports.sh $(BIND_HOST) 8000 5055 5005 8080
 	@echo ""
 	@echo "  Starting the assistant (Ctrl-C stops everything):"
 	@echo "    shop + chat     http://localhost:8080/        <- open this and click the chat symbol"
