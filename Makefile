@@ -53,7 +53,7 @@ help:
 	@echo "make test       every check CI runs"
 	@echo "make lint       ruff check, ruff format --check, mypy (packages, bench, tests)"
 	@echo "make check      lint + the tests needing no browser, database, Redis or Rasa"
-	@echo "                (about 1 minute here): the quick loop while editing"
+	@echo "                (about 2.5 minutes here): the quick loop while editing"
 	@echo "make validate   rasa data validate --fail-on-warnings"
 	@echo "make train      train a model if none matches the current data and config"
 	@echo "make bench-nlu  NLU accuracy on ../shared/eval/dev.csv"
