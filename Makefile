@@ -53,7 +53,7 @@ help:
 	@echo "make test       every check CI runs"
 	@echo "make lint       ruff check, ruff format --check, mypy (packages, bench, tests)"
 	@echo "make check      lint + the tests needing no browser, database, Redis or Rasa"
-	@echo "                (about 1 minute here): the quick loop while editing"
+	@echo "                (about 2.5 minutes here): the quick loop while editing"
 	@echo "make validate   rasa data validate --fail-on-warnings"
 	@echo "make train      train a model if none matches the current data and config"
 	@echo "make bench-nlu  NLU accuracy on ../shared/eval/dev.csv"
@@ -143,6 +143,7 @@ test:
 # --- running -----------------------------------------------------------------------
 
 run: train
+	@scripts/free-ports.sh $(BIND_HOST) 8000 5055 5005 8080
 	@echo ""
 	@echo "  Starting the assistant (Ctrl-C stops everything):"
 	@echo "    shop + chat     http://localhost:8080/        <- open this and click the chat symbol"

@@ -36,6 +36,14 @@ def parse_address(text: str) -> Address | None:
     country: str | None = None
     if parts and parts[-1].lower().strip(".") in COUNTRY_WORDS:
         country = COUNTRY_WORDS[parts.pop().lower().strip(".")]
+    elif parts:
+        # "00100 Helsinki Finland": the country's name without a comma before it (never
+        # a two-letter code, which could end a city's name).
+        head, _, last = parts[-1].rpartition(" ")
+        word = last.lower().strip(".")
+        if head and len(word) > 2 and word in COUNTRY_WORDS:
+            country = COUNTRY_WORDS[word]
+            parts[-1] = head
     place = next((i for i, p in enumerate(parts) if POSTCODE_CITY.match(p)), None)
     if place is None or place == 0:
         return None

@@ -30,6 +30,10 @@ _STOP_WORDS_TEXT = """
     question questions product products item items article one ones something
 """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+# Sizes ("in 38", "size M", "36/38", "XL") name no product, and the catalogue search needs
+# every word to match: "linen dress in size 38" found nothing. Article numbers (6 digits)
+# never get here, they are read as such first.
+SIZE = re.compile(r"\d{1,3}(?:/\d{1,3})?|x{0,3}[sl]|m", re.IGNORECASE)
 MATCHES_SHOWN = 3
 # A shopper's sentence often keeps words the catalogue does not have ("can I still buy the
 # wool blend coat"): when every word together finds nothing, the search is retried with
@@ -39,7 +43,7 @@ SEARCH_RETRIES = 3
 
 def search_terms(text: str) -> str:
     words = re.findall(r"[\w/-]+", text.lower())
-    return " ".join(w for w in words if w not in STOP_WORDS)[:100]
+    return " ".join(w for w in words if w not in STOP_WORDS and not SIZE.fullmatch(w))[:100]
 
 
 def named(terms: str) -> bool:

@@ -110,6 +110,9 @@ NEW_ADDRESS = "new_address"
 ITEMS, ITEM, NEW_SIZE = "change_items", "change_item", "new_size"
 PAID = frozenset({"credit card", "PayPal", "direct debit"})
 SKIP = "skip"  # change_answer when there is nothing to confirm
+# A yes changes the order for good: one the NLU is unsure of ("hmm" was read as affirm
+# with 0.75 and cancelled an order) is asked again. The buttons' payloads come with 1.0.
+MIN_YES_CONFIDENCE = 0.8
 ADDRESS_FIELDS = frozenset({"street", "postcode", "city", "country", "name"})
 
 
@@ -692,8 +695,11 @@ class ValidateChangeConfirmationForm(FormValidationAction):
     ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != ANSWER or _answered_already(tracker):
             return {}
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        return {ANSWER: {"affirm": "yes", "deny": "no", "stop": "no"}.get(str(intent), "other")}
+        intent = tracker.latest_message.get("intent") or {}
+        name = str(intent.get("name"))
+        if name == "affirm" and float(intent.get("confidence") or 0) < MIN_YES_CONFIDENCE:
+            return {ANSWER: "other"}
+        return {ANSWER: {"affirm": "yes", "deny": "no", "stop": "no"}.get(name, "other")}
 
     def validate_change_answer(
         self,

@@ -41,7 +41,8 @@ Why these hooks:
 Agent messages to the shopper are `bot_uttered` events with
 `{"text": ..., "sender": "agent", "agent_name": "Sam"}`; queue state goes out as
 `handover_status` with `{"state": "waiting", "position": 3, "estimated_wait_minutes": 6}`,
-`{"state": "active", "agent_name": "Sam"}` or `{"state": "closed"}`.
+`{"state": "active", "agent_name": "Sam"}`, `{"state": "closed"}` (the agent closed the chat)
+or `{"state": "left"}` (the shopper left the queue before an agent came).
 """
 
 from __future__ import annotations

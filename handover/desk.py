@@ -122,7 +122,7 @@ class AgentDesk(WebchatExtension):
         request = await asyncio.to_thread(self.store.leave, conversation_id)
         if request is None:
             return
-        await self.pushes.closed(conversation_id)
+        await self.pushes.left(conversation_id)
         await self._bridge.resume(conversation_id, RESUME_AFTER_LEAVE)
         await self.pushes.broadcast_positions()
 

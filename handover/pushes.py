@@ -58,6 +58,11 @@ class ShopperPushes:
     async def closed(self, conversation_id: str) -> None:
         await self.emit(conversation_id, "handover_status", {"state": "closed"})
 
+    async def left(self, conversation_id: str) -> None:
+        """The shopper left the queue: no agent was there, so nothing to rate or to say
+        about an agent leaving (the widget told "The agent has left the chat" before)."""
+        await self.emit(conversation_id, "handover_status", {"state": "left"})
+
     async def broadcast_positions(self) -> None:
         """Tell every waiting shopper whose position or estimate changed."""
         positions = await asyncio.to_thread(self._store.waiting_positions)

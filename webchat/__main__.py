@@ -27,6 +27,12 @@ FILES: dict[str, tuple[Path, str]] = {
     "/": (HERE / "index.html", "text/html; charset=utf-8"),
     "/index.html": (HERE / "index.html", "text/html; charset=utf-8"),
     "/privacy": (HERE / "privacy.html", "text/html; charset=utf-8"),
+    # Stand-ins for the shop pages the assistant links (the page slots in domain/shared.yml),
+    # so that a link in the demo chat does not end in "Not found".
+    "/account": (HERE / "shop-page.html", "text/html; charset=utf-8"),
+    "/account/reset-password": (HERE / "shop-page.html", "text/html; charset=utf-8"),
+    "/account/newsletter": (HERE / "shop-page.html", "text/html; charset=utf-8"),
+    "/terms": (HERE / "shop-page.html", "text/html; charset=utf-8"),
     "/widget.js": (HERE / "widget.js", "text/javascript; charset=utf-8"),
     "/widget.css": (HERE / "widget.css", "text/css; charset=utf-8"),
     "/demo.css": (HERE / "demo.css", "text/css; charset=utf-8"),

@@ -277,6 +277,8 @@
       data.bot_conversation.forEach(function (m) {
         renderLine(bot, m.sender, m.text, m.timestamp);
       });
+      // The turns that led to the handover are the last ones: show them, not the oldest.
+      bot.scrollTop = bot.scrollHeight;
       var log = $("chat-log");
       log.replaceChildren();
       data.messages.forEach(function (m) {

@@ -187,6 +187,20 @@
   root.appendChild(panel);
   root.appendChild(launcher);
 
+  // Keep the newest message in view when something below or above the message list
+  // (suggested answers, the queue bar, the rating card, the typing dots) takes room from
+  // it: scrolling to the end when a message arrives happens before those appear, so the
+  // last message was left half hidden. Judged by the height the list had before, so a
+  // shopper who scrolled back stays where they are.
+  var logHeight = 0;
+  if (typeof ResizeObserver === 'function') {
+    new ResizeObserver(function () {
+      var wasAtEnd = !logHeight || log.scrollHeight - log.scrollTop - logHeight < 24;
+      logHeight = log.clientHeight;
+      if (wasAtEnd) { log.scrollTop = log.scrollHeight; }
+    }).observe(log);
+  }
+
   function mount() { document.body.appendChild(root); }
   if (document.body) { mount(); } else { document.addEventListener('DOMContentLoaded', mount); }
 
@@ -554,6 +568,8 @@
     } else if (data.state === 'closed') {
       handoverText.textContent = 'The agent has left the chat. The assistant is back.';
       askRating();
+    } else if (data.state === 'left') {
+      handoverText.textContent = 'You left the queue. The assistant is here to help.';
     } else {
       handoverText.textContent = '';
     }

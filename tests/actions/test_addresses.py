@@ -32,6 +32,15 @@ from actions.clients.changes import Address
             "Mannerheimintie 1, FI-00100 Helsinki",
             Address("Mannerheimintie 1", "00100", "Helsinki", "FI"),
         ),
+        # The country without a comma before it, as shoppers often write it.
+        (
+            "Mannerheimintie 5 B 12, 00100 helsinki finland",
+            Address("Mannerheimintie 5 B 12", "00100", "helsinki", "FI"),
+        ),
+        (
+            "Marktstraße 12, 20357 Hamburg Germany.",
+            Address("Marktstraße 12", "20357", "Hamburg", "DE"),
+        ),
     ],
 )
 def test_addresses_are_split(text: str, expected: Address) -> None:
@@ -45,6 +54,8 @@ def test_addresses_are_split(text: str, expected: Address) -> None:
         "111 22 Stockholm",  # no street
         "Storgatan, 111 22 Stockholm",  # no house number
         "Marktstraße 12, 20357 Hamburg",  # 5 digits: which country?
+        "Storgatan 12, 111 22 Sweden",  # no city, the country without a comma
+        "Marktstraße 12, 20357 Hamburg de",  # a code could end a city's name: not taken
         "Main street 1, 75001 Paris, France",  # a country we cannot tell (the service refuses)
         "x" * 400,
         "",

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterator
 
 import pytest
 from service_fakes import FakeProductClient, make_product, slot_events
 
 from actions.clients import NotFound, ServiceUnavailable
+from actions.clients.products import ProductClient
 from actions.products import ActionProductInfo, ValidateProductForm, search_terms
+from devkit.servers import stop
+from devkit.stack import start_reference_service
 
 FORM = "product_form"
 RESET = {"product_query": None, "article_number": None, "invalid_attempts": 0.0}
@@ -130,6 +135,41 @@ async def test_given_up_form(make_tracker, dispatcher, domain):
 
 def test_search_terms_drop_filler_words():
     assert search_terms("Do you have the Linen dress in stock?") == "linen dress"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do you have the linen dress in size 38?",
+        "linen dress in XL",
+        "the linen dress, size m",
+        "linen dress 36/38",
+    ],
+)
+def test_search_terms_drop_sizes(text):
+    assert search_terms(text) == "linen dress"
+
+
+@pytest.fixture(scope="module")
+def reference_service() -> Iterator[str]:
+    url, proc = start_reference_service(dict(os.environ))
+    yield url
+    stop(proc)
+
+
+@pytest.mark.parametrize(
+    ("text", "article"),
+    [("do you have the linen dress in size 38?", "204518"), ("skinny jeans in M", "211416")],
+)
+async def test_a_size_in_the_question_still_finds_the_product(
+    make_tracker, dispatcher, domain, reference_service, text, article
+):
+    """Against the reference catalogue, which wants every search word to match."""
+    act = ActionProductInfo(client=ProductClient(reference_service))
+    await act.run(dispatcher, make_tracker(slots={"product_query": text}), domain)
+    [message] = dispatcher.messages
+    assert message["response"] in ("utter_product_info", "utter_product_sold_out")
+    assert message["article"] == article
 
 
 class _TailMatches(FakeProductClient):

@@ -226,6 +226,20 @@ async def test_yes_no_and_unclear(make_tracker, dispatcher, domain, intent, reas
     assert slots["change_answer"] == answer
 
 
+@pytest.mark.parametrize(("reasks", "answer"), [(0, None), (1, "unclear")])
+async def test_an_unsure_yes_changes_nothing(make_tracker, dispatcher, domain, reasks, answer):
+    """'hmm', read as affirm with 0.75, cancelled an order: it is asked again instead."""
+    tracker = make_tracker(
+        slots={"requested_slot": "change_answer", "change_reasks": reasks},
+        intent="affirm",
+        confidence=0.75,
+        text="hmm",
+        active_loop="change_confirmation_form",
+    )
+    slots = slot_events(await ValidateChangeConfirmationForm().run(dispatcher, tracker, domain))
+    assert slots["change_answer"] == answer
+
+
 async def test_the_message_before_the_question_is_no_answer(make_tracker, dispatcher, domain):
     """When the form starts, the latest message is still the email (or the address) that
     led to the question: it must not count as an unclear answer."""

@@ -49,11 +49,10 @@ class FakeDesk(WebchatExtension):
                     {"c": conversation_id, "n": body["agent_name"], "t": body["text"],
                      "ts": time.time()},
                 )  # fmt: skip
-            await channel.emit_to_conversation(
-                conversation_id,
-                "bot_uttered",
-                {"text": body["text"], "sender": "agent", "agent_name": body["agent_name"]},
-            )
+            message = {"text": body["text"], "sender": "agent", "agent_name": body["agent_name"]}
+            if "buttons" in body:  # suggested answers, as a bot message brings them
+                message["buttons"] = body["buttons"]
+            await channel.emit_to_conversation(conversation_id, "bot_uttered", message)
             return response.json({"ok": True})
 
         @blueprint.route("/agent/status/<conversation_id>", methods=["POST"])

@@ -198,13 +198,18 @@ def test_agent_console_claims_chats_and_closes(desk_server: dict[str, Any], brow
     browser.get(desk_server["page"])
     find = partial(browser.find_element, By.ID)
 
+    # Signed out, the desk is not shown (it used to show an empty "Waiting 0" queue
+    # while shoppers were waiting: the stylesheet's `display: grid` beat `hidden`).
+    assert not find("desk").is_displayed()
     find("token").send_keys("not-the-token")
     find("sign-in").click()
     wait_until(lambda: "not accepted" in find("status").text)
+    assert not find("desk").is_displayed()
 
     find("token").send_keys(TOKEN)
     find("sign-in").click()
     wait_until(lambda: find("agent-name").text == "Sam")
+    assert find("desk").is_displayed()
 
     items = wait_until(
         lambda: (lambda li: li if len(li) == 2 else None)(

@@ -215,7 +215,8 @@ async def test_leaving_the_queue_resumes_the_bot_and_moves_others_up(desk: Desk)
     await desk.desk.on_leave_queue("first")
     assert desk.resumed == [("first", RESUME_AFTER_LEAVE)]
     assert desk.store.position(second.id) == 1
-    assert ("first", "handover_status", {"state": "closed"}) in desk.emitted
+    assert ("first", "handover_status", {"state": "left"}) in desk.emitted
+    assert ("first", "handover_status", {"state": "closed"}) not in desk.emitted
     await desk.desk.on_leave_queue("nobody")  # harmless
     assert desk.resumed == [("first", RESUME_AFTER_LEAVE)]
     assert (await desk.call("POST", "/claim", json={}))[1]["request"]["id"] == second.id

@@ -186,7 +186,7 @@ def test_shopper_to_agent_and_back(stack: dict[str, Any]) -> None:
 
         closed = agent.post(f"/requests/{waiting['id']}/close")
         assert closed.status_code == 200
-        shopper.wait_for("handover_status", lambda d: d == {"state": "closed"})
+        shopper.wait_for("handover_status", lambda d: d == {"state": "left"})
         shopper.wait_for_bot(
             lambda d: "anything else" in bot_text(d) and d.get("sender") != "agent"
         )
@@ -226,7 +226,7 @@ def test_shopper_leaves_the_queue_and_the_bot_resumes(stack: dict[str, Any]) -> 
         assert mine["order_number"] is None and mine["email"] == "ben@example.org"
 
         shopper.sio.emit("leave_queue", {})
-        shopper.wait_for("handover_status", lambda d: d == {"state": "closed"})
+        shopper.wait_for("handover_status", lambda d: d == {"state": "left"})
         shopper.wait_for_bot(lambda d: "left the queue" in bot_text(d))
         assert all(
             r["conversation_id"] != conversation_id for r in agent.get("/queue").json()["waiting"]

@@ -166,3 +166,47 @@ def test_agent_messages_and_queue_status(browser_stack: dict[str, Any], driver: 
     wait.until(
         lambda d: "chatting with Sam" in d.find_element(By.CSS_SELECTOR, ".rwc-handover").text
     )
+
+
+def test_the_newest_message_stays_in_view_when_buttons_or_the_queue_bar_appear(
+    browser_stack: dict[str, Any], driver: Any
+) -> None:
+    """The bar (like suggested answers) takes room from the message list after the list
+    has scrolled to its end; the newest message used to be left half hidden."""
+    wait = WebDriverWait(driver, 40)
+    rasa = browser_stack["rasa_url"]
+    driver.get(browser_stack["page_url"])
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".rwc-launcher"))).click()
+    wait.until(lambda d: texts(d, ".rwc-from-bot .rwc-text"))
+    cid = stored_session(driver)["session_id"]
+    for n in range(8):  # more than the list can show on a phone
+        requests.post(
+            f"{rasa}/webhooks/webchat/agent/say/{cid}",
+            json={"text": f"Message {n} of a longer conversation.", "agent_name": "Sam"},
+            timeout=10,
+        )
+    wait.until(lambda d: len(texts(d, ".rwc-from-agent")) == 8)
+    hidden_below = (
+        "var l = document.querySelector('.rwc-messages');"
+        " return l.scrollHeight - l.scrollTop - l.clientHeight;"
+    )
+    # A question with suggested answers in the same event (like "Cancel order ...?").
+    buttons = [
+        {"title": "Yes, cancel it", "payload": "/affirm"},
+        {"title": "No", "payload": "/deny"},
+    ]
+    requests.post(
+        f"{rasa}/webhooks/webchat/agent/say/{cid}",
+        json={"text": "Cancel order 40012360?", "agent_name": "Sam", "buttons": buttons},
+        timeout=10,
+    )
+    wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".rwc-quick-reply")))
+    eventually(
+        lambda: driver.execute_script(hidden_below) <= 1, timeout=5, what="the question in view"
+    )
+    status = {"state": "waiting", "position": 2, "estimated_wait_minutes": 8}
+    requests.post(f"{rasa}/webhooks/webchat/agent/status/{cid}", json=status, timeout=10)
+    wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".rwc-handover")))
+    eventually(
+        lambda: driver.execute_script(hidden_below) <= 1, timeout=5, what="the list at its end"
+    )

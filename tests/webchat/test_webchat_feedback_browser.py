@@ -122,6 +122,26 @@ def test_agent_closing_the_chat_asks_once_and_no_thanks_stores_nothing(
     assert feedback(rasa, session) == []
 
 
+def test_leaving_the_queue_says_so_and_asks_for_no_rating(
+    browser_stack: dict[str, Any], driver: Any
+) -> None:
+    """No agent ever joined: the bar must not say one left, and there is nothing to rate."""
+    wait = WebDriverWait(driver, 40)
+    rasa = browser_stack["rasa_url"]
+    driver.get(browser_stack["page_url"])
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".rwc-launcher"))).click()
+    wait.until(lambda d: texts(d, ".rwc-from-bot .rwc-text"))
+    cid = stored_session(driver)["session_id"]
+    status = {"state": "waiting", "position": 1, "estimated_wait_minutes": 4}
+    requests.post(f"{rasa}/webhooks/webchat/agent/status/{cid}", json=status, timeout=10)
+    bar = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".rwc-handover")))
+    # What the agent desk sends when the shopper presses "Leave queue".
+    requests.post(f"{rasa}/webhooks/webchat/agent/status/{cid}", json={"state": "left"}, timeout=10)
+    wait.until(lambda d: "left the queue" in bar.text)
+    assert "agent has left" not in bar.text
+    assert driver.find_elements(By.CSS_SELECTOR, ".rwc-rating:not([hidden])") == []
+
+
 def test_a_thanks_after_two_messages_offers_the_rating_in_the_panel(
     browser_stack: dict[str, Any], driver: Any
 ) -> None:

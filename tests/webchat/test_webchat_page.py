@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from devkit.servers import start_webchat_page, stop  # noqa: E402
+from services.seed import build_seed  # noqa: E402
 
 RASA = "http://rasa.example:5005"
 
@@ -64,3 +67,28 @@ def test_privacy_notice(page: str) -> None:
 )  # fmt: skip
 def test_nothing_else_is_served(page: str, path: str) -> None:
     assert requests.get(page + path, timeout=10).status_code == 404
+
+
+def test_the_demo_page_shows_the_assistants_shop_and_catalogue(page: str) -> None:
+    """A newcomer asks about what the page shows: same shop name, products that the
+    reference catalogue has, at the same price (it used to show "Chelsea boots")."""
+    text = requests.get(page, timeout=10).text
+    shop = re.search(
+        r'shop_name:.*?initial_value: "([^"]+)"', (ROOT / "domain/shared.yml").read_text(), re.S
+    )
+    assert shop and f"<strong>{shop[1]}</strong>" in text
+    catalogue = {p.article_number: p for p in build_seed(date.today()).products}
+    shown = re.findall(r'data-article="(\d{6})"><span[^>]*></span>([^<]+?) <b>€([\d.]+)</b>', text)
+    assert len(shown) == 3
+    for article, name, price in shown:
+        assert (catalogue[article].name, catalogue[article].price) == (name, price)
+
+
+def test_every_demo_page_the_assistant_links_is_served(page: str) -> None:
+    """The page slots (account, password reset, newsletter, terms...) point at the demo
+    page server; a shopper clicking one in the demo chat got "Not found"."""
+    domain = (ROOT / "domain/shared.yml").read_text()
+    paths = re.findall(r'initial_value: "http://localhost:8080/([^"]*)"', domain)
+    assert len(paths) >= 5
+    for path in paths:
+        assert requests.get(page + path, timeout=10).status_code == 200, path
