@@ -1,0 +1,118 @@
+"""Two questions in one message: clause splitting and the part classifier, with the real
+MiniLM encoder and a small training set of our own (no trained Rasa model needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.second_question import SecondQuestion, clauses
+
+EXAMPLES = {
+    "payment_methods": [
+        "how can I pay", "which payment methods do you accept", "can I pay by card",
+        "do you take paypal", "is paying by invoice possible", "can I pay in instalments",
+    ],
+    "delivery_time": [
+        "how long does delivery take", "when will my parcel arrive", "how many days is shipping",
+        "how fast do you deliver", "how soon will I get my things", "delivery time please",
+    ],
+    "returns": [
+        "how do I return something", "what is your return policy", "can I send it back",
+        "how long do I have to return an item", "are returns free", "I want a refund",
+    ],
+    "greet": ["hello", "hi there", "good morning", "hey", "hiya", "good evening"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("how can I pay and how long is delivery?", 2),
+        ("how do returns work? also, can I pay by card", 2),
+        ("what cards do you take, how fast do you ship", 2),
+        ("can I pay by invoice and in instalments?", 2),
+        ("black and white shirt", 1),
+        ("how long is delivery", 1),
+        ("hi, how can I pay", 1),
+    ],
+)
+def test_clauses_split_where_a_second_question_may_start(text: str, parts: int) -> None:
+    assert len(clauses(text)) == parts
+
+
+@pytest.fixture(scope="module")
+def component(tmp_path_factory: pytest.TempPathFactory, featurizer: Any, tokenizer: Any) -> Any:
+    """SecondQuestion trained on the featurizer's sentence features of EXAMPLES."""
+    messages = [
+        Message(data={TEXT: text, "intent": intent})
+        for intent, texts in EXAMPLES.items()
+        for text in texts
+    ]
+    data = TrainingData(training_examples=messages)
+    tokenizer.process_training_data(data)
+    featurizer.process_training_data(data)
+    storage = LocalModelStorage(Path(tmp_path_factory.mktemp("model")))
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {**SecondQuestion.get_default_config(), "featurizer": "minilm"}
+    trained = SecondQuestion.create(config, storage, Resource("second"), context)
+    trained.train(data)
+    return SecondQuestion.load(config, storage, Resource("second"), context)
+
+
+def parse(component: Any, text: str, intent: str) -> Message:
+    message = Message(data={TEXT: text, "intent": {"name": intent, "confidence": 0.9}})
+    component.process([message])
+    return message
+
+
+def also_asked(message: Message) -> list[str]:
+    return [e["value"] for e in message.get("entities") or [] if e["entity"] == "also_asked"]
+
+
+def test_a_second_question_is_named(component: Any) -> None:
+    message = parse(
+        component, "can I pay by card and how many days does shipping take", "payment_methods"
+    )
+    assert also_asked(message) == ["delivery_time"]
+
+
+def test_a_single_question_with_and_gets_nothing(component: Any) -> None:
+    assert (
+        also_asked(parse(component, "can I pay by card and in instalments", "payment_methods"))
+        == []
+    )
+
+
+def test_a_message_without_a_break_gets_nothing(component: Any) -> None:
+    assert also_asked(parse(component, "how long does delivery take", "delivery_time")) == []
+
+
+def test_only_fixed_answer_questions_are_combined(component: Any) -> None:
+    assert also_asked(parse(component, "hello and how do I return a coat", "greet")) == []
+
+
+def test_the_parts_correct_a_look_alike_intent(component: Any) -> None:
+    # The whole message was taken for a third fixed-answer question; both parts say otherwise.
+    message = parse(component, "do you take paypal? and when will my parcel arrive", "returns")
+    assert message.get("intent")["name"] in {"payment_methods", "delivery_time"}
+    assert set(also_asked(message)) | {message.get("intent")["name"]} == {
+        "payment_methods",
+        "delivery_time",
+    }
+
+
+def test_an_untrained_component_adds_nothing(tmp_path: Path) -> None:
+    context = ExecutionContext(GraphSchema({}), "test")
+    storage = LocalModelStorage(tmp_path)
+    untrained = SecondQuestion.load({}, storage, Resource("none"), context)
+    message = parse(untrained, "how can I pay and how long is delivery", "payment_methods")
+    assert also_asked(message) == []
