@@ -33,8 +33,9 @@ from actions.clients.changes import Address, ChangeClient, new_idempotency_key
 from actions.clients.errors import Conflict, Invalid, NotFound, ServiceError
 from actions.clients.orders import Order, OrderClient
 from actions.inputs import normalise_email, normalise_order_number
-from actions.orders import ValidateOrderStatusForm
+from actions.orders import ValidateOrderStatusForm, language_of
 from actions.verified import VERIFIED_ORDER, remember, verified
+from channels import languages
 
 logger = logging.getLogger("actions.self_service")
 
@@ -64,19 +65,20 @@ SKIP = "skip"  # change_answer when there is nothing to confirm
 ADDRESS_FIELDS = frozenset({"street", "postcode", "city", "country", "name"})
 
 
-def money(order: Order) -> str:
+def money(order: Order, language: str = "en") -> str:
+    """The order's total in the locale of the conversation's language (Babel)."""
     if order.total is None:
         return ""
-    symbol = {"EUR": "€", "SEK": "SEK ", "GBP": "£"}.get(order.currency or "EUR", "")
-    return f"{symbol}{order.total:.2f}"
+    return languages.money_text(order.total, order.currency or "EUR", language)
 
 
-def summary(order: Order) -> str:
+def summary(order: Order, language: str = "en") -> str:
     """'2 items, €79.90': what the shopper checks before saying yes."""
     count = order.item_count
-    parts = [f"{count} item{'s' if count != 1 else ''}"]
+    items = "items_one" if count == 1 else "items_many"
+    parts = [languages.say(items, language, count=count)]
     if order.total is not None:
-        parts.append(money(order))
+        parts.append(money(order, language))
     return ", ".join(parts)
 
 
@@ -218,7 +220,7 @@ class ActionChangeConfirm(Action):
             response = f"utter_{'address' if kind == 'address' else 'change'}_refused_{reason}"
             dispatcher.utter_message(response=response, order_ref=number)
             return [*events, *skip, ANSWERED]
-        detail = one_line(address) if address else summary(order)
+        detail = one_line(address) if address else summary(order, language_of(tracker))
         return [
             *events,
             SlotSet(KEY, new_idempotency_key()),
@@ -368,7 +370,10 @@ class ActionChangeExecute(Action):
                 dispatcher.utter_message(response="utter_change_expired")
                 return [*done, ANSWERED]
             return [*done, *await self._address(dispatcher, proven, key, address)]
-        return [*done, *await self._cancel(dispatcher, proven[0], proven[1], key)]
+        return [
+            *done,
+            *await self._cancel(dispatcher, proven[0], proven[1], key, language_of(tracker)),
+        ]
 
     async def _address(
         self,
@@ -419,7 +424,12 @@ class ActionChangeExecute(Action):
         return self.client.change_address(number, email, address, idempotency_key=key)
 
     async def _cancel(
-        self, dispatcher: CollectingDispatcher, number: str, email: str, key: str
+        self,
+        dispatcher: CollectingDispatcher,
+        number: str,
+        email: str,
+        key: str,
+        language: str = "en",
     ) -> list[EventType]:
         with turn_budget():
             try:
@@ -444,7 +454,7 @@ class ActionChangeExecute(Action):
             response="utter_cancel_done_paid" if paid else "utter_cancel_done_invoice",
             order_ref=number,
             payment_method=order.payment_method,
-            amount=money(order),
+            amount=money(order, language),
         )
         return [SlotSet(CHANGE_MARKER, "cancel"), ANSWERED]
 
