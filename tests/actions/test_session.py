@@ -75,7 +75,7 @@ async def test_opening_hours_and_shop_facts_follow_the_language(make_tracker, di
     )
 
     slots = _slots(events)
-    assert slots["opening_hours"] == "måndag–torsdag 10:00-14:00 (tidszon Europe/Vienna)"
+    assert slots["opening_hours"] == "m\u00e5ndag\u2013torsdag 10:00-14:00 (tidszon Europe/Vienna)"
     assert slots["support_phone"] == "020-12 34 56"
     assert slots["privacy_url"] == "https://shop.example/sv/privacy"
     # the greeting links the Swedish privacy page, not the default one
