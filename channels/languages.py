@@ -115,6 +115,68 @@ TEXTS: dict[str, dict[str, str]] = {
         "fi": "noin {n} minuuttia",
         "nb": "omtrent {n} minutter",
     },
+    # --- the transcript a shopper downloads (channels/transcript.py) -----------------
+    "transcript_title": {
+        "en": "Chat transcript",
+        "sv": "Chattutskrift",
+        "fi": "Keskustelun tallenne",
+        "nb": "Chatteutskrift",
+    },
+    "transcript_conversation": {
+        "en": "Conversation: {conversation_id}",
+        "sv": "Konversation: {conversation_id}",
+        "fi": "Keskustelu: {conversation_id}",
+        "nb": "Samtale: {conversation_id}",
+    },
+    "transcript_downloaded": {
+        "en": "Downloaded: {when} (times are UTC)",
+        "sv": "Nedladdad: {when} (tider i UTC)",
+        "fi": "Ladattu: {when} (ajat UTC-aikaa)",
+        "nb": "Lastet ned: {when} (tider i UTC)",
+    },
+    "transcript_shopper": {"en": "You", "sv": "Du", "fi": "Sinä", "nb": "Du"},
+    "transcript_bot": {
+        "en": "Assistant (bot)",
+        "sv": "Assistent (bot)",
+        "fi": "Avustaja (botti)",
+        "nb": "Assistent (bot)",
+    },
+    "transcript_agent": {
+        "en": "Agent",
+        "sv": "Handläggare",
+        "fi": "Asiakaspalvelija",
+        "nb": "Kundebehandler",
+    },
+    "transcript_agent_named": {
+        "en": "Agent {name}",
+        "sv": "Handläggare {name}",
+        "fi": "Asiakaspalvelija {name}",
+        "nb": "Kundebehandler {name}",
+    },
+    "transcript_empty": {
+        "en": "(no messages)",
+        "sv": "(inga meddelanden)",
+        "fi": "(ei viestejä)",
+        "nb": "(ingen meldinger)",
+    },
+    "transcript_rated": {
+        "en": "Rated the conversation {rating} of 5",
+        "sv": "Gav konversationen betyget {rating} av 5",
+        "fi": "Arvioi keskustelun {rating}/5",
+        "nb": "Ga samtalen {rating} av 5",
+    },
+    "transcript_helpful": {
+        "en": "Marked an answer as helpful",
+        "sv": "Markerade ett svar som hjälpsamt",
+        "fi": "Merkitsi vastauksen hyödylliseksi",
+        "nb": "Markerte et svar som nyttig",
+    },
+    "transcript_not_helpful": {
+        "en": "Marked an answer as not helpful",
+        "sv": "Markerade ett svar som inte hjälpsamt",
+        "fi": "Merkitsi vastauksen hyödyttömäksi",
+        "nb": "Markerte et svar som ikke nyttig",
+    },
     # --- agent desk (handover/desk_routes.py) ----------------------------------------
     "agent_joined": {
         "en": "{agent} from our customer service has joined the chat.",

@@ -577,7 +577,10 @@ class WebchatInput(SocketIOInput):
                     headers=self._cors_headers(request),
                 )
             engine = _sql_engine(request)
-            messages = await asyncio.to_thread(_read, engine, conversation_id)
+            language = languages.language_or_default(
+                await asyncio.to_thread(languages.conversation_language, engine, conversation_id)
+            )
+            messages = await asyncio.to_thread(_read, engine, conversation_id, language)
             extra: list[dict[str, Any]] = []
             for extension in self.extensions:
                 extra.extend(await extension.transcript_extra(conversation_id))
@@ -590,7 +593,7 @@ class WebchatInput(SocketIOInput):
                 "Cache-Control": "no-store",
             }
             if fmt == "txt":
-                body = transcript.render_text(conversation_id, messages, now)
+                body = transcript.render_text(conversation_id, messages, now, language)
                 return response.text(body, headers=headers)
             return response.json(
                 {"conversation_id": conversation_id, "generated_at": now, "messages": messages},
@@ -750,9 +753,9 @@ def _sql_engine(request: Request) -> Engine:
     return engine
 
 
-def _read(engine: Engine, conversation_id: str) -> list[dict[str, Any]]:
+def _read(engine: Engine, conversation_id: str, language: str = "en") -> list[dict[str, Any]]:
     with engine.connect() as connection:
-        return transcript.read_messages(connection, conversation_id)
+        return transcript.read_messages(connection, conversation_id, language)
 
 
 def _delete(

@@ -148,3 +148,32 @@ def test_no_hand_written_month_or_day_names_in_code() -> None:
         if NAMES.search(text)
     ]
     assert offenders == []
+
+
+def test_the_downloaded_transcript_is_in_the_conversations_language() -> None:
+    from channels import transcript
+
+    messages = [
+        {
+            "sender": "shopper",
+            "text": "var är mitt paket?",
+            "timestamp": "2026-01-01T10:00:00+00:00",
+        },
+        {"sender": "bot", "text": "...", "timestamp": "2026-01-01T10:00:01+00:00"},
+        {
+            "sender": "agent",
+            "name": "Sam",
+            "text": "Hej!",
+            "timestamp": "2026-01-01T10:01:00+00:00",
+        },
+    ]
+    text = transcript.render_text("c1", messages, "2026-01-01T10:05:00+00:00", "sv")
+    assert text.splitlines()[:3] == [
+        "Chattutskrift",
+        "Konversation: c1",
+        "Nedladdad: 2026-01-01T10:05:00+00:00 (tider i UTC)",
+    ]
+    assert "] Du: var är mitt paket?" in text
+    assert "] Assistent (bot): ..." in text
+    assert "] Handläggare Sam: Hej!" in text
+    assert transcript.render_text("c1", [], "now", "fi").rstrip().endswith("(ei viestejä)")
