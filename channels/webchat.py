@@ -383,6 +383,11 @@ class WebchatInput(SocketIOInput):
         async def session_request(sid: str, data: Any = None, *_ignored: Any) -> None:
             data = data if isinstance(data, dict) else {}
             claimed_id, token = data.get("session_id"), data.get("session_token")
+            # The page's language, kept with the socket: notices before the session exists
+            # (too many sessions) and the session start use it.
+            hint = languages.normalise(data.get(LANGUAGE_FIELD))
+            session = await sio.get_session(sid)
+            await sio.save_session(sid, {**session, LANGUAGE_FIELD: hint})
             check = self.signer.check(claimed_id, token)
             if check is TokenCheck.VALID and await self._was_deleted(str(claimed_id)):
                 logger.info("web chat: refused a resume of a deleted conversation")
@@ -410,9 +415,6 @@ class WebchatInput(SocketIOInput):
                 issued = self.signer.issue()
                 session_id, session_token = issued.session_id, issued.session_token
             await self._join(sid, session_id)
-            hint = languages.normalise(data.get(LANGUAGE_FIELD))
-            session = await sio.get_session(sid)
-            await sio.save_session(sid, {**session, LANGUAGE_FIELD: hint})
             await sio.emit(
                 "session_confirm",
                 {"session_id": session_id, "session_token": session_token, "resumed": resumed},

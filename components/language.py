@@ -61,15 +61,25 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 _LANGUAGE_CODE = {language: code for code, language in OURS.items()}
 
 
-def named_language(text: str) -> str | None:
-    """The language a message asks for by name ("på engelska" -> "en"), if exactly one."""
-    found = set()
+def named_span(text: str) -> tuple[str, int, int] | None:
+    """The language a message asks for by name ("på engelska" -> "en") and where the name
+    is, if exactly one language is named."""
+    found: dict[str, tuple[int, int]] = {}
     for match in _NAME.finditer(text):
         word = match.group(1).lower()
         for code, names in LANGUAGE_NAMES.items():
             if word in names:
-                found.add(code)
-    return found.pop() if len(found) == 1 else None
+                found.setdefault(code, match.span())
+    if len(found) != 1:
+        return None
+    [(code, (start, end))] = found.items()
+    return code, start, end
+
+
+def named_language(text: str) -> str | None:
+    """The language a message asks for by name, if exactly one."""
+    span = named_span(text)
+    return span[0] if span else None
 
 
 def word_count(text: str) -> int:
@@ -111,15 +121,17 @@ class LanguageGuess:
             return None
         return _LANGUAGE_CODE.get(top.language)  # a decoy: None
 
-    def language_of(self, text: str, intent: str | None) -> str | None:
-        """The language the conversation should continue in after this message, if any.
+    def language_of(self, text: str, intent: str | None) -> tuple[str, int, int] | None:
+        """The language the conversation should continue in after this message, if any,
+        with the characters it rests on (the name asked for, else the whole message).
 
         A request by name wins over the detector's guess for the same message."""
         if intent == SWITCH_INTENT:
-            asked = named_language(text)
+            asked = named_span(text)
             if asked is not None:
                 return asked
-        return self.detect(text)
+        detected = self.detect(text)
+        return None if detected is None else (detected, 0, len(text))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
@@ -152,16 +164,17 @@ class LanguageRecognizer(GraphComponent, EntityExtractorMixin):
         for message in messages:
             text = str(message.get(TEXT) or "")
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            code = self.guess.language_of(text, intent)
-            if code is None:
+            found = self.guess.language_of(text, intent)
+            if found is None:
                 continue
+            code, start, end = found
             # Another extractor (or an annotated example) may already have named it.
             others = [e for e in message.get(ENTITIES, []) if e.get("entity") != ENTITY]
             entity = {
                 "entity": ENTITY,
                 "value": code,
-                "start": 0,
-                "end": len(text),
+                "start": start,
+                "end": end,
                 "confidence": 1.0,
                 "extractor": self.__class__.__name__,
             }

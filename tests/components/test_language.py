@@ -100,6 +100,7 @@ def test_asking_for_a_language_wins_over_the_detector(recognizer: LanguageRecogn
     text = "kan vi prata engelska i stället, tack"
     [entity] = _process(recognizer, text, "switch_language")
     assert entity["value"] == "en"
+    assert text[entity["start"] : entity["end"]] == "engelska"
     # the same sentence under another intent is just Swedish
     [entity] = _process(recognizer, text, "out_of_scope")
     assert entity["value"] == "sv"
