@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.handover import MAX_MESSAGE_CHARS, MIN_DESCRIPTION_CHARS, ValidateHandoverForm
 from actions.handover import _default_store as default_store
 from actions.inputs import bounded_text, mask_email, normalise_email, normalise_order_number
+from actions.orders import language_of
 from handover.settings import HandoverSettings, load_handover_settings
 from handover.store import COMPLAINT, Clock, HandoverStore
 
@@ -99,7 +100,7 @@ class ActionFileComplaint(Action):
                 dispatcher.utter_message(
                     response="utter_complaint_left",
                     masked_email=mask_email(email),
-                    next_opening=hours.describe_next_opening(now),
+                    next_opening=hours.describe_next_opening(now, language_of(tracker)),
                 )
                 return reset
             ticket = await asyncio.to_thread(

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.forms import ANSWER_INTENTS
 from actions.inputs import bounded_text, mask_email, normalise_email, normalise_order_number
+from actions.orders import language_of
 from handover.settings import HandoverSettings, load_handover_settings
 from handover.store import Clock, HandoverStore, make_engine
 
@@ -101,8 +102,8 @@ class ActionCheckOpeningHours(Action):
             return [SlotSet("agents_available", True)]
         dispatcher.utter_message(
             response="utter_agents_closed",
-            opening_hours=hours.describe(),
-            next_opening=hours.describe_next_opening(now),
+            opening_hours=hours.describe(language_of(tracker)),
+            next_opening=hours.describe_next_opening(now, language_of(tracker)),
         )
         return [SlotSet("agents_available", False)]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from babel.numbers import format_currency
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -23,14 +22,16 @@ from actions.clients.errors import NotFound, ServiceError
 from actions.clients.orders import Invoice, OrderClient
 from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT
 from actions.inputs import mask_email, normalise_email, normalise_order_number
-from actions.orders import ValidateOrderStatusForm, friendly_date
+from actions.orders import ValidateOrderStatusForm, friendly_date, language_of
+from channels import languages
 
 logger = logging.getLogger(__name__)
 
 
-def format_amount(invoice: Invoice) -> str:
-    """'€128.90', 'SEK1,299.00': the amount as the shopper reads it on the invoice."""
-    return format_currency(invoice.amount, invoice.currency, locale="en")
+def format_amount(invoice: Invoice, language: str = "en") -> str:
+    """'€128.90' (en_GB), '128,90 €' (fi_FI): the amount as the shopper reads it, in the
+    locale of the conversation's language (Babel)."""
+    return languages.money_text(invoice.amount, invoice.currency, language)
 
 
 class ValidateInvoiceForm(ValidateOrderStatusForm):
@@ -91,8 +92,10 @@ class ActionInvoiceStatus(Action):
             return [*reset, ANSWERED]
         dispatcher.utter_message(
             response=f"utter_invoice_{invoice.status}",
-            amount=format_amount(invoice),
-            due_date=friendly_date(invoice.due_date, today=self._today, on=True),
+            amount=format_amount(invoice, language_of(tracker)),
+            due_date=friendly_date(
+                invoice.due_date, today=self._today, on=True, language=language_of(tracker)
+            ),
             **details,
         )
         # An overdue invoice is worth a person: a payment plan or a paid one not yet booked.

@@ -24,6 +24,7 @@ from actions.clients.tracking import Parcel, TrackingClient
 from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormValidation
 from actions.inputs import mask_email, normalise_email, normalise_order_number
 from actions.verified import remember
+from channels import languages
 
 logger = logging.getLogger(__name__)
 LOOKS_LIKE_EMAIL = re.compile(r"@")
@@ -31,29 +32,34 @@ LOOKS_LIKE_EMAIL = re.compile(r"@")
 IN_TRANSIT = frozenset({"shipped", "out_for_delivery", "delayed"})
 
 
-def friendly_date(day: date | None, today: date | None = None, on: bool = False) -> str:
+def friendly_date(
+    day: date | None, today: date | None = None, on: bool = False, language: str = "en"
+) -> str:
     """'today', 'tomorrow' or 'Thursday 26 November' ('on Thursday 26 November' with `on`,
-    for the middle of a sentence): what a shopper would say."""
-    if day is None:
-        return "soon"
-    today = today or date.today()
-    delta = (day - today).days
-    if delta == 0:
-        return "today"
-    if delta == 1:
-        return "tomorrow"
-    if delta == -1:
-        return "yesterday"
-    return f"{'on ' if on else ''}{day:%A} {day.day} {day:%B}"
+    for the middle of a sentence): what a shopper would say, in the conversation's
+    language (Babel names the day and month, channels/languages.py)."""
+    return languages.day_text(day, language, today=today, on=on)
 
 
-def latest_event_text(parcel: Parcel) -> str:
+def latest_event_text(parcel: Parcel, language: str = "en") -> str:
     event = parcel.latest_event
     if event is None:
         return ""
     where = f" ({event.location})" if event.location else ""
-    when = friendly_date(event.timestamp.date())
-    return f"Latest update {when} at {event.timestamp:%H:%M}: {event.description}{where}."
+    when = languages.say(
+        "at_time",
+        language,
+        when=friendly_date(event.timestamp.date(), language=language),
+        time=languages.clock_text(event.timestamp, language),
+    )
+    return languages.say(
+        "latest_update", language, when=when, description=event.description, where=where
+    )
+
+
+def language_of(tracker: Tracker) -> str:
+    """The conversation's language (slot `language`, domain/shared.yml)."""
+    return languages.language_or_default(tracker.get_slot("language"))
 
 
 class ValidateOrderStatusForm(ServiceFormValidation):
@@ -147,26 +153,26 @@ class ActionOrderStatus(Action):
             except ServiceError as exc:
                 log_failure("order lookup", exc)
                 return [*reset, apologise(dispatcher)]
-            details = await self._details(order, email)
+            details = await self._details(order, email, language_of(tracker))
         dispatcher.utter_message(response=f"utter_order_{order.status}", **details)
         # a proven order: a change asked for next ("cancel it") needs no questions
         return [*reset, *remember(number, email), ANSWERED]
 
-    async def _details(self, order: Order, email: str) -> dict[str, str]:
+    async def _details(self, order: Order, email: str, language: str = "en") -> dict[str, str]:
         """Template values for the status response; a tracking failure only loses a line."""
         latest = ""
         if order.tracking_number and order.status in IN_TRANSIT:
             try:
                 parcel = await call(self.tracking.parcel, order.tracking_number)
-                latest = latest_event_text(parcel)
+                latest = latest_event_text(parcel, language)
             except ServiceError as exc:
                 log_failure("parcel lookup for order status", exc)
         return {
             "order_ref": order.order_number,
             "masked_email": mask_email(email),
-            "expected_delivery": friendly_date(order.expected_delivery, on=True),
-            "carrier": order.carrier or "our carrier",
-            "tracking_ref": order.tracking_number or "not available yet",
+            "expected_delivery": friendly_date(order.expected_delivery, on=True, language=language),
+            "carrier": order.carrier or languages.say("carrier_unknown", language),
+            "tracking_ref": order.tracking_number or languages.say("tracking_unknown", language),
             "latest_event": latest,
             "delivery_method": order.delivery_method,
         }

@@ -18,8 +18,9 @@ from actions.clients.products import Product, ProductClient
 from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormValidation
 from actions.inputs import normalise_article_number
 from actions.misses import previous_turn_missed
+from actions.orders import language_of
+from channels import languages
 
-SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 # Words that carry no product meaning; dropped so the service searches for "linen dress".
 _STOP_WORDS_TEXT = """
     a an the do does you have has is are it its in of for me my i want need looking
@@ -61,26 +62,26 @@ async def search_by_name(client: ProductClient, terms: str) -> list[Product]:
     return []
 
 
-def price_text(price: Decimal, currency: str) -> str:
-    symbol = SYMBOLS.get(currency)
-    return f"{symbol}{price:.2f}" if symbol else f"{price:.2f} {currency}"
+def price_text(price: Decimal, currency: str, language: str = "en") -> str:
+    """'€59.90' (en_GB), '59,90 €' (fi_FI): Babel, in the conversation's locale."""
+    return languages.money_text(price, currency, language)
 
 
-def describe(product: Product) -> dict[str, str]:
+def describe(product: Product, language: str = "en") -> dict[str, str]:
     return {
         "product_name": product.name,
         "colour": product.colour or "",
         "article": product.article_number,
-        "price": price_text(product.price, product.currency),
+        "price": price_text(product.price, product.currency, language),
         "sizes": ", ".join(product.sizes_in_stock),
-        "sold_out_note": sold_out_note(product),
+        "sold_out_note": sold_out_note(product, language),
     }
 
 
-def sold_out_note(product: Product) -> str:
+def sold_out_note(product: Product, language: str = "en") -> str:
     """The sizes without stock, so a shopper asking about sizes hears of every size."""
     sold_out = [s.size for s in product.sizes if s.stock <= 0]
-    return f" Sold out in {', '.join(sold_out)}." if sold_out else ""
+    return languages.say("sold_out_in", language, sizes=", ".join(sold_out)) if sold_out else ""
 
 
 class ValidateProductForm(ServiceFormValidation):
@@ -167,24 +168,32 @@ class ActionProductInfo(Action):
         except ServiceError as exc:
             log_failure("product lookup", exc)
             return [*reset, apologise(dispatcher)]
-        self._answer(dispatcher, products)
+        self._answer(dispatcher, products, language_of(tracker))
         if not products and previous_turn_missed(tracker):
             return [*reset, NEEDS_HUMAN]  # a second miss in a row: offer a person
         return [*reset, ANSWERED]
 
     @staticmethod
-    def _answer(dispatcher: CollectingDispatcher, products: list[Product]) -> None:
+    def _answer(
+        dispatcher: CollectingDispatcher, products: list[Product], language: str = "en"
+    ) -> None:
         if not products:
             dispatcher.utter_message(response="utter_product_not_found")
             return
         if len(products) == 1:
             product = products[0]
             name = "utter_product_info" if product.sizes_in_stock else "utter_product_sold_out"
-            dispatcher.utter_message(response=name, **describe(product))
+            dispatcher.utter_message(response=name, **describe(product, language))
             return
         lines = "\n".join(
-            f"- {p.name} ({p.colour}), article {p.article_number}: "
-            f"{price_text(p.price, p.currency)}"
+            languages.say(
+                "product_line",
+                language,
+                name=p.name,
+                colour=f" ({p.colour})" if p.colour else "",
+                article=p.article_number,
+                price=price_text(p.price, p.currency, language),
+            )
             for p in products[:MATCHES_SHOWN]
         )
         buttons = [

@@ -39,7 +39,7 @@ from actions.clients.orders import Order, OrderClient
 from actions.clients.products import Product, ProductClient
 from actions.forms import ATTEMPTS_SLOT, MAX_ATTEMPTS, attempts
 from actions.inputs import normalise_email, normalise_order_number
-from actions.orders import ValidateOrderStatusForm
+from actions.orders import ValidateOrderStatusForm, language_of
 from actions.sizes import (
     Item,
     canonical_size,
@@ -54,6 +54,7 @@ from actions.sizes import (
     size_in_request,
 )
 from actions.verified import VERIFIED_ORDER, remember, verified
+from channels import languages
 
 logger = logging.getLogger("actions.self_service")
 
@@ -116,19 +117,20 @@ MIN_YES_CONFIDENCE = 0.8
 ADDRESS_FIELDS = frozenset({"street", "postcode", "city", "country", "name"})
 
 
-def money(order: Order) -> str:
+def money(order: Order, language: str = "en") -> str:
+    """The order's total in the locale of the conversation's language (Babel)."""
     if order.total is None:
         return ""
-    symbol = {"EUR": "€", "SEK": "SEK ", "GBP": "£"}.get(order.currency or "EUR", "")
-    return f"{symbol}{order.total:.2f}"
+    return languages.money_text(order.total, order.currency or "EUR", language)
 
 
-def summary(order: Order) -> str:
+def summary(order: Order, language: str = "en") -> str:
     """'2 items, €79.90': what the shopper checks before saying yes."""
     count = order.item_count
-    parts = [f"{count} item{'s' if count != 1 else ''}"]
+    items = "items_one" if count == 1 else "items_many"
+    parts = [languages.say(items, language, count=count)]
     if order.total is not None:
-        parts.append(money(order))
+        parts.append(money(order, language))
     return ", ".join(parts)
 
 
@@ -348,7 +350,7 @@ class ActionChangeConfirm(Action):
             return [*events, *skip, ANSWERED]
         if kind == "size":
             return [*events, *self._size(tracker, order)]
-        detail = one_line(address) if address else summary(order)
+        detail = one_line(address) if address else summary(order, language_of(tracker))
         return [*events, *self._ask(), SlotSet("change_summary", detail)]
 
     @staticmethod
@@ -792,7 +794,10 @@ class ActionChangeExecute(Action):
             return [*done, *await self._size(dispatcher, proven, key, item, size)]
         if kind == "invoice_copy":
             return [*done, *await self._invoice_copy(dispatcher, proven, key)]
-        return [*done, *await self._cancel(dispatcher, proven[0], proven[1], key)]
+        return [
+            *done,
+            *await self._cancel(dispatcher, proven[0], proven[1], key, language_of(tracker)),
+        ]
 
     async def _address(
         self,
@@ -936,7 +941,12 @@ class ActionChangeExecute(Action):
         self.client.unsubscribe(email, idempotency_key=key)
 
     async def _cancel(
-        self, dispatcher: CollectingDispatcher, number: str, email: str, key: str
+        self,
+        dispatcher: CollectingDispatcher,
+        number: str,
+        email: str,
+        key: str,
+        language: str = "en",
     ) -> list[EventType]:
         with turn_budget():
             try:
@@ -961,7 +971,7 @@ class ActionChangeExecute(Action):
             response="utter_cancel_done_paid" if paid else "utter_cancel_done_invoice",
             order_ref=number,
             payment_method=order.payment_method,
-            amount=money(order),
+            amount=money(order, language),
         )
         return [SlotSet(CHANGE_MARKER, "cancel"), ANSWERED]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from envsettings import Env, SettingsError
@@ -47,6 +47,27 @@ class Settings:
     # The whole call, retries included: the shopper hears the apology and the offer of a
     # person within 10 s whatever the service does.
     service_total_timeout: float = 8.0
+    # Shop facts that differ by language: {"sv": {"support_phone": "020 123 456"}}, from
+    # SUPPORT_PHONE_SV, PRIVACY_URL_SV ... (README "Languages"). A fact not set for a
+    # language keeps the domain's value (domain/shared.yml).
+    shop_facts: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+#: Slots of domain/shared.yml a shop may set per language, and whether each is a URL.
+LANGUAGE_FACTS: dict[str, bool] = {"support_phone": False, "privacy_url": True}
+FACT_LANGUAGES = ("en", "sv", "fi", "nb")
+
+
+def shop_facts_from_env(read: Env) -> dict[str, dict[str, str]]:
+    """`<FACT>_<LANG>` variables (SUPPORT_PHONE_FI, PRIVACY_URL_NB ...) by language."""
+    facts: dict[str, dict[str, str]] = {}
+    for language in FACT_LANGUAGES:
+        for slot, is_url in LANGUAGE_FACTS.items():
+            name = f"{slot.upper()}_{language.upper()}"
+            value = read.url(name, None) if is_url else read.text(name) or None
+            if value:
+                facts.setdefault(language, {})[slot] = value
+    return facts
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:
@@ -60,6 +81,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         service_read_timeout=read.number("SERVICE_READ_TIMEOUT", 5.0),
         service_retries=read.whole("SERVICE_RETRIES", 2),
         service_total_timeout=read.number("SERVICE_TOTAL_TIMEOUT", 8.0),
+        shop_facts=shop_facts_from_env(read),
     )
 
 

@@ -16,35 +16,40 @@ from actions.clients.errors import NotFound, ServiceError
 from actions.clients.tracking import Parcel, TrackingClient
 from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, ServiceFormValidation
 from actions.inputs import normalise_tracking_number
-from actions.orders import friendly_date
+from actions.orders import friendly_date, language_of
+from channels import languages
 
 LOOKS_LIKE_TRACKING = re.compile(r"\d{3}|[A-Za-z]{2}\s*\d")
-STATUS_TEXT = {
-    "in_transit": "on its way",
-    "out_for_delivery": "out for delivery today",
-    "delivered": "delivered",
-    "delayed": "delayed",
-    "at_pickup_point": "waiting for you at the pickup point",
-    "returned": "on its way back to us as a return",
-}
+#: Parcel statuses said in words (text keys `parcel_<status>` in channels/languages.py).
+STATUSES = frozenset(
+    {"in_transit", "out_for_delivery", "delivered", "delayed", "at_pickup_point", "returned"}
+)
 EVENTS_SHOWN = 3
 
 
-def event_lines(parcel: Parcel) -> str:
+def status_text(status: str, language: str = "en") -> str:
+    if status in STATUSES:
+        return languages.say(f"parcel_{status}", language)
+    return status.replace("_", " ")
+
+
+def event_lines(parcel: Parcel, language: str = "en") -> str:
     newest_first = sorted(parcel.events, key=lambda e: e.timestamp, reverse=True)
     return "\n".join(
-        f"- {friendly_date(e.timestamp.date())} {e.timestamp:%H:%M}: {e.description}"
+        f"- {friendly_date(e.timestamp.date(), language=language)} "
+        f"{languages.clock_text(e.timestamp, language)}: {e.description}"
         + (f" ({e.location})" if e.location else "")
         for e in newest_first[:EVENTS_SHOWN]
     )
 
 
-def eta_text(parcel: Parcel) -> str:
+def eta_text(parcel: Parcel, language: str = "en") -> str:
     if parcel.status in ("delivered", "returned", "at_pickup_point"):
         return ""  # nothing left to expect (the pickup point message says where to go)
     if parcel.estimated_delivery is None:
-        return "The carrier has not given a delivery date yet."
-    return f"Expected delivery: {friendly_date(parcel.estimated_delivery)}."
+        return languages.say("eta_unknown", language)
+    when = friendly_date(parcel.estimated_delivery, language=language)
+    return languages.say("eta", language, when=when)
 
 
 class ValidateTrackingForm(ServiceFormValidation):
@@ -102,13 +107,14 @@ class ActionTrackParcel(Action):
         except ServiceError as exc:
             log_failure("parcel lookup", exc)
             return [*reset, apologise(dispatcher)]
+        language = language_of(tracker)
         dispatcher.utter_message(
             response="utter_parcel_status",
             tracking_ref=parcel.tracking_number,
             carrier=parcel.carrier,
-            parcel_status=STATUS_TEXT.get(parcel.status, parcel.status.replace("_", " ")),
-            eta=eta_text(parcel),
-            events=event_lines(parcel) or "- no scans yet",
+            parcel_status=status_text(parcel.status, language),
+            eta=eta_text(parcel, language),
+            events=event_lines(parcel, language) or languages.say("no_scans", language),
         )
         if parcel.pickup_point is not None:
             point = parcel.pickup_point
@@ -116,6 +122,6 @@ class ActionTrackParcel(Action):
                 response="utter_parcel_pickup_point",
                 pickup_name=point.name,
                 pickup_address=point.address,
-                pickup_hours=point.opening_hours or "see the carrier's website",
+                pickup_hours=point.opening_hours or languages.say("pickup_hours_unknown", language),
             )
         return [*reset, ANSWERED]

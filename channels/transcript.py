@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from channels import feedback
+from channels import feedback, languages
 
 EVENTS = sa.table(
     "events",
@@ -30,7 +30,12 @@ EVENTS = sa.table(
     sa.column("data", sa.Text),
 )
 
-SENDER_LABELS = {"shopper": "You", "bot": "Assistant (bot)", "agent": "Agent"}
+#: Text keys (channels/languages.py) of the senders' labels in the plain-text copy.
+SENDER_LABELS = {
+    "shopper": "transcript_shopper",
+    "bot": "transcript_bot",
+    "agent": "transcript_agent",
+}
 
 
 def iso_utc(timestamp: float) -> str:
@@ -49,7 +54,9 @@ def _epoch(value: Any) -> float:
     raise ValueError(f"not a timestamp: {value!r}")
 
 
-def read_messages(connection: Connection, conversation_id: str) -> list[dict[str, Any]]:
+def read_messages(
+    connection: Connection, conversation_id: str, language: str = "en"
+) -> list[dict[str, Any]]:
     """The shopper's and the bot's messages of one conversation, oldest first."""
     rows = connection.execute(
         sa.select(EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
@@ -67,7 +74,7 @@ def read_messages(connection: Connection, conversation_id: str) -> list[dict[str
             given = feedback.feedback_of(event)
             if given is None:
                 continue
-            entry = _feedback_entry(given)
+            entry = _feedback_entry(given, language)
         elif type_name == "bot":
             buttons = (event.get("data") or {}).get("buttons") or []
             button_titles = {
@@ -101,10 +108,10 @@ def read_messages(connection: Connection, conversation_id: str) -> list[dict[str
     return messages
 
 
-def _feedback_entry(given: dict[str, Any]) -> dict[str, Any]:
+def _feedback_entry(given: dict[str, Any], language: str = "en") -> dict[str, Any]:
     """A shopper's rating or vote as a transcript line: readable text plus the values."""
     if given["feedback"] == feedback.RATING:
-        text = f"Rated the conversation {given['rating']} of 5"
+        text = languages.say("transcript_rated", language, rating=given["rating"])
         if given.get("comment"):
             text += f": {given['comment']}"
         return {
@@ -118,7 +125,9 @@ def _feedback_entry(given: dict[str, Any]) -> dict[str, Any]:
     helpful = bool(given.get("helpful"))
     return {
         "sender": "shopper",
-        "text": "Marked an answer as " + ("helpful" if helpful else "not helpful"),
+        "text": languages.say(
+            "transcript_helpful" if helpful else "transcript_not_helpful", language
+        ),
         "feedback": {"message_id": given.get("message_id"), "helpful": helpful},
     }
 
@@ -147,22 +156,26 @@ def merge_extra(
     return merged
 
 
-def render_text(conversation_id: str, messages: list[dict[str, Any]], generated_at: str) -> str:
-    """A plain-text copy a shopper can read or attach to an e-mail."""
+def render_text(
+    conversation_id: str, messages: list[dict[str, Any]], generated_at: str, language: str = "en"
+) -> str:
+    """A plain-text copy a shopper can read or attach to an e-mail, in the conversation's
+    language."""
     lines = [
-        "Chat transcript",
-        f"Conversation: {conversation_id}",
-        f"Downloaded: {generated_at} (times are UTC)",
+        languages.say("transcript_title", language),
+        languages.say("transcript_conversation", language, conversation_id=conversation_id),
+        languages.say("transcript_downloaded", language, when=generated_at),
         "",
     ]
     for message in messages:
-        label = SENDER_LABELS.get(message["sender"], message["sender"].title())
+        key = SENDER_LABELS.get(message["sender"])
+        label = languages.say(key, language) if key else message["sender"].title()
         if message["sender"] == "agent" and message.get("name"):
-            label = f"Agent {message['name']}"
+            label = languages.say("transcript_agent_named", language, name=message["name"])
         when = message["timestamp"].replace("T", " ").replace("+00:00", "")
         lines.append(f"[{when}] {label}: {message['text']}")
     if not messages:
-        lines.append("(no messages)")
+        lines.append(languages.say("transcript_empty", language))
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,9 @@ cannot reset (channels/limits.py), lets typed text reach Rasa as an `/intent` on
 it is the payload of a button the bot offered, and adds the shopper's transcript
 download and conversation delete routes.
 
-Socket events (client -> server): `session_request {session_id?, session_token?}`,
+Socket events (client -> server): `session_request {session_id?, session_token?,
+language?}` (the page's language: "sv", "sv-SE", "nb-NO"...; anything but our four
+languages is ignored, README "Languages"),
 `user_uttered {message}`, `leave_queue`. Server -> client: `session_confirm
 {session_id, session_token, resumed}`, `bot_uttered {text, quick_replies?, sender?,
 agent_name?, notice?, retry_after?, refused?}`, `handover_status {...}`,
@@ -48,7 +50,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 from sqlalchemy.engine import Engine
 
-from channels import feedback, tombstones, transcript
+from channels import feedback, languages, tombstones, transcript
 from channels.extensions import ChannelHandle, WebchatExtension, load_extension
 from channels.limits import (
     Budgets,
@@ -74,26 +76,20 @@ TOO_FAST = "too_fast"
 TOO_MANY_SESSIONS = "too_many_sessions"
 NO_SESSION = "no_session"
 SESSION_START = "/session_start"
+#: Notice kinds and their text in channels/languages.py (in the conversation's language).
 NOTICES = {
-    TOO_LONG: "Sorry, that message is too long for me ({limit} characters at most). "
-    "Could you shorten it or split it up?",
-    TOO_FAST: "You're typing faster than I can read. Please wait {wait} and "
-    "send your message again.",
-    TOO_MANY_SESSIONS: "Too many new chats were started from here in a short time. "
-    "Please wait {wait}; the chat will then start by itself.",
-    NO_SESSION: "Sorry, the chat lost its connection. Please reload the page.",
+    TOO_LONG: "notice_too_long",
+    TOO_FAST: "notice_too_fast",
+    TOO_MANY_SESSIONS: "notice_too_many_sessions",
+    NO_SESSION: "notice_no_session",
 }
+#: The one field of a widget's `session_request` besides id and token that is read: the
+#: page's language, allow-listed and normalised (channels/languages.py). Nothing else a
+#: browser sends reaches Rasa.
+LANGUAGE_FIELD = "language"
 # socket.io events that carry data over the wire can never be this large (engine.io
 # refuses bigger messages); a larger frame is a malformed one.
 MAX_SOCKET_MESSAGE_BYTES = 64 * 1024
-
-
-def _wait_phrase(seconds: float) -> str:
-    if seconds <= 10:
-        return "a few seconds"
-    if seconds < 90:
-        return f"about {math.ceil(seconds / 10) * 10} seconds"
-    return f"about {math.ceil(seconds / 60)} minutes"
 
 
 def as_plain_text(text: str) -> str:
@@ -253,10 +249,32 @@ class WebchatInput(SocketIOInput):
 
     # --- socket.io ---------------------------------------------------------------------
 
+    async def _language(self, sid: str) -> str:
+        """The language of the socket's conversation: its `language` slot in the tracker
+        store if the conversation has one (it may have switched since the page loaded),
+        else the page's hint of the session request, else English."""
+        assert self.sio is not None
+        session = await self.sio.get_session(sid)
+        conversation_id = session.get("conversation_id")
+        engine = _engine_of(getattr(getattr(self._app, "ctx", None), "agent", None))
+        if conversation_id and engine is not None:
+            current = await asyncio.to_thread(
+                languages.conversation_language, engine, str(conversation_id)
+            )
+            if current is not None:
+                return current
+        return languages.language_or_default(session.get(LANGUAGE_FIELD))
+
     async def _notice(self, sid: str, kind: str, **extra: Any) -> None:
         assert self.sio is not None
         wait = float(extra.get("retry_after", 0))
-        text = NOTICES[kind].format(limit=self.settings.max_message_chars, wait=_wait_phrase(wait))
+        language = await self._language(sid)
+        text = languages.say(
+            NOTICES[kind],
+            language,
+            limit=self.settings.max_message_chars,
+            wait=languages.wait_phrase(wait, language),
+        )
         await self.sio.emit(
             self.bot_message_evt,
             {
@@ -320,6 +338,7 @@ class WebchatInput(SocketIOInput):
         output: OutputChannel,
         text: str,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        metadata: dict[str, Any] | None = None,
     ) -> None:
         """Run the session start (the bot's introduction) without a user message.
 
@@ -332,12 +351,16 @@ class WebchatInput(SocketIOInput):
         agent = getattr(getattr(self._app, "ctx", None), "agent", None)
         if agent is None or agent.processor is None:
             await on_new_message(
-                UserMessage(text, output, conversation_id, input_channel=self.name())
+                UserMessage(
+                    text, output, conversation_id, input_channel=self.name(), metadata=metadata
+                )
             )
             return
         async with agent.lock_store.lock(conversation_id):
+            # The metadata becomes the `session_started_metadata` slot that
+            # action_session_start reads the page's language from.
             tracker = await agent.processor.fetch_tracker_and_update_session(
-                conversation_id, output
+                conversation_id, output, metadata
             )
             await agent.processor.save_tracker(tracker)
 
@@ -360,6 +383,11 @@ class WebchatInput(SocketIOInput):
         async def session_request(sid: str, data: Any = None, *_ignored: Any) -> None:
             data = data if isinstance(data, dict) else {}
             claimed_id, token = data.get("session_id"), data.get("session_token")
+            # The page's language, kept with the socket: notices before the session exists
+            # (too many sessions) and the session start use it.
+            hint = languages.normalise(data.get(LANGUAGE_FIELD))
+            session = await sio.get_session(sid)
+            await sio.save_session(sid, {**session, LANGUAGE_FIELD: hint})
             check = self.signer.check(claimed_id, token)
             if check is TokenCheck.VALID and await self._was_deleted(str(claimed_id)):
                 logger.info("web chat: refused a resume of a deleted conversation")
@@ -412,8 +440,12 @@ class WebchatInput(SocketIOInput):
                 await self._notice(sid, TOO_FAST, retry_after=math.ceil(wait), refused=text)
                 return
             output = WebchatOutput(sio, self.bot_message_evt, self.buttons)
+            # The page's language (allow-listed in session_request) is the only metadata
+            # passed on; Rasa reads it only when this message starts a session.
+            hint = (await sio.get_session(sid)).get(LANGUAGE_FIELD)
+            metadata = {LANGUAGE_FIELD: hint} if hint else None
             if text.strip() == SESSION_START:
-                await self._start_session(conversation_id, output, text, on_new_message)
+                await self._start_session(conversation_id, output, text, on_new_message, metadata)
                 return
             text = await self._shopper_text(conversation_id, text)
             for extension in self.extensions:
@@ -421,9 +453,12 @@ class WebchatInput(SocketIOInput):
                     await extension.on_shopper_message(conversation_id, text)
                 except Exception:
                     logger.exception("web chat extension failed in on_shopper_message")
-            # Client metadata is not passed on: nothing a browser says is trusted.
+            # Client metadata is not passed on: nothing a browser says is trusted, except
+            # the allow-listed page language above.
             await on_new_message(
-                UserMessage(text, output, conversation_id, input_channel=self.name())
+                UserMessage(
+                    text, output, conversation_id, input_channel=self.name(), metadata=metadata
+                )
             )
 
         @sio.on("leave_queue")
@@ -544,7 +579,10 @@ class WebchatInput(SocketIOInput):
                     headers=self._cors_headers(request),
                 )
             engine = _sql_engine(request)
-            messages = await asyncio.to_thread(_read, engine, conversation_id)
+            language = languages.language_or_default(
+                await asyncio.to_thread(languages.conversation_language, engine, conversation_id)
+            )
+            messages = await asyncio.to_thread(_read, engine, conversation_id, language)
             extra: list[dict[str, Any]] = []
             for extension in self.extensions:
                 extra.extend(await extension.transcript_extra(conversation_id))
@@ -557,7 +595,7 @@ class WebchatInput(SocketIOInput):
                 "Cache-Control": "no-store",
             }
             if fmt == "txt":
-                body = transcript.render_text(conversation_id, messages, now)
+                body = transcript.render_text(conversation_id, messages, now, language)
                 return response.text(body, headers=headers)
             return response.json(
                 {"conversation_id": conversation_id, "generated_at": now, "messages": messages},
@@ -717,9 +755,9 @@ def _sql_engine(request: Request) -> Engine:
     return engine
 
 
-def _read(engine: Engine, conversation_id: str) -> list[dict[str, Any]]:
+def _read(engine: Engine, conversation_id: str, language: str = "en") -> list[dict[str, Any]]:
     with engine.connect() as connection:
-        return transcript.read_messages(connection, conversation_id)
+        return transcript.read_messages(connection, conversation_id, language)
 
 
 def _delete(

@@ -45,6 +45,8 @@ class Options:
     # Shoppers start at random moments within this many seconds, not all at once.
     ramp: float = 0.0
     socketio_path: str = "/socket.io"
+    # The page's language the widget sends with its session request (None: no hint).
+    language: str | None = None
 
 
 class Shopper:
@@ -76,7 +78,8 @@ class Shopper:
             socketio_path=self.options.socketio_path,
             wait_timeout=self.options.timeout,
         )
-        await self.sio.emit("session_request", {})
+        request = {} if self.options.language is None else {"language": self.options.language}
+        await self.sio.emit("session_request", request)
         confirmed = await asyncio.wait_for(self.confirm, self.options.timeout)
         self.session_id = str(confirmed["session_id"])
         return self.session_id

@@ -26,6 +26,7 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import languages
 from handover.models import ACTIVE, AGENT, SYSTEM, WAITING
 from handover.pushes import ShopperPushes
 from handover.rasa_bridge import RESUME_AFTER_CLOSE, RasaBridge
@@ -143,9 +144,11 @@ class DeskRoutes:
         messages = await asyncio.to_thread(self.store.messages, request_id)
         bot = await self.bridge.bot_conversation(req.conversation_id, before=req.created_at)
         did = await self.bridge.assistant_did(req.conversation_id, before=req.created_at)
+        view = self.request_view(req, self.clock())
+        view["language"] = await asyncio.to_thread(self.language, req.conversation_id)
         return response.json(
             {
-                "request": self.request_view(req, self.clock()),
+                "request": view,
                 "messages": [m.as_dict() for m in messages],
                 "bot_conversation": bot,
                 "assistant_did": did,
@@ -161,7 +164,9 @@ class DeskRoutes:
         )
         if claimed is None:
             return response.json({"error": "nobody is waiting"}, status=404)
-        text = f"{claimed.agent} from our customer service has joined the chat."
+        # Said to the shopper, so in the conversation's language.
+        language = await asyncio.to_thread(self.language, claimed.conversation_id)
+        text = languages.say("agent_joined", language, agent=claimed.agent)
         await asyncio.to_thread(self.store.add_message, claimed.id, SYSTEM, text)
         await self.pushes.agent_joined(claimed, text)
         return response.json({"request": self.request_view(claimed, self.clock())})
@@ -199,6 +204,12 @@ class DeskRoutes:
 
     # ------------------------------------------------------------------ views
 
+    def language(self, conversation_id: str) -> str:
+        """The conversation's language (en/sv/fi/nb), from the tracker store's latest
+        `language` slot event (the queue lives in the same database); English if none."""
+        found = languages.conversation_language(self.store.engine, conversation_id)
+        return languages.language_or_default(found)
+
     def request_view(self, req: RequestView, now: float) -> dict[str, Any]:
         data = req.as_dict()
         data["waiting_seconds"] = round(max(0.0, (req.claimed_at or now) - req.created_at))
@@ -211,6 +222,7 @@ class DeskRoutes:
         waiting, active = [], []
         for req in open_requests:
             view = self.request_view(req, now)
+            view["language"] = self.language(req.conversation_id)
             if req.status == WAITING:
                 view["position"] = positions.get(req.conversation_id, (None, None))[0]
                 waiting.append(view)

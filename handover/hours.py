@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from channels import languages
+
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_TITLES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DEFAULT_OPENING_HOURS = "mon-fri 08:00-20:00; sat 09:00-16:00"
 DEFAULT_TIMEZONE = "Europe/Berlin"
 
@@ -51,7 +52,8 @@ class OpeningHours:
             raise OpeningHoursError(f"unknown time zone {self.timezone!r}") from exc
         for day, (start, end) in self.windows.items():
             if not 0 <= day <= 6 or start >= end:
-                raise OpeningHoursError(f"bad window for {DAY_TITLES[day % 7]}: {start}-{end}")
+                name = languages.day_name(day % 7, "en")
+                raise OpeningHoursError(f"bad window for {name}: {start}-{end}")
 
     @classmethod
     def parse(
@@ -78,7 +80,7 @@ class OpeningHours:
             window = (_time(match["start"]), _time(match["end"]))
             for day in range(first, last + 1):
                 if day in windows:
-                    raise OpeningHoursError(f"{DAY_TITLES[day]} is given twice")
+                    raise OpeningHoursError(f"{languages.day_name(day, 'en')} is given twice")
                 windows[day] = window
         if not windows:
             raise OpeningHoursError("no opening hours given")
@@ -105,8 +107,9 @@ class OpeningHours:
                 return start
         raise OpeningHoursError("no opening window in the coming week")  # pragma: no cover
 
-    def describe(self) -> str:
-        """Human-readable hours, grouping consecutive days with the same window."""
+    def describe(self, language: str = "en") -> str:
+        """Human-readable hours, grouping consecutive days with the same window, in the
+        conversation's language (Babel's day names, channels/languages.py)."""
         parts: list[str] = []
         day = 0
         while day < 7:
@@ -117,21 +120,27 @@ class OpeningHours:
             last = day
             while last + 1 < 7 and self.windows.get(last + 1) == window:
                 last += 1
-            days = DAY_TITLES[day] if last == day else f"{DAY_TITLES[day]} to {DAY_TITLES[last]}"
+            first = languages.day_name(day, language)
+            days = (
+                first
+                if last == day
+                else languages.say(
+                    "days_range", language, first=first, last=languages.day_name(last, language)
+                )
+            )
             parts.append(f"{days} {_hhmm(window[0])}-{_hhmm(window[1])}")
             day = last + 1
-        return f"{', '.join(parts)} ({self.timezone} time)"
+        return languages.say("hours_zone", language, hours=", ".join(parts), zone=self.timezone)
 
-    def describe_next_opening(self, epoch: float) -> str:
+    def describe_next_opening(self, epoch: float, language: str = "en") -> str:
         start = self.next_opening(epoch)
         today = self.local(epoch).date()
-        if start.date() == today:
-            when = "today"
-        elif start.date() == today + dt.timedelta(days=1):
-            when = "tomorrow"
+        if start.date() in (today, today + dt.timedelta(days=1)):
+            when = languages.day_text(start.date(), language, today=today)
         else:
-            when = f"on {DAY_TITLES[start.weekday()]}"
-        return f"{when} at {_hhmm(start.time())}"
+            day_name = languages.day_name(start.weekday(), language)
+            when = languages.say("day_on", language, date=day_name)
+        return languages.say("at_time", language, when=when, time=_hhmm(start.time()))
 
 
 def _hhmm(value: dt.time) -> str:

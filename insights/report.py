@@ -23,6 +23,8 @@ from retention.feedback_stats import read_feedback
 from retention.schema import (
     conversation_stats_daily,
     intent_stats_daily,
+    language_intent_stats_daily,
+    language_stats_daily,
     self_service_stats_daily,
 )
 from retention.stats import COUNTER_FIELDS, DayStats, compute_day
@@ -69,6 +71,30 @@ class Report:
             counts.update(row.stats.self_service)
         return dict(counts)
 
+    def languages(self) -> dict[str, dict[str, Any]]:
+        """Per conversation language: conversation-days, shopper messages and the top
+        intents over the period (README "Languages")."""
+        totals: dict[str, list[int]] = {}
+        intents: dict[str, Counter[str]] = {}
+        for row in self.days:
+            for code, (conversations, messages) in row.stats.languages.items():
+                counts = totals.setdefault(code, [0, 0])
+                counts[0] += conversations
+                counts[1] += messages
+            for (code, intent), n in row.stats.language_intents.items():
+                intents.setdefault(code, Counter())[intent] += n
+        return {
+            code: {
+                "conversations": totals.get(code, [0, 0])[0],
+                "shopper_messages": totals.get(code, [0, 0])[1],
+                "top_intents": [
+                    {"intent": name, "messages": n}
+                    for name, n in intents.get(code, Counter()).most_common(TOP_INTENTS)
+                ],
+            }
+            for code in sorted(set(totals) | set(intents))
+        }
+
     def rates(self) -> dict[str, float | None]:
         """Shares of conversations with a shopper message (None when there were none)."""
         t = self.totals()
@@ -92,6 +118,7 @@ class Report:
             "period": {"since": self.since.isoformat(), "until": self.until.isoformat()},
             "totals": self.totals(),
             "self_service": self.self_service(),
+            "languages": self.languages(),
             "rates": self.rates(),
             "top_intents": [
                 {"intent": name, "messages": n, "share": round(n / messages, 4)}
@@ -138,6 +165,22 @@ def _rolled_up(conn: Connection, since: dt.date, until: dt.date) -> dict[dt.date
         for day, intent, messages in conn.execute(query):
             if day in out:
                 out[day].intents[str(intent)] = int(messages)
+    if out and inspector.has_table(language_stats_daily.name):
+        ls = language_stats_daily
+        query = sa.select(ls.c.day, ls.c.language, ls.c.conversations, ls.c.shopper_messages)
+        for day, code, conversations, messages in conn.execute(
+            query.where(ls.c.day >= since, ls.c.day <= until)
+        ):
+            if day in out:
+                out[day].languages[str(code)] = (int(conversations), int(messages))
+    if out and inspector.has_table(language_intent_stats_daily.name):
+        li = language_intent_stats_daily
+        query = sa.select(li.c.day, li.c.language, li.c.intent, li.c.messages)
+        for day, code, intent, messages in conn.execute(
+            query.where(li.c.day >= since, li.c.day <= until)
+        ):
+            if day in out:
+                out[day].language_intents[(str(code), str(intent))] = int(messages)
     if out and inspector.has_table(self_service_stats_daily.name):
         ss = self_service_stats_daily
         query = sa.select(ss.c.day, ss.c.kind, ss.c.changes).where(
@@ -206,6 +249,16 @@ def to_markdown(
     ]
     for item in report.to_json()["top_intents"]:
         lines.append(f"| {item['intent']} | {item['messages']} | {_pct(item['share'])} |")
+    lines += [
+        "",
+        "## Languages",
+        "",
+        "| Language | Conversations | Messages | Top intents |",
+        "|---|---:|---:|---|",
+    ]
+    for code, item in report.languages().items():
+        top = ", ".join(f"{i['intent']} ({i['messages']})" for i in item["top_intents"][:3])
+        lines.append(f"| {code} | {item['conversations']} | {item['shopper_messages']} | {top} |")
     lines += ["", "## Self-service changes", "", "| Change | Count |", "|---|---:|"]
     for kind, count in report.self_service().items():
         lines.append(f"| {markers.SELF_SERVICE_KINDS[kind]} | {count} |")

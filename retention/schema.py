@@ -87,6 +87,27 @@ self_service_stats_daily = sa.Table(
     sa.Column("changes", sa.Integer, nullable=False),
 )
 
+#: Conversation-days and shopper messages per conversation language and day
+#: (README "Languages"): a language code and counts, nothing else.
+language_stats_daily = sa.Table(
+    "language_stats_daily",
+    stats_metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("language", sa.String(8), primary_key=True),
+    sa.Column("conversations", sa.Integer, nullable=False),
+    sa.Column("shopper_messages", sa.Integer, nullable=False),
+)
+
+#: Shopper messages per conversation language, predicted intent and day.
+language_intent_stats_daily = sa.Table(
+    "language_intent_stats_daily",
+    stats_metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("language", sa.String(8), primary_key=True),
+    sa.Column("intent", sa.String(255), primary_key=True),
+    sa.Column("messages", sa.Integer, nullable=False),
+)
+
 TIMESTAMP_INDEX = "ix_events_timestamp"
 
 HANDOVER_REQUESTS = "handover_requests"

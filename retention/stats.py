@@ -24,8 +24,16 @@ from retention.schema import (
     conversation_stats_daily,
     events,
     intent_stats_daily,
+    language_intent_stats_daily,
+    language_stats_daily,
     self_service_stats_daily,
 )
+
+#: The conversation languages (slot `language`, channels/languages.py); a conversation
+#: that never set one is English, the slot's initial value.
+LANGUAGES: tuple[str, ...] = ("en", "sv", "fi", "nb")
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_SLOT = "language"
 
 COUNTER_FIELDS: tuple[str, ...] = (
     "conversations",
@@ -61,6 +69,9 @@ class DayStats:
     answers: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     # self-service changes that went through, per kind (markers.SELF_SERVICE_KINDS)
     self_service: dict[str, int] = field(default_factory=dict)
+    #: language -> (conversation-days, shopper messages); (language, intent) -> messages
+    languages: dict[str, tuple[int, int]] = field(default_factory=dict)
+    language_intents: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def counters(self) -> dict[str, int]:
         """The scalar counters, keyed like the statistics table's columns."""
@@ -145,7 +156,69 @@ def compute_day(conn: Connection, day: dt.date) -> DayStats:
     stats.intents = {str(name): int(count) for name, count in rows}
     stats.ratings, stats.answers = compute_feedback(conn, day)
     stats.self_service = _self_service_changes(conn, in_day)
+    stats.languages, stats.language_intents = _per_language(conn, in_day, end)
     return stats
+
+
+def _per_language(
+    conn: Connection, in_day: sa.sql.ColumnElement[bool], end: float
+) -> tuple[dict[str, tuple[int, int]], dict[tuple[str, str], int]]:
+    """Conversation-days, messages and intents per conversation language.
+
+    A conversation-day counts in the language its latest `language` slot event before the
+    day's end set (the session start always sets one; a switch later that day moves the
+    whole day), English when it has none. The value is matched in the stored JSON text
+    per known language, as for the self-service changes, so only counts leave the query.
+    """
+    latest = (
+        sa.select(events.c.sender_id, sa.func.max(events.c.id).label("last_id"))
+        .where(
+            events.c.timestamp < end,
+            events.c.type_name == markers.SLOT_EVENT,
+            events.c.action_name == LANGUAGE_SLOT,
+        )
+        .group_by(events.c.sender_id)
+        .subquery()
+    )
+    setting = events.alias("setting")
+    language_case = sa.case(
+        *[(setting.c.data.like(f'%"value": "{code}"%'), code) for code in LANGUAGES],
+        else_=DEFAULT_LANGUAGE,
+    )
+    language_of = (
+        sa.select(latest.c.sender_id, language_case.label("language"))
+        .join(setting, setting.c.id == latest.c.last_id)
+        .subquery()
+    )
+    language = sa.func.coalesce(language_of.c.language, DEFAULT_LANGUAGE)
+    per_conversation = (
+        sa.select(
+            events.c.sender_id.label("sender_id"),
+            sa.func.sum(_flag(_is_user())).label("msgs"),
+        )
+        .where(in_day)
+        .group_by(events.c.sender_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(language.label("language"), sa.func.count(), sa.func.sum(per_conversation.c.msgs))
+        .select_from(
+            per_conversation.outerjoin(
+                language_of, language_of.c.sender_id == per_conversation.c.sender_id
+            )
+        )
+        .group_by(language)
+    )
+    languages = {str(code): (int(n), int(msgs or 0)) for code, n, msgs in rows}
+    intent = sa.func.coalesce(events.c.intent_name, markers.NO_INTENT)
+    rows = conn.execute(
+        sa.select(language.label("language"), intent.label("intent"), sa.func.count())
+        .select_from(events.outerjoin(language_of, language_of.c.sender_id == events.c.sender_id))
+        .where(in_day, _is_user())
+        .group_by(language, intent)
+    )
+    intents = {(str(code), str(name)): int(n) for code, name, n in rows}
+    return languages, intents
 
 
 def _self_service_changes(conn: Connection, in_day: sa.sql.ColumnElement[bool]) -> dict[str, int]:
@@ -206,6 +279,22 @@ def store_day(conn: Connection, stats: DayStats, now: float) -> None:
         conn.execute(
             self_service_stats_daily.insert(),
             [{"day": stats.day, "kind": k, "changes": v} for k, v in stats.self_service.items()],
+        )
+    if stats.languages:
+        conn.execute(
+            language_stats_daily.insert(),
+            [
+                {"day": stats.day, "language": k, "conversations": n, "shopper_messages": m}
+                for k, (n, m) in stats.languages.items()
+            ],
+        )
+    if stats.language_intents:
+        conn.execute(
+            language_intent_stats_daily.insert(),
+            [
+                {"day": stats.day, "language": k, "intent": i, "messages": n}
+                for (k, i), n in stats.language_intents.items()
+            ],
         )
 
 

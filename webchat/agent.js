@@ -158,6 +158,9 @@
     return badge;
   }
 
+  // The conversation's language (handover/desk_routes.py): agents answer in it.
+  var LANGUAGE_NAMES = { en: "English", sv: "Swedish", fi: "Finnish", nb: "Norwegian (Bokmål)" };
+
   function requestItem(req, withClaim) {
     var li = el("li", "request");
     li.dataset.id = req.id;
@@ -171,6 +174,7 @@
     var info = el("div");
     field(info, "Order", req.order_number || "none");
     field(info, "Topic", req.topic);
+    if (req.language) { field(info, "Language", LANGUAGE_NAMES[req.language] || req.language); }
     field(info, req.status === "waiting" ? "Waiting" : "Waited", minutes(req.waiting_seconds));
     li.appendChild(info);
     li.appendChild(el("div", "description", req.description || ""));
@@ -259,7 +263,9 @@
       var info = $("case");
       info.replaceChildren();
       [["Order number", req.order_number || "none"], ["Email", req.email],
-        ["Topic", req.topic], ["Description", req.description], ["Status", req.status]]
+        ["Topic", req.topic],
+        ["Language", LANGUAGE_NAMES[req.language] || req.language],
+        ["Description", req.description], ["Status", req.status]]
         .forEach(function (pair) {
           info.appendChild(el("dt", null, pair[0]));
           info.appendChild(el("dd", null, pair[1] || ""));

@@ -323,7 +323,8 @@ def _reset_pg(url: str) -> None:
             sa.text(
                 "DROP TABLE IF EXISTS handover_messages, handover_requests, intent_stats_daily,"
                 " rating_stats_daily, answer_feedback_daily, self_service_stats_daily,"
-                " conversation_stats_daily, events CASCADE"
+                " conversation_stats_daily, language_stats_daily, language_intent_stats_daily,"
+                " events CASCADE"
             )
         )
         conn.execute(sa.text("DROP SEQUENCE IF EXISTS events_seq"))
