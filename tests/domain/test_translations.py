@@ -17,7 +17,14 @@ from typing import Any
 import pytest
 import yaml
 
-from scripts.translations import DOMAIN, LANGUAGES, check, export, import_translations
+from scripts.translations import (
+    DOMAIN,
+    LANGUAGES,
+    check,
+    export,
+    import_translations,
+    language_of,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "translations.py"
@@ -215,3 +222,37 @@ def test_export_then_import_round_trip_from_the_command_line(domain: Path, tmp_p
     assert "sv: imported 2, already there 0, refused 0, not in the file 0" in run.stdout
     run = subprocess.run([*command, "check", "--languages", "sv"], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout
+
+
+@pytest.mark.parametrize("language", [*LANGUAGES, None])
+async def test_rasa_answers_every_response_in_the_language_of_the_slot(
+    language: str | None,
+) -> None:
+    """The imported variations are what Rasa's response generator picks: with the
+    `language` slot set (declared here if the domain does not have it yet) every response
+    comes out in that language, and in English without it."""
+    from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.from_directory(str(DOMAIN))
+    if "language" not in [slot.name for slot in domain.slots]:
+        slot = {"type": "text", "influence_conversation": False, "mappings": [{"type": "custom"}]}
+        domain = domain.merge(Domain.from_dict({"slots": {"language": slot}}))
+    generator = TemplatedNaturalLanguageGenerator(domain.responses)
+    events = [SlotSet("language", language)] if language else []
+    tracker = DialogueStateTracker.from_events("translations", events, slots=domain.slots)
+    wrong = []
+    for name, variations in domain.responses.items():
+        expected = [
+            v
+            for v in variations
+            if (language_of(v) == language if language else not v.get("condition"))
+        ]
+        starts = [str(v["text"]).split("{", 1)[0] for v in expected]
+        answer = await generator.generate(name, tracker, "socketio")
+        text = str((answer or {}).get("text"))
+        if not any(text.startswith(start) for start in starts):
+            wrong.append(f"{name}: {text[:60]}")
+    assert not wrong, wrong
