@@ -1,9 +1,11 @@
 """Serve the demo shop page, privacy notice, widget and agent console: `python -m webchat`.
 
 A fixed table of files rather than a directory listing, so that nothing else in the
-repository (or in node_modules) is ever served. The pages carry a Content Security Policy
-that allows scripts only from this server and connections only to the Rasa server, as a
-second line of defence behind the widget's text-only rendering.
+repository (or in node_modules) is ever served. The demo page and the privacy notice exist
+in each language of the widget: `?lang=sv` (also sv-SE; no, nn and nb-NO are nb) picks
+`index.sv.html` or `privacy.sv.html`, anything else the English page. The pages carry a
+Content Security Policy that allows scripts only from this server and connections only to
+the Rasa server, as a second line of defence behind the widget's text-only rendering.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 HERE = Path(__file__).resolve().parent
 SOCKET_IO = HERE / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
@@ -48,7 +50,28 @@ FILES: dict[str, tuple[Path, str]] = {
     ),
 }
 
+# Pages with a translation per language of the widget (webchat/<stem>.<lang>.html); the
+# unsuffixed file is English. The widget asks for the privacy notice with ?lang=<code>.
+TRANSLATED_PAGES = ("index.html", "privacy.html")
+LANGUAGES = ("sv", "fi", "nb")
+
 log = logging.getLogger("webchat")
+
+
+def page_language(query: str) -> str | None:
+    """The translation ?lang= asks for, normalised like the widget does; None for English."""
+    requested = parse_qs(query).get("lang", [""])[0].strip().lower().replace("_", "-")
+    code = requested.split("-", 1)[0]
+    code = "nb" if code in ("no", "nn") else code
+    return code if code in LANGUAGES else None
+
+
+def localised(file: Path, query: str) -> Path:
+    """The page in the language of ?lang=, for the pages that have translations."""
+    language = page_language(query)
+    if language is None or file.name not in TRANSLATED_PAGES:
+        return file
+    return file.with_name(f"{file.stem}.{language}{file.suffix}")
 
 
 def _origin(url: str) -> str:
@@ -87,8 +110,10 @@ class Handler(BaseHTTPRequestHandler):
         self._serve(send_body=False)
 
     def _serve(self, send_body: bool) -> None:
-        path = urlparse(self.path).path
-        entry = FILES.get(path)
+        url = urlparse(self.path)
+        entry = FILES.get(url.path)
+        if entry is not None:
+            entry = (localised(entry[0], url.query), entry[1])
         if entry is None or not entry[0].is_file():
             body = b"Not found\n"
             if entry is not None and entry[0] == SOCKET_IO:

@@ -3,7 +3,10 @@
  *
  * Embed with one tag (the attributes are optional):
  *   <script src="/widget.js" data-server-url="http://localhost:5005"
- *           data-privacy-url="/privacy" data-title="Chat with us" defer></script>
+ *           data-privacy-url="/privacy" data-title="Chat with us" data-lang="sv" defer></script>
+ *
+ * Languages: English, Swedish, Finnish and Norwegian Bokmål (STRINGS below), from data-lang,
+ * else the page's <html lang>; the server is told in session_request (README "Languages").
  *
  * Loads widget.css and the socket.io client from the directory widget.js came from.
  * The server issues the session; the widget keeps only its id and token in localStorage
@@ -26,18 +29,326 @@
   if (!script || window.__retailWebchatLoaded) { return; }
   window.__retailWebchatLoaded = true;
 
+  // --- strings ---------------------------------------------------------------------------
+  // Everything the widget itself says, one plain table per language (the bot's answers come
+  // from the server in the conversation's language). Written as JSON so that tests read it
+  // (tests/webchat/test_widget_strings.py): every language has exactly the keys of "en",
+  // none empty, with the same {placeholders}. To add a language, copy "en", translate the
+  // values and add the code to the README's list. Saved and served as UTF-8.
+  // strings-begin
+  var STRINGS = {
+    "en": {
+      "title": "Chat with us",
+      "open_chat": "Open chat",
+      "close_chat": "Close chat",
+      "settings": "Chat settings",
+      "download_txt": "Download conversation (.txt)",
+      "download_json": "Download conversation (.json)",
+      "download_filename": "conversation",
+      "delete_conversation": "Delete conversation",
+      "privacy_notice": "Privacy notice",
+      "confirm_delete": "Delete this conversation for good? This cannot be undone.",
+      "delete": "Delete",
+      "cancel": "Cancel",
+      "leave_queue": "Leave queue",
+      "conversation": "Conversation",
+      "typing": "The assistant is typing",
+      "suggested_answers": "Suggested answers",
+      "your_message": "Your message",
+      "placeholder": "Type your message…",
+      "send": "Send",
+      "sender_you": "You",
+      "sender_agent": "Agent",
+      "sender_agent_named": "{name} (agent)",
+      "sender_notice": "Notice",
+      "sender_bot": "Assistant (bot)",
+      "vote_group": "Was this answer helpful?",
+      "vote_helpful": "Helpful",
+      "vote_not_helpful": "Not helpful",
+      "vote_saved_helpful": "Thanks, marked as helpful.",
+      "vote_saved_not_helpful": "Thanks, marked as not helpful.",
+      "vote_failed": "Sorry, your vote could not be saved.",
+      "vote_failed_status": "Sorry, your vote could not be saved. Please try again.",
+      "rating_title": "How was this chat?",
+      "rating_star": "{n} of 5",
+      "rating_comment_label": "Anything to add? (optional)",
+      "rating_send": "Send rating",
+      "rating_skip": "No thanks",
+      "rating_ask": "How was this chat? You can rate it from 1 to 5, or ignore this.",
+      "rating_chosen": "{n} of 5 chosen. Add a comment if you like, then send.",
+      "rating_thanks": "Thank you for your rating.",
+      "rating_failed": "Sorry, your rating could not be saved.",
+      "rating_failed_status": "Sorry, your rating could not be saved. Please try again.",
+      "load_failed": "The chat could not load. Please try again later.",
+      "connecting": "Connecting…",
+      "connection_lost": "Connection lost. Reconnecting…",
+      "cannot_reach": "Cannot reach the chat. Retrying…",
+      "session_ended": "Your earlier chat has ended, so a new one has started.",
+      "deleted": "The conversation was deleted.",
+      "history_failed": "Could not load the earlier messages.",
+      "not_connected": "Not connected yet. Please wait a moment.",
+      "too_long": "That message is too long ({max} characters at most).",
+      "queue_waiting": "Waiting for an agent.",
+      "queue_position": "Waiting for an agent: you are number {position} in the queue.",
+      "queue_position_wait": "Waiting for an agent: you are number {position} in the queue, about {minutes} min.",
+      "queue_wait": "Waiting for an agent, about {minutes} min.",
+      "agent_active": "You are chatting with {name}.",
+      "agent_active_unnamed": "You are chatting with an agent.",
+      "agent_left": "The agent has left the chat. The assistant is back.",
+      "queue_left": "You left the queue. The assistant is here to help.",
+      "nothing_to_download": "There is no conversation to download yet.",
+      "preparing_download": "Preparing your download…",
+      "downloaded": "Conversation downloaded.",
+      "download_failed": "Sorry, the download failed. Please try again.",
+      "deleting": "Deleting…",
+      "delete_failed": "Sorry, the conversation could not be deleted. Please try again."
+    },
+    "sv": {
+      "title": "Chatta med oss",
+      "open_chat": "Öppna chatten",
+      "close_chat": "Stäng chatten",
+      "settings": "Chattinställningar",
+      "download_txt": "Ladda ner konversationen (.txt)",
+      "download_json": "Ladda ner konversationen (.json)",
+      "download_filename": "konversation",
+      "delete_conversation": "Radera konversationen",
+      "privacy_notice": "Integritetsinformation",
+      "confirm_delete": "Vill du radera konversationen för gott? Det går inte att ångra.",
+      "delete": "Radera",
+      "cancel": "Avbryt",
+      "leave_queue": "Lämna kön",
+      "conversation": "Konversation",
+      "typing": "Assistenten skriver",
+      "suggested_answers": "Svarsförslag",
+      "your_message": "Ditt meddelande",
+      "placeholder": "Skriv ditt meddelande…",
+      "send": "Skicka",
+      "sender_you": "Du",
+      "sender_agent": "Handläggare",
+      "sender_agent_named": "{name} (handläggare)",
+      "sender_notice": "Meddelande",
+      "sender_bot": "Assistent (bot)",
+      "vote_group": "Var svaret till hjälp?",
+      "vote_helpful": "Till hjälp",
+      "vote_not_helpful": "Inte till hjälp",
+      "vote_saved_helpful": "Tack, markerat som till hjälp.",
+      "vote_saved_not_helpful": "Tack, markerat som inte till hjälp.",
+      "vote_failed": "Tyvärr kunde din röst inte sparas.",
+      "vote_failed_status": "Tyvärr kunde din röst inte sparas. Försök igen.",
+      "rating_title": "Hur var chatten?",
+      "rating_star": "{n} av 5",
+      "rating_comment_label": "Något att tillägga? (valfritt)",
+      "rating_send": "Skicka betyg",
+      "rating_skip": "Nej tack",
+      "rating_ask": "Hur var chatten? Du kan ge ett betyg från 1 till 5, eller hoppa över det här.",
+      "rating_chosen": "{n} av 5 valt. Lägg till en kommentar om du vill och skicka sedan.",
+      "rating_thanks": "Tack för ditt betyg.",
+      "rating_failed": "Tyvärr kunde ditt betyg inte sparas.",
+      "rating_failed_status": "Tyvärr kunde ditt betyg inte sparas. Försök igen.",
+      "load_failed": "Chatten kunde inte laddas. Försök igen senare.",
+      "connecting": "Ansluter…",
+      "connection_lost": "Anslutningen bröts. Ansluter igen…",
+      "cannot_reach": "Chatten går inte att nå. Försöker igen…",
+      "session_ended": "Din tidigare chatt har avslutats, så en ny har startat.",
+      "deleted": "Konversationen har raderats.",
+      "history_failed": "De tidigare meddelandena kunde inte laddas.",
+      "not_connected": "Inte ansluten än. Vänta ett ögonblick.",
+      "too_long": "Meddelandet är för långt (högst {max} tecken).",
+      "queue_waiting": "Väntar på en handläggare.",
+      "queue_position": "Väntar på en handläggare: du är nummer {position} i kön.",
+      "queue_position_wait": "Väntar på en handläggare: du är nummer {position} i kön, cirka {minutes} min.",
+      "queue_wait": "Väntar på en handläggare, cirka {minutes} min.",
+      "agent_active": "Du chattar med {name}.",
+      "agent_active_unnamed": "Du chattar med en handläggare.",
+      "agent_left": "Handläggaren har lämnat chatten. Assistenten är tillbaka.",
+      "queue_left": "Du har lämnat kön. Assistenten hjälper dig gärna.",
+      "nothing_to_download": "Det finns ingen konversation att ladda ner än.",
+      "preparing_download": "Förbereder nedladdningen…",
+      "downloaded": "Konversationen har laddats ner.",
+      "download_failed": "Tyvärr misslyckades nedladdningen. Försök igen.",
+      "deleting": "Raderar…",
+      "delete_failed": "Tyvärr kunde konversationen inte raderas. Försök igen."
+    },
+    "fi": {
+      "title": "Chattaa kanssamme",
+      "open_chat": "Avaa chat",
+      "close_chat": "Sulje chat",
+      "settings": "Chatin asetukset",
+      "download_txt": "Lataa keskustelu (.txt)",
+      "download_json": "Lataa keskustelu (.json)",
+      "download_filename": "keskustelu",
+      "delete_conversation": "Poista keskustelu",
+      "privacy_notice": "Tietosuojaseloste",
+      "confirm_delete": "Poistetaanko keskustelu pysyvästi? Poistoa ei voi perua.",
+      "delete": "Poista",
+      "cancel": "Peruuta",
+      "leave_queue": "Poistu jonosta",
+      "conversation": "Keskustelu",
+      "typing": "Avustaja kirjoittaa",
+      "suggested_answers": "Vastausehdotukset",
+      "your_message": "Viestisi",
+      "placeholder": "Kirjoita viestisi…",
+      "send": "Lähetä",
+      "sender_you": "Sinä",
+      "sender_agent": "Asiakaspalvelija",
+      "sender_agent_named": "{name} (asiakaspalvelija)",
+      "sender_notice": "Ilmoitus",
+      "sender_bot": "Avustaja (botti)",
+      "vote_group": "Oliko vastauksesta apua?",
+      "vote_helpful": "Hyödyllinen",
+      "vote_not_helpful": "Ei hyödyllinen",
+      "vote_saved_helpful": "Kiitos, merkitty hyödylliseksi.",
+      "vote_saved_not_helpful": "Kiitos, merkitty hyödyttömäksi.",
+      "vote_failed": "Valitettavasti ääntäsi ei voitu tallentaa.",
+      "vote_failed_status": "Valitettavasti ääntäsi ei voitu tallentaa. Yritä uudelleen.",
+      "rating_title": "Millainen chat oli?",
+      "rating_star": "{n} / 5",
+      "rating_comment_label": "Haluatko lisätä jotain? (vapaaehtoinen)",
+      "rating_send": "Lähetä arvio",
+      "rating_skip": "Ei kiitos",
+      "rating_ask": "Millainen chat oli? Voit antaa arvion asteikolla 1–5 tai ohittaa tämän.",
+      "rating_chosen": "Valitsit {n} / 5. Lisää halutessasi kommentti ja lähetä.",
+      "rating_thanks": "Kiitos arviostasi.",
+      "rating_failed": "Valitettavasti arviotasi ei voitu tallentaa.",
+      "rating_failed_status": "Valitettavasti arviotasi ei voitu tallentaa. Yritä uudelleen.",
+      "load_failed": "Chatin lataaminen epäonnistui. Yritä myöhemmin uudelleen.",
+      "connecting": "Yhdistetään…",
+      "connection_lost": "Yhteys katkesi. Yhdistetään uudelleen…",
+      "cannot_reach": "Chattiin ei saada yhteyttä. Yritetään uudelleen…",
+      "session_ended": "Aiempi chattisi on päättynyt, joten uusi on alkanut.",
+      "deleted": "Keskustelu on poistettu.",
+      "history_failed": "Aiempia viestejä ei voitu ladata.",
+      "not_connected": "Yhteyttä ei ole vielä muodostettu. Odota hetki.",
+      "too_long": "Viesti on liian pitkä (enintään {max} merkkiä).",
+      "queue_waiting": "Odotetaan asiakaspalvelijaa.",
+      "queue_position": "Odotetaan asiakaspalvelijaa: olet jonossa sijalla {position}.",
+      "queue_position_wait": "Odotetaan asiakaspalvelijaa: olet jonossa sijalla {position}, odotusaika noin {minutes} min.",
+      "queue_wait": "Odotetaan asiakaspalvelijaa, odotusaika noin {minutes} min.",
+      "agent_active": "Sinua palvelee {name}.",
+      "agent_active_unnamed": "Sinua palvelee asiakaspalvelija.",
+      "agent_left": "Asiakaspalvelija poistui chatista. Avustaja on taas paikalla.",
+      "queue_left": "Poistuit jonosta. Avustaja auttaa sinua mielellään.",
+      "nothing_to_download": "Ladattavaa keskustelua ei vielä ole.",
+      "preparing_download": "Valmistellaan latausta…",
+      "downloaded": "Keskustelu ladattu.",
+      "download_failed": "Valitettavasti lataus epäonnistui. Yritä uudelleen.",
+      "deleting": "Poistetaan…",
+      "delete_failed": "Valitettavasti keskustelua ei voitu poistaa. Yritä uudelleen."
+    },
+    "nb": {
+      "title": "Chat med oss",
+      "open_chat": "Åpne chatten",
+      "close_chat": "Lukk chatten",
+      "settings": "Chatinnstillinger",
+      "download_txt": "Last ned samtalen (.txt)",
+      "download_json": "Last ned samtalen (.json)",
+      "download_filename": "samtale",
+      "delete_conversation": "Slett samtalen",
+      "privacy_notice": "Personvernerklæring",
+      "confirm_delete": "Vil du slette denne samtalen for godt? Det kan ikke angres.",
+      "delete": "Slett",
+      "cancel": "Avbryt",
+      "leave_queue": "Forlat køen",
+      "conversation": "Samtale",
+      "typing": "Assistenten skriver",
+      "suggested_answers": "Svarforslag",
+      "your_message": "Din melding",
+      "placeholder": "Skriv meldingen din…",
+      "send": "Send",
+      "sender_you": "Du",
+      "sender_agent": "Medarbeider",
+      "sender_agent_named": "{name} (medarbeider)",
+      "sender_notice": "Merknad",
+      "sender_bot": "Assistent (bot)",
+      "vote_group": "Var svaret nyttig?",
+      "vote_helpful": "Nyttig",
+      "vote_not_helpful": "Ikke nyttig",
+      "vote_saved_helpful": "Takk, markert som nyttig.",
+      "vote_saved_not_helpful": "Takk, markert som ikke nyttig.",
+      "vote_failed": "Beklager, stemmen din kunne ikke lagres.",
+      "vote_failed_status": "Beklager, stemmen din kunne ikke lagres. Prøv igjen.",
+      "rating_title": "Hvordan var chatten?",
+      "rating_star": "{n} av 5",
+      "rating_comment_label": "Noe å legge til? (valgfritt)",
+      "rating_send": "Send vurdering",
+      "rating_skip": "Nei takk",
+      "rating_ask": "Hvordan var chatten? Du kan gi en vurdering fra 1 til 5, eller hoppe over dette.",
+      "rating_chosen": "{n} av 5 valgt. Legg til en kommentar hvis du vil, og send.",
+      "rating_thanks": "Takk for vurderingen din.",
+      "rating_failed": "Beklager, vurderingen din kunne ikke lagres.",
+      "rating_failed_status": "Beklager, vurderingen din kunne ikke lagres. Prøv igjen.",
+      "load_failed": "Chatten kunne ikke lastes. Prøv igjen senere.",
+      "connecting": "Kobler til…",
+      "connection_lost": "Forbindelsen ble brutt. Kobler til på nytt…",
+      "cannot_reach": "Får ikke kontakt med chatten. Prøver igjen…",
+      "session_ended": "Den forrige chatten din er avsluttet, så en ny er startet.",
+      "deleted": "Samtalen er slettet.",
+      "history_failed": "De tidligere meldingene kunne ikke lastes.",
+      "not_connected": "Ikke tilkoblet ennå. Vent litt.",
+      "too_long": "Meldingen er for lang (maks {max} tegn).",
+      "queue_waiting": "Venter på en medarbeider.",
+      "queue_position": "Venter på en medarbeider: du er nummer {position} i køen.",
+      "queue_position_wait": "Venter på en medarbeider: du er nummer {position} i køen, omtrent {minutes} min.",
+      "queue_wait": "Venter på en medarbeider, omtrent {minutes} min.",
+      "agent_active": "Du chatter med {name}.",
+      "agent_active_unnamed": "Du chatter med en medarbeider.",
+      "agent_left": "Medarbeideren har forlatt chatten. Assistenten er tilbake.",
+      "queue_left": "Du har forlatt køen. Assistenten hjelper deg gjerne.",
+      "nothing_to_download": "Det er ingen samtale å laste ned ennå.",
+      "preparing_download": "Forbereder nedlastingen…",
+      "downloaded": "Samtalen er lastet ned.",
+      "download_failed": "Beklager, nedlastingen mislyktes. Prøv igjen.",
+      "deleting": "Sletter…",
+      "delete_failed": "Beklager, samtalen kunne ikke slettes. Prøv igjen."
+    }
+  };
+  // strings-end
+
+  // The widget's language: data-lang on its script tag, else the page's <html lang>, the
+  // first of the two that names a language of STRINGS (sv-SE is sv; no, nn and nb-NO are
+  // Norwegian Bokmål, nb), else English. The server hears it in session_request.
+  function supportedLanguage(tag) {
+    var code = String(tag || '').trim().toLowerCase().split(/[-_]/)[0];
+    if (code === 'no' || code === 'nn') { code = 'nb'; }
+    return Object.prototype.hasOwnProperty.call(STRINGS, code) ? code : null;
+  }
+
+  var language = supportedLanguage(script.dataset.lang) ||
+    supportedLanguage(document.documentElement.getAttribute('lang')) || 'en';
+
+  // A string of the widget's language; {name} placeholders filled from `values`.
+  function t(key, values) {
+    var text = STRINGS[language][key];
+    if (typeof text !== 'string') { text = STRINGS.en[key]; }
+    return text.replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
+  // The privacy notice in the widget's language: ?lang= unless the page's URL sets it.
+  function localisedPrivacyUrl(url) {
+    try {
+      var parsed = new URL(url, document.baseURI);
+      if (language !== 'en' && !parsed.searchParams.has('lang')) { parsed.searchParams.set('lang', language); }
+      return parsed.href;
+    } catch (e) { return url; }
+  }
+
   var base = new URL('.', script.src).href;
   var config = {
     serverUrl: (script.dataset.serverUrl || 'http://localhost:5005').replace(/\/+$/, ''),
-    privacyUrl: script.dataset.privacyUrl || new URL('/privacy', script.src).href,
-    title: script.dataset.title || 'Chat with us',
+    privacyUrl: localisedPrivacyUrl(script.dataset.privacyUrl || new URL('/privacy', script.src).href),
+    title: script.dataset.title || t('title'),
     maxChars: parseInt(script.dataset.maxChars || '2000', 10),
     storageKey: 'retail-assistant-webchat'
   };
   var SESSION_START = '/session_start';
   var MAX_COMMENT_CHARS = 1000;
-  // A goodbye or a thanks (English and German, the shop's languages) ends a bot chat.
-  var ENDING = /^\W*(bye|goodbye|good bye|see you|thanks?|thank you|thx|ty|cheers|danke|tsch(u|\u00fc)ss)\b/i;
+  // A goodbye or a thanks ends a bot chat (English, German, Swedish, Finnish, Norwegian).
+  // Not \b after the word: JavaScript's \b does not see a word end after å or ä.
+  var ENDING = new RegExp('^\\W*(bye|goodbye|good bye|see you|thanks?|thank you|thx|ty|cheers|danke|' +
+    'tsch(u|\u00fc)ss|tack|tackar|hej d(a|\u00e5)|kiitos|kiitti|hei hei|heippa|moi moi|n\u00e4kemiin|' +
+    'takk|ha det)(?=$|[\\s!.,?:;)])', 'i');
   var TYPING_TIMEOUT_MS = 20000;
 
   // --- small helpers -------------------------------------------------------------------
@@ -75,7 +386,7 @@
   }
 
   function formatTime(date) {
-    return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    return date.toLocaleTimeString([language], { hour: '2-digit', minute: '2-digit' });
   }
 
   // --- DOM ------------------------------------------------------------------------------
@@ -83,10 +394,10 @@
   var css = el('link', { rel: 'stylesheet', href: base + 'widget.css' });
   document.head.appendChild(css);
 
-  var root = el('div', { className: 'rwc-root' });
+  var root = el('div', { className: 'rwc-root', lang: language });
   var launcher = el('button', {
     type: 'button', className: 'rwc-launcher', 'aria-expanded': 'false',
-    'aria-controls': 'rwc-panel', 'aria-label': 'Open chat'
+    'aria-controls': 'rwc-panel', 'aria-label': t('open_chat')
   });
   launcher.appendChild(el('span', { className: 'rwc-launcher-icon', 'aria-hidden': 'true' }));
 
@@ -99,49 +410,49 @@
   var heading = el('h2', { className: 'rwc-title' }, config.title);
   var gear = el('button', {
     type: 'button', className: 'rwc-icon-button rwc-gear', 'aria-haspopup': 'menu',
-    'aria-expanded': 'false', 'aria-controls': 'rwc-menu', 'aria-label': 'Chat settings'
+    'aria-expanded': 'false', 'aria-controls': 'rwc-menu', 'aria-label': t('settings')
   }, '\u2699');
   var closeButton = el('button', {
-    type: 'button', className: 'rwc-icon-button rwc-close', 'aria-label': 'Close chat'
+    type: 'button', className: 'rwc-icon-button rwc-close', 'aria-label': t('close_chat')
   }, '\u00d7');
   header.appendChild(heading);
   header.appendChild(gear);
   header.appendChild(closeButton);
 
-  var menu = el('div', { id: 'rwc-menu', className: 'rwc-menu', role: 'menu', 'aria-label': 'Chat settings' });
+  var menu = el('div', { id: 'rwc-menu', className: 'rwc-menu', role: 'menu', 'aria-label': t('settings') });
   menu.hidden = true;
-  var downloadTxt = el('button', { type: 'button', role: 'menuitem', className: 'rwc-menuitem', 'data-action': 'download-txt' }, 'Download conversation (.txt)');
-  var downloadJson = el('button', { type: 'button', role: 'menuitem', className: 'rwc-menuitem', 'data-action': 'download-json' }, 'Download conversation (.json)');
-  var deleteItem = el('button', { type: 'button', role: 'menuitem', className: 'rwc-menuitem rwc-danger', 'data-action': 'delete' }, 'Delete conversation');
-  var privacyLink = el('a', { role: 'menuitem', className: 'rwc-menuitem', href: config.privacyUrl, target: '_blank', rel: 'noopener' }, 'Privacy notice');
+  var downloadTxt = el('button', { type: 'button', role: 'menuitem', className: 'rwc-menuitem', 'data-action': 'download-txt' }, t('download_txt'));
+  var downloadJson = el('button', { type: 'button', role: 'menuitem', className: 'rwc-menuitem', 'data-action': 'download-json' }, t('download_json'));
+  var deleteItem = el('button', { type: 'button', role: 'menuitem', className: 'rwc-menuitem rwc-danger', 'data-action': 'delete' }, t('delete_conversation'));
+  var privacyLink = el('a', { role: 'menuitem', className: 'rwc-menuitem', href: config.privacyUrl, target: '_blank', rel: 'noopener' }, t('privacy_notice'));
   [downloadTxt, downloadJson, deleteItem, privacyLink].forEach(function (item) { menu.appendChild(item); });
 
   var confirmBox = el('div', { className: 'rwc-confirm', role: 'alertdialog', 'aria-labelledby': 'rwc-confirm-text' });
   confirmBox.hidden = true;
-  confirmBox.appendChild(el('p', { id: 'rwc-confirm-text' }, 'Delete this conversation for good? This cannot be undone.'));
-  var confirmYes = el('button', { type: 'button', className: 'rwc-button rwc-danger', 'data-action': 'confirm-delete' }, 'Delete');
-  var confirmNo = el('button', { type: 'button', className: 'rwc-button', 'data-action': 'cancel-delete' }, 'Cancel');
+  confirmBox.appendChild(el('p', { id: 'rwc-confirm-text' }, t('confirm_delete')));
+  var confirmYes = el('button', { type: 'button', className: 'rwc-button rwc-danger', 'data-action': 'confirm-delete' }, t('delete'));
+  var confirmNo = el('button', { type: 'button', className: 'rwc-button', 'data-action': 'cancel-delete' }, t('cancel'));
   confirmBox.appendChild(confirmYes);
   confirmBox.appendChild(confirmNo);
 
   var handoverBar = el('div', { className: 'rwc-handover', role: 'status' });
   handoverBar.hidden = true;
   var handoverText = el('span', { className: 'rwc-handover-text' });
-  var leaveQueue = el('button', { type: 'button', className: 'rwc-button rwc-small' }, 'Leave queue');
+  var leaveQueue = el('button', { type: 'button', className: 'rwc-button rwc-small' }, t('leave_queue'));
   handoverBar.appendChild(handoverText);
   handoverBar.appendChild(leaveQueue);
 
   var log = el('ol', {
     className: 'rwc-messages', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions',
-    'aria-label': 'Conversation', tabindex: '0'
+    'aria-label': t('conversation'), tabindex: '0'
   });
   var typing = el('div', { className: 'rwc-typing', 'aria-hidden': 'true' });
   typing.appendChild(el('span', { className: 'rwc-dot' }));
   typing.appendChild(el('span', { className: 'rwc-dot' }));
   typing.appendChild(el('span', { className: 'rwc-dot' }));
-  typing.appendChild(el('span', { className: 'rwc-sr-only' }, 'The assistant is typing'));
+  typing.appendChild(el('span', { className: 'rwc-sr-only' }, t('typing')));
   typing.hidden = true;
-  var quickReplies = el('div', { className: 'rwc-quick-replies', role: 'group', 'aria-label': 'Suggested answers' });
+  var quickReplies = el('div', { className: 'rwc-quick-replies', role: 'group', 'aria-label': t('suggested_answers') });
 
   var status = el('div', { className: 'rwc-status', role: 'status', 'aria-live': 'polite' });
   // Screen readers hear what a feedback button did; nothing is shown.
@@ -150,21 +461,21 @@
   // The end-of-chat rating: a card, not a dialog (the chat stays usable around it).
   var rating = el('div', { className: 'rwc-rating', role: 'group', 'aria-labelledby': 'rwc-rating-title' });
   rating.hidden = true;
-  var ratingTitle = el('p', { id: 'rwc-rating-title', className: 'rwc-rating-title' }, 'How was this chat?');
+  var ratingTitle = el('p', { id: 'rwc-rating-title', className: 'rwc-rating-title' }, t('rating_title'));
   var ratingScale = el('div', { className: 'rwc-rating-scale' });
   var ratingButtons = [1, 2, 3, 4, 5].map(function (n) {
     var b = el('button', {
       type: 'button', className: 'rwc-star', 'aria-pressed': 'false',
-      'aria-label': n + ' of 5', 'data-rating': String(n)
+      'aria-label': t('rating_star', { n: n }), 'data-rating': String(n)
     }, String(n));
     ratingScale.appendChild(b);
     return b;
   });
   var commentId = 'rwc-rating-comment';
-  var commentLabel = el('label', { 'for': commentId, className: 'rwc-rating-label' }, 'Anything to add? (optional)');
+  var commentLabel = el('label', { 'for': commentId, className: 'rwc-rating-label' }, t('rating_comment_label'));
   var comment = el('textarea', { id: commentId, className: 'rwc-rating-comment', rows: '2', maxlength: String(MAX_COMMENT_CHARS) });
-  var ratingSend = el('button', { type: 'button', className: 'rwc-button rwc-small', 'data-action': 'send-rating' }, 'Send rating');
-  var ratingSkip = el('button', { type: 'button', className: 'rwc-button rwc-small rwc-quiet', 'data-action': 'skip-rating' }, 'No thanks');
+  var ratingSend = el('button', { type: 'button', className: 'rwc-button rwc-small', 'data-action': 'send-rating' }, t('rating_send'));
+  var ratingSkip = el('button', { type: 'button', className: 'rwc-button rwc-small rwc-quiet', 'data-action': 'skip-rating' }, t('rating_skip'));
   var ratingMore = el('div', { className: 'rwc-rating-more' });
   ratingMore.hidden = true;
   [commentLabel, comment, ratingSend].forEach(function (n) { ratingMore.appendChild(n); });
@@ -172,12 +483,12 @@
 
   var form = el('form', { className: 'rwc-form' });
   var inputId = 'rwc-input';
-  form.appendChild(el('label', { 'for': inputId, className: 'rwc-sr-only' }, 'Your message'));
+  form.appendChild(el('label', { 'for': inputId, className: 'rwc-sr-only' }, t('your_message')));
   var input = el('input', {
     id: inputId, type: 'text', className: 'rwc-input', autocomplete: 'off',
-    maxlength: String(config.maxChars), placeholder: 'Type your message\u2026'
+    maxlength: String(config.maxChars), placeholder: t('placeholder')
   });
-  var send = el('button', { type: 'submit', className: 'rwc-send' }, 'Send');
+  var send = el('button', { type: 'submit', className: 'rwc-send' }, t('send'));
   form.appendChild(input);
   form.appendChild(send);
 
@@ -237,8 +548,9 @@
   function addMessage(sender, text, options) {
     options = options || {};
     var item = el('li', { className: 'rwc-message rwc-from-' + sender });
-    var who = sender === 'shopper' ? 'You' : sender === 'agent'
-      ? (options.name ? options.name + ' (agent)' : 'Agent') : sender === 'system' ? 'Notice' : 'Assistant (bot)';
+    var who = sender === 'shopper' ? t('sender_you') : sender === 'agent'
+      ? (options.name ? t('sender_agent_named', { name: options.name }) : t('sender_agent'))
+      : sender === 'system' ? t('sender_notice') : t('sender_bot');
     var label = el('span', { className: sender === 'agent' ? 'rwc-sender' : 'rwc-sr-only' }, who + ': ');
     var body = el('span', { className: 'rwc-text' });
     appendText(body, text, sender === 'bot' || sender === 'agent');
@@ -260,8 +572,8 @@
   var votes = {};  // message_id -> true/false, as the server has it
 
   function voteButtons(messageId) {
-    var group = el('div', { className: 'rwc-vote', role: 'group', 'aria-label': 'Was this answer helpful?', 'data-message-id': messageId });
-    [[true, '\ud83d\udc4d', 'Helpful'], [false, '\ud83d\udc4e', 'Not helpful']].forEach(function (spec) {
+    var group = el('div', { className: 'rwc-vote', role: 'group', 'aria-label': t('vote_group'), 'data-message-id': messageId });
+    [[true, '\ud83d\udc4d', t('vote_helpful')], [false, '\ud83d\udc4e', t('vote_not_helpful')]].forEach(function (spec) {
       var b = el('button', {
         type: 'button', className: 'rwc-vote-button', 'aria-pressed': 'false',
         'aria-label': spec[2], title: spec[2], 'data-helpful': String(spec[0])
@@ -300,10 +612,10 @@
     postFeedback({ message_id: messageId, helpful: helpful }).then(function () {
       votes[messageId] = helpful;
       showVote(group, helpful);
-      announce(helpful ? 'Thanks, marked as helpful.' : 'Thanks, marked as not helpful.');
+      announce(helpful ? t('vote_saved_helpful') : t('vote_saved_not_helpful'));
     }).catch(function () {
-      announce('Sorry, your vote could not be saved.');
-      setStatus('Sorry, your vote could not be saved. Please try again.');
+      announce(t('vote_failed'));
+      setStatus(t('vote_failed_status'));
     });
   }
 
@@ -320,7 +632,7 @@
     ratingButtons.forEach(function (b) { b.setAttribute('aria-pressed', 'false'); });
     placeRating();
     rating.hidden = false;
-    announce('How was this chat? You can rate it from 1 to 5, or ignore this.');
+    announce(t('rating_ask'));
   }
 
   // Inside the panel above the input while it is open; above the launcher when closed.
@@ -339,7 +651,7 @@
       chosenRating = parseInt(b.getAttribute('data-rating'), 10);
       ratingButtons.forEach(function (o) { o.setAttribute('aria-pressed', String(o === b)); });
       ratingMore.hidden = false;
-      announce(chosenRating + ' of 5 chosen. Add a comment if you like, then send.');
+      announce(t('rating_chosen', { n: chosenRating }));
     });
   });
   ratingSend.addEventListener('click', function () {
@@ -348,10 +660,10 @@
     var text = comment.value.trim();
     if (text) { body.comment = text.slice(0, MAX_COMMENT_CHARS); }
     postFeedback(body).then(function () {
-      hideRating('Thank you for your rating.');
+      hideRating(t('rating_thanks'));
     }).catch(function () {
-      announce('Sorry, your rating could not be saved.');
-      setStatus('Sorry, your rating could not be saved. Please try again.');
+      announce(t('rating_failed'));
+      setStatus(t('rating_failed_status'));
     });
   });
   ratingSkip.addEventListener('click', function () { hideRating(); if (!panel.hidden) { input.focus(); } });
@@ -402,13 +714,13 @@
     if (socket) { return; }
     loadClient().then(startSocket, function () {
       clientLoading = null;
-      setStatus('The chat could not load. Please try again later.');
+      setStatus(t('load_failed'));
     });
   }
 
   function startSocket() {
     if (socket) { return; }
-    setStatus('Connecting\u2026');
+    setStatus(t('connecting'));
     // WebSocket first: a websocket stays on the worker that accepted it, while
     // long-polling requests may land on different workers of a multi-worker server.
     // Where a proxy blocks websockets, the next attempt falls back to polling.
@@ -420,11 +732,11 @@
     });
     socket.on('disconnect', function () {
       askedForNew = false;  // a request in flight is lost with the connection
-      setStatus('Connection lost. Reconnecting\u2026');
+      setStatus(t('connection_lost'));
     });
     socket.on('connect_error', function () {
       socket.io.opts.transports = ['polling', 'websocket'];
-      setStatus('Cannot reach the chat. Retrying\u2026');
+      setStatus(t('cannot_reach'));
     });
 
     socket.on('session_confirm', function (data) {
@@ -443,7 +755,7 @@
       send.disabled = false;
       if (!data.resumed) {
         if (changed) { clearMessages(); }
-        if (refused) { setStatus('Your earlier chat has ended, so a new one has started.'); }
+        if (refused) { setStatus(t('session_ended')); }
         // A brand-new session: ask for the bot's introduction before the shopper types.
         socket.emit('user_uttered', { message: SESSION_START });
         showTyping(true);
@@ -477,7 +789,7 @@
 
     socket.on('conversation_deleted', function (data) {
       if (data && session && data.conversation_id && data.conversation_id !== session.session_id) { return; }
-      startAfresh('The conversation was deleted.');
+      startAfresh(t('deleted'));
     });
   }
 
@@ -489,9 +801,10 @@
     if (!session && askedForNew) { return; }  // one new session, not one per caller
     presented = session ? session.session_id : null;
     askedForNew = !session;
+    // The language goes with every request; the server decides what it does with it.
     socket.emit('session_request', session ? {
-      session_id: session.session_id, session_token: session.session_token
-    } : {});
+      session_id: session.session_id, session_token: session.session_token, language: language
+    } : { language: language });
   }
 
   var sessionRetry = null;
@@ -534,16 +847,16 @@
         socket.emit('user_uttered', { message: SESSION_START }); // nothing yet: introduce
         showTyping(true);
       }
-    }).catch(function () { setStatus('Could not load the earlier messages.'); });
+    }).catch(function () { setStatus(t('history_failed')); });
   }
 
   function sendText(text, shown) {
     if (!socket || !socket.connected || !session) {
-      setStatus('Not connected yet. Please wait a moment.');
+      setStatus(t('not_connected'));
       return false;
     }
     if (text.length > config.maxChars) {
-      setStatus('That message is too long (' + config.maxChars + ' characters at most).');
+      setStatus(t('too_long', { max: config.maxChars }));
       return false;
     }
     addMessage('shopper', shown || text);
@@ -559,14 +872,16 @@
     if (!data || typeof data.state !== 'string') { return; }
     leaveQueue.hidden = data.state !== 'waiting';
     if (data.state === 'waiting') {
-      var text = 'Waiting for an agent';
-      if (typeof data.position === 'number') { text += ': you are number ' + data.position + ' in the queue'; }
-      if (typeof data.estimated_wait_minutes === 'number') { text += ', about ' + data.estimated_wait_minutes + ' min'; }
-      handoverText.textContent = text + '.';
+      // Whole sentences per case, not fragments: word order differs between languages.
+      var hasPosition = typeof data.position === 'number';
+      var hasWait = typeof data.estimated_wait_minutes === 'number';
+      handoverText.textContent = t(
+        hasPosition ? (hasWait ? 'queue_position_wait' : 'queue_position') : (hasWait ? 'queue_wait' : 'queue_waiting'),
+        { position: data.position, minutes: data.estimated_wait_minutes });
     } else if (data.state === 'active') {
-      handoverText.textContent = 'You are chatting with ' + (data.agent_name || 'an agent') + '.';
+      handoverText.textContent = data.agent_name ? t('agent_active', { name: data.agent_name }) : t('agent_active_unnamed');
     } else if (data.state === 'closed') {
-      handoverText.textContent = 'The agent has left the chat. The assistant is back.';
+      handoverText.textContent = t('agent_left');
       askRating();
     } else if (data.state === 'left') {
       handoverText.textContent = 'You left the queue. The assistant is here to help.';
@@ -589,35 +904,35 @@
   }
 
   function download(format) {
-    if (!session) { setStatus('There is no conversation to download yet.'); return; }
-    setStatus('Preparing your download\u2026');
+    if (!session) { setStatus(t('nothing_to_download')); return; }
+    setStatus(t('preparing_download'));
     fetchTranscript(format).then(function (response) {
       if (!response.ok) { throw new Error('HTTP ' + response.status); }
       return response.blob();
     }).then(function (blob) {
       var url = URL.createObjectURL(blob);
-      var link = el('a', { href: url, download: 'conversation-' + session.session_id.slice(0, 8) + '.' + format });
+      var link = el('a', { href: url, download: t('download_filename') + '-' + session.session_id.slice(0, 8) + '.' + format });
       link.hidden = true;
       document.body.appendChild(link);
       link.click();
       document.body.removeChild(link);
       setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
-      setStatus('Conversation downloaded.');
-    }).catch(function () { setStatus('Sorry, the download failed. Please try again.'); });
+      setStatus(t('downloaded'));
+    }).catch(function () { setStatus(t('download_failed')); });
   }
 
   function deleteConversation() {
     if (!session) { return; }
     var deletedId = session.session_id;
-    setStatus('Deleting\u2026');
+    setStatus(t('deleting'));
     fetch(conversationUrl(''), {
       method: 'DELETE', headers: { Authorization: 'Bearer ' + session.session_token }
     }).then(function (response) {
       if (!response.ok) { throw new Error('HTTP ' + response.status); }
       // The server also tells every open tab; this covers a dropped socket.
-      if (session && session.session_id === deletedId) { startAfresh('The conversation was deleted.'); }
-      else { setStatus('The conversation was deleted.'); }
-    }).catch(function () { setStatus('Sorry, the conversation could not be deleted. Please try again.'); });
+      if (session && session.session_id === deletedId) { startAfresh(t('deleted')); }
+      else { setStatus(t('deleted')); }
+    }).catch(function () { setStatus(t('delete_failed')); });
   }
 
   // --- interaction ----------------------------------------------------------------------------
@@ -626,7 +941,7 @@
     panel.hidden = false;
     if (!rating.hidden) { placeRating(); }
     launcher.setAttribute('aria-expanded', 'true');
-    launcher.setAttribute('aria-label', 'Close chat');
+    launcher.setAttribute('aria-label', t('close_chat'));
     root.classList.add('rwc-open');
     connect();
     input.focus();
@@ -636,7 +951,7 @@
     closeMenu();
     panel.hidden = true;
     launcher.setAttribute('aria-expanded', 'false');
-    launcher.setAttribute('aria-label', 'Open chat');
+    launcher.setAttribute('aria-label', t('open_chat'));
     root.classList.remove('rwc-open');
     if (!rating.hidden) { placeRating(); }
     if (shopperTurns >= 2) { askRating(); }
@@ -672,7 +987,7 @@
   leaveQueue.addEventListener('click', function () {
     if (socket && socket.connected) { socket.emit('leave_queue', {}); }
     leaveQueue.hidden = true;
-    handoverText.textContent = 'You left the queue. The assistant is here to help.';
+    handoverText.textContent = t('queue_left');
   });
 
   document.addEventListener('click', function (event) {
