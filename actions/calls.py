@@ -49,6 +49,10 @@ def log_failure(what: str, exc: ServiceError) -> None:
 OUTCOME_SLOT = "service_outcome"
 ANSWERED: EventType = SlotSet(OUTCOME_SLOT, "answered")
 NEEDS_HUMAN: EventType = SlotSet(OUTCOME_SLOT, "needs_human")
+# The order number and email are needed (again): a rule starts the order form next. Set
+# when details reused from earlier in the chat matched no order, and when a shopper in the
+# tracking form has no tracking number and the parcel is found through the order instead.
+ASK_ORDER: EventType = SlotSet(OUTCOME_SLOT, "ask_order")
 
 
 def apologise(dispatcher: CollectingDispatcher) -> EventType:

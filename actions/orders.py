@@ -16,7 +16,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.calls import ANSWERED, NEEDS_HUMAN, apologise, call, log_failure, turn_budget
+from actions.calls import (
+    ANSWERED,
+    ASK_ORDER,
+    NEEDS_HUMAN,
+    apologise,
+    call,
+    log_failure,
+    turn_budget,
+)
 from actions.clients import factory
 from actions.clients.errors import NotFound, ServiceError
 from actions.clients.orders import Order, OrderClient
@@ -30,6 +38,31 @@ logger = logging.getLogger(__name__)
 LOOKS_LIKE_EMAIL = re.compile(r"@")
 # Statuses for which the parcel's latest event is worth a tracking lookup.
 IN_TRANSIT = frozenset({"shipped", "out_for_delivery", "delayed"})
+FORM = "order_status_form"
+
+
+def reused_details(tracker: Tracker, number: str, email: str) -> bool:
+    """Whether the order number or email of this lookup came from earlier in the chat.
+
+    Both slots are global, so the order form reuses what the shopper typed for another
+    form (a message for the agents, a handover) or an earlier lookup. When such a value
+    turns out wrong, the shopper never saw it being used: the failure must name it and
+    ask again. A value is fresh when a message since the one that started the order form
+    holds it (slot events cannot tell: the form re-validates reused values on activation).
+    """
+    texts: list[str] = []
+    started = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "active_loop" and event.get("name") == FORM:
+            started = True
+        elif kind == "user":
+            texts.append(str(event.get("text") or ""))
+            if started:
+                break
+    number_fresh = any(number in re.sub(r"\D", "", text) for text in texts)
+    email_fresh = any(email in text.lower() for text in texts)
+    return not (number_fresh and email_fresh)
 
 
 def friendly_date(
@@ -85,6 +118,8 @@ class ValidateOrderStatusForm(ServiceFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        if value is None:
+            return {"order_number": None}  # cleared to be asked again, not a wrong answer
         number = normalise_order_number(value)
         if number:
             return {"order_number": number}
@@ -97,6 +132,8 @@ class ValidateOrderStatusForm(ServiceFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        if value is None:
+            return {"email": None}  # cleared to be asked again, not a wrong answer
         email = normalise_email(value)
         if email:
             return {"email": email}
@@ -146,6 +183,14 @@ class ActionOrderStatus(Action):
                 order = await call(self.client.lookup, number, email)
             except NotFound as exc:
                 log_failure("order lookup", exc)
+                if reused_details(tracker, number, email):
+                    # name what was tried, then the order form asks for both again
+                    dispatcher.utter_message(
+                        response="utter_order_not_found_tried",
+                        order_ref=number,
+                        masked_email=mask_email(email),
+                    )
+                    return [*reset, ASK_ORDER]
                 dispatcher.utter_message(response="utter_order_not_found")
                 # Both values stay: a correction of one of them ("sorry, it's ...@...org")
                 # is checked with the other without asking for it again.

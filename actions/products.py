@@ -35,6 +35,13 @@ STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 # every word to match: "linen dress in size 38" found nothing. Article numbers (6 digits)
 # never get here, they are read as such first.
 SIZE = re.compile(r"\d{1,3}(?:/\d{1,3})?|x{0,3}[sl]|m", re.IGNORECASE)
+# A size the shopper asks about: "in 38", "size M", "in a size 40", "in XL". Only after
+# "in"/"size" (and their sv/fi/nb words), so that a stray "s" or a number in a name is no size.
+ASKED_SIZE = re.compile(
+    r"\b(?:in|size|storlek|koko|kokoa|størrelse)\s+(?:(?:a|the)\s+)?(?:size\s+)?"
+    r"(\d{2}(?:/\d{2})?|xxs|xs|s|m|l|xl|xxl)\b",
+    re.IGNORECASE,
+)
 MATCHES_SHOWN = 3
 # A shopper's sentence often keeps words the catalogue does not have ("can I still buy the
 # wool blend coat"): when every word together finds nothing, the search is retried with
@@ -45,6 +52,12 @@ SEARCH_RETRIES = 3
 def search_terms(text: str) -> str:
     words = re.findall(r"[\w/-]+", text.lower())
     return " ".join(w for w in words if w not in STOP_WORDS and not SIZE.fullmatch(w))[:100]
+
+
+def asked_size(text: str) -> str | None:
+    """The size a product question names, upper-cased like the catalogue's ("M", "38")."""
+    found = ASKED_SIZE.search(text)
+    return found.group(1).upper() if found else None
 
 
 def named(terms: str) -> bool:
@@ -82,6 +95,24 @@ def sold_out_note(product: Product, language: str = "en") -> str:
     """The sizes without stock, so a shopper asking about sizes hears of every size."""
     sold_out = [s.size for s in product.sizes if s.stock <= 0]
     return languages.say("sold_out_in", language, sizes=", ".join(sold_out)) if sold_out else ""
+
+
+def size_answer(product: Product, size: str, language: str = "en") -> dict[str, str]:
+    """The response (and its values) for a question about one size of one product."""
+    stock = {s.size.upper(): s.stock for s in product.sizes}
+    if size not in stock:
+        response = "utter_product_size_unknown"
+    elif stock[size] > 0:
+        response = "utter_product_size_in_stock"
+    else:
+        response = "utter_product_size_sold_out"
+    all_sizes = ", ".join(s.size for s in product.sizes)
+    return {
+        "response": response,
+        "size": size,
+        "all_sizes": all_sizes,
+        **describe(product, language),
+    }
 
 
 class ValidateProductForm(ServiceFormValidation):
@@ -168,20 +199,26 @@ class ActionProductInfo(Action):
         except ServiceError as exc:
             log_failure("product lookup", exc)
             return [*reset, apologise(dispatcher)]
-        self._answer(dispatcher, products, language_of(tracker))
+        self._answer(dispatcher, products, language_of(tracker), asked_size(query))
         if not products and previous_turn_missed(tracker):
             return [*reset, NEEDS_HUMAN]  # a second miss in a row: offer a person
         return [*reset, ANSWERED]
 
     @staticmethod
     def _answer(
-        dispatcher: CollectingDispatcher, products: list[Product], language: str = "en"
+        dispatcher: CollectingDispatcher,
+        products: list[Product],
+        language: str = "en",
+        size: str | None = None,
     ) -> None:
         if not products:
             dispatcher.utter_message(response="utter_product_not_found")
             return
         if len(products) == 1:
             product = products[0]
+            if size and product.sizes_in_stock:
+                dispatcher.utter_message(**size_answer(product, size, language))
+                return
             name = "utter_product_info" if product.sizes_in_stock else "utter_product_sold_out"
             dispatcher.utter_message(response=name, **describe(product, language))
             return

@@ -10,7 +10,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.calls import ANSWERED, NEEDS_HUMAN, apologise, call, log_failure, turn_budget
+from actions.calls import (
+    ANSWERED,
+    ASK_ORDER,
+    NEEDS_HUMAN,
+    apologise,
+    call,
+    log_failure,
+    turn_budget,
+)
 from actions.clients import factory
 from actions.clients.errors import NotFound, ServiceError
 from actions.clients.tracking import Parcel, TrackingClient
@@ -25,6 +33,7 @@ STATUSES = frozenset(
     {"in_transit", "out_for_delivery", "delivered", "delayed", "at_pickup_point", "returned"}
 )
 EVENTS_SHOWN = 3
+VIA_ORDER_SLOT = "tracking_via_order"
 
 
 def status_text(status: str, language: str = "en") -> str:
@@ -57,6 +66,36 @@ class ValidateTrackingForm(ServiceFormValidation):
 
     def name(self) -> str:
         return "validate_tracking_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """A shopper without a tracking number ("I don't have one, my order is 40012347")
+        would be re-asked until the form gives up: offer the lookup through the order
+        instead, which shows the parcel's tracking (the rule after action_track_parcel
+        starts the order form; an order number given here is reused by it)."""
+        if self._wants_order_lookup(tracker):
+            dispatcher.utter_message(response="utter_tracking_via_order")
+            return [
+                SlotSet("tracking_number", None),
+                SlotSet(ATTEMPTS_SLOT, 0.0),
+                SlotSet(VIA_ORDER_SLOT, True),
+                SlotSet("requested_slot", None),
+            ]
+        return await super().run(dispatcher, tracker, domain)
+
+    def _wants_order_lookup(self, tracker: Tracker) -> bool:
+        message = tracker.latest_message or {}
+        kinds = {e.get("entity") for e in message.get("entities") or []}
+        if "tracking_number" in kinds or str(message.get("text") or "").startswith("/"):
+            return False
+        requested = tracker.get_slot("requested_slot")
+        if requested not in (None, "tracking_number") or self._resumed_after_interruption(tracker):
+            return False
+        if "order_number" in kinds:
+            return True
+        intent = (message.get("intent") or {}).get("name")
+        return requested == "tracking_number" and intent == "no_order_number"
 
     async def extract_tracking_number(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -93,6 +132,9 @@ class ActionTrackParcel(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         reset: list[EventType] = [SlotSet("tracking_number", None), SlotSet(ATTEMPTS_SLOT, 0.0)]
+        if tracker.get_slot(VIA_ORDER_SLOT):
+            # the form found no tracking number and offered the order lookup instead
+            return [*reset, SlotSet(VIA_ORDER_SLOT, None), ASK_ORDER]
         number = normalise_tracking_number(tracker.get_slot("tracking_number"))
         if not number:
             dispatcher.utter_message(response="utter_too_many_attempts")

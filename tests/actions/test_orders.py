@@ -260,14 +260,78 @@ async def test_tracking_failure_only_loses_the_latest_event(
     assert "parcel lookup for order status failed: timeout" in caplog.text
 
 
+def slot(name, value):
+    return {"event": "slot", "name": name, "value": value}
+
+
+def user(text):
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": "order_status"}}}
+
+
+STARTED = {"event": "active_loop", "name": FORM}
+ENDED = {"event": "active_loop", "name": None}
+
+
+def with_history(tracker, events):
+    """The tracker as Rasa sends it after the form: the history ends with the form."""
+    tracker.events = events
+    return tracker
+
+
 async def test_not_found_is_polite_and_offers_a_person(make_tracker, dispatcher, domain, caplog):
     act, _, _ = action(NotFound("HTTP 404"))
+    # both values given for this lookup: one in the first message, one in the form
+    history = [
+        user("where is 40012345"),
+        slot("order_number", "40012345"),
+        STARTED,
+        user(EMAIL),
+        slot("email", EMAIL),
+        ENDED,
+    ]
     with caplog.at_level(logging.INFO):
-        events = await act.run(dispatcher, make_tracker(slots=FILLED), domain)
+        events = await act.run(
+            dispatcher, with_history(make_tracker(slots=FILLED), history), domain
+        )
     assert [m["response"] for m in dispatcher.messages] == ["utter_order_not_found"]
     # the values stay, so that a correction of one of them is checked with the other
     assert slot_events(events) == {"invalid_attempts": 0.0, "service_outcome": "needs_human"}
     assert "order lookup failed: HTTP 404" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        # both left in a message for the agents, then "where is my order"
+        [
+            slot("email", "sam@example.com"),
+            slot("order_number", "40012347"),
+            user("where is my order"),
+            STARTED,
+            ENDED,
+        ],
+        # the email from the handover, the order number typed in the order form
+        [
+            slot("email", "sam@example.com"),
+            user("where is my order"),
+            STARTED,
+            user("40012347"),
+            slot("order_number", "40012347"),
+            ENDED,
+        ],
+    ],
+)
+async def test_reused_details_that_match_no_order_are_named_and_asked_again(
+    make_tracker, dispatcher, domain, history
+):
+    act, _, _ = action(NotFound("HTTP 404"))
+    tracker = make_tracker(slots={"order_number": "40012347", "email": "sam@example.com"})
+    events = await act.run(dispatcher, with_history(tracker, history), domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_order_not_found_tried"
+    assert (message["order_ref"], message["masked_email"]) == ("40012347", "s***@example.com")
+    # both cleared: the rule restarts the order form, which asks for both again
+    assert slot_events(events) == {**RESET, "service_outcome": "ask_order"}
 
 
 @pytest.mark.parametrize(
@@ -397,3 +461,17 @@ async def test_slots_set_past_the_form_never_reach_the_service_malformed(
     act, orders, _ = action(make_order())
     await act.run(dispatcher, make_tracker(slots=slots), domain)
     assert orders.calls == []
+
+
+async def test_values_cleared_for_asking_again_are_no_wrong_answers(
+    make_tracker, dispatcher, domain
+):
+    """The form restarts in the turn that cleared both values (after reused details
+    matched no order): Rasa validates the cleared values, which must not count."""
+    tracker = make_tracker(
+        slots={"order_number": None, "email": None}, text="where is my order", intent="order_status"
+    )
+    tracker.events.extend([slot("order_number", None), slot("email", None)])
+    slots = slot_events(await ValidateOrderStatusForm().run(dispatcher, tracker, domain))
+    assert dispatcher.messages == []
+    assert slots.get("invalid_attempts") is None

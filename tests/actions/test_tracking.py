@@ -77,6 +77,41 @@ async def test_other_topic_is_left_to_the_rules(make_tracker, dispatcher, domain
     assert slots == {}
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "entities"),
+    [
+        (
+            "i dont have one, my order is 40012347",
+            "no_order_number",
+            [{"entity": "order_number", "value": "40012347"}],
+        ),
+        ("its order 40012347", "inform", [{"entity": "order_number", "value": "40012347"}]),
+        ("I don't have a tracking number", "no_order_number", []),
+    ],
+)
+async def test_no_tracking_number_offers_the_lookup_through_the_order(
+    make_tracker, dispatcher, domain, text, intent, entities
+):
+    tracker = make_tracker(
+        slots={"requested_slot": "tracking_number"},
+        text=text,
+        intent=intent,
+        entities=entities,
+        active_loop="tracking_form",
+    )
+    slots = slot_events(await ValidateTrackingForm().run(dispatcher, tracker, domain))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_tracking_via_order"]
+    assert slots["requested_slot"] is None and slots["tracking_via_order"] is True
+
+
+async def test_the_lookup_through_the_order_starts_the_order_form(make_tracker, dispatcher, domain):
+    act, client = action(make_parcel())
+    events = await act.run(dispatcher, make_tracker(slots={"tracking_via_order": True}), domain)
+    assert client.calls == [] and dispatcher.messages == []
+    assert slot_events(events)["service_outcome"] == "ask_order"
+    assert slot_events(events)["tracking_via_order"] is None
+
+
 def action(result) -> tuple[ActionTrackParcel, FakeTrackingClient]:
     client = FakeTrackingClient(result)
     return ActionTrackParcel(client=client), client  # type: ignore[arg-type]
