@@ -9,7 +9,13 @@ import pytest
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from components.language import LanguageGuess, LanguageRecognizer, named_language, word_count
+from components.language import (
+    LanguageGuess,
+    LanguageRecognizer,
+    language_text,
+    named_language,
+    word_count,
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +59,27 @@ def test_numbers_and_addresses_are_not_words():
 def test_an_email_address_or_a_number_never_switches(guess: LanguageGuess, text: str):
     # "anna.svensson@..." reads as Swedish to the detector (0.64) when it is not stripped
     assert guess.detect(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Storgatan 12, 11122 Oslo, Norway",  # an address answered in an English chat
+        "storgatan 12, 111 22 stockholm",
+        "Mannerheimintie 5 A 3, 00100 Helsinki",
+        "Karl Johans gate 1, 0154 Oslo",
+    ],
+)
+def test_an_address_never_switches(guess: LanguageGuess, text: str):
+    assert guess.detect(text) is None
+
+
+def test_names_inside_a_sentence_are_not_read():
+    assert language_text("I'd like the Ullkappa Lovisa from Göteborg please") == (
+        "I'd like the from please"
+    )
+    # the first word of a sentence is read, capitalised or not
+    assert language_text("Hej! Var är mitt paket?") == "Hej! Var är mitt paket?"
 
 
 @pytest.mark.parametrize(
