@@ -192,7 +192,7 @@ def train(
 
 
 @contextmanager
-def rasa_server(model: Path, timeout: float) -> Iterator[tuple[str, str]]:
+def rasa_server(model: Path, timeout: float) -> Iterator[tuple[str, str, int]]:
     """Runs ``rasa run --enable-api`` on a free port with a random token; stops it after.
 
     Empty endpoints/credentials files keep the bench independent of the action server,
@@ -220,7 +220,7 @@ def rasa_server(model: Path, timeout: float) -> Iterator[tuple[str, str]]:
         url = f"http://127.0.0.1:{port}"
         try:
             wait_ready(url, token, process, timeout)
-            yield url, token
+            yield url, token, process.pid
         finally:
             process.terminate()
             try:
@@ -315,6 +315,17 @@ def featurizer_latency(rows: list[dict[str, str]], n: int) -> list[float]:
         featurizer.process(message)
         seconds.append(time.perf_counter() - started)
     return seconds
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """Peak resident memory of the server process (Linux /proc), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
 
 
 def latency_ms(seconds: list[float]) -> dict[str, float]:
@@ -470,13 +481,15 @@ def main(argv: list[str] | None = None) -> int:
         return predicted, timed
 
     started = time.monotonic()
+    server_rss_mb: float | None = None
     if args.url:
         predicted, latencies = run_all(args.url.rstrip("/"), args.token)
     else:
         assert model is not None
-        with rasa_server(model, args.startup_timeout) as (url, token):
+        with rasa_server(model, args.startup_timeout) as (url, token, pid):
             started = time.monotonic()
             predicted, latencies = run_all(url, token)
+            server_rss_mb = peak_rss_mb(pid)
     eval_seconds = time.monotonic() - started
 
     summaries = {path.name: summarise(predicted[path]) for path in sets}
@@ -494,6 +507,8 @@ def main(argv: list[str] | None = None) -> int:
         f"\n/model/parse single-client latency p50 {latency['p50_ms']:.1f} ms, "
         f"p95 {latency['p95_ms']:.1f} ms; {requests_sent} requests in {eval_seconds:.1f} s"
     )
+    if server_rss_mb is not None:
+        print(f"rasa server peak RSS {server_rss_mb:.0f} MB")
     if train_timings is not None:
         print(
             f"training time {train_timings['wall_seconds']:.1f} s wall, "
@@ -511,6 +526,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_count": os.cpu_count(),
         "eval_seconds": eval_seconds,
         "parse_latency": latency,
+        "server_peak_rss_mb": server_rss_mb,
         **summary,
     }
     if args.featurizer_latency:
