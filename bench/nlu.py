@@ -208,7 +208,7 @@ def rasa_server(model: Path, timeout: float) -> Iterator[tuple[str, str, int]]:
         endpoints.write_text("{}\n")
         credentials.write_text("{}\n")
         command = [
-            rasa_executable(), "run", "--enable-api", "--auth-token", token,
+            rasa_executable(), "run", "--enable-api", f"--auth-token={token}",
             "--model", str(model), "--port", str(port), "--interface", "127.0.0.1",
             "--endpoints", str(endpoints), "--credentials", str(credentials),
         ]  # fmt: skip
