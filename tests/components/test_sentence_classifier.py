@@ -92,3 +92,49 @@ def test_message_without_features_gets_no_intent(storage: LocalModelStorage) -> 
     classifier.process([empty])
     assert empty.get("intent") == {"name": None, "confidence": 0.0}
     assert empty.get("intent_ranking") == []
+
+
+def train_with_fallback(storage: LocalModelStorage) -> SentenceLogRegClassifier:
+    rng = np.random.default_rng(0)
+    examples = [message(INTENTS[i % 3], i, rng) for i in range(60)]
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {**SentenceLogRegClassifier.get_default_config(), "fallback_without": ["minilm"]}
+    classifier = SentenceLogRegClassifier.create(config, storage, Resource("clf"), context)
+    classifier.train(TrainingData(training_examples=examples))
+    return classifier
+
+
+def test_message_missing_an_optional_block_is_classified_by_the_fallback_head(
+    storage: LocalModelStorage,
+) -> None:
+    train_with_fallback(storage)
+    # Reloaded, as a server on a CPU without AVX2 would load a model trained elsewhere.
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {**SentenceLogRegClassifier.get_default_config(), "fallback_without": ["minilm"]}
+    loaded = SentenceLogRegClassifier.load(config, storage, Resource("clf"), context)
+    rng = np.random.default_rng(11)
+    for intent in INTENTS:
+        full = message(intent, 0, rng)
+        full.data.pop("intent")
+        chars_only = Message(
+            data=dict(full.data), features=[f for f in full.features if f.origin == "chars"]
+        )
+        loaded.process([full, chars_only])
+        assert full.get("intent")["name"] == intent
+        # The fallback head was fitted on the char block alone, so it is as sure as a
+        # model trained without embeddings, not diluted by weights on missing features.
+        assert chars_only.get("intent")["name"] == intent
+        assert chars_only.get("intent")["confidence"] > 0.6
+        assert full.get("intent_ranking") != chars_only.get("intent_ranking")
+
+
+def test_no_fallback_head_when_the_optional_block_never_appeared(
+    storage: LocalModelStorage,
+) -> None:
+    rng = np.random.default_rng(0)
+    examples = [message(INTENTS[i % 3], i, rng) for i in range(60)]
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {**SentenceLogRegClassifier.get_default_config(), "fallback_without": ["e5"]}
+    classifier = SentenceLogRegClassifier.create(config, storage, Resource("clf"), context)
+    classifier.train(TrainingData(training_examples=examples))
+    assert classifier._fallback is None

