@@ -59,7 +59,9 @@ _NAME = re.compile(
     r"\b(" + "|".join(n for names in LANGUAGE_NAMES.values() for n in names) + r")\w*",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"[^\W\d_]{2,}")
+#: A word: two letters or more, at least one of them a vowel of our languages. Keyboard
+#: mashes ("vbnm trrr") are not words; lingua would call them Swedish with 0.6.
+_WORD = re.compile(r"(?=[^\W\d_]*[aeiouyåäöæøéü])[^\W\d_]{2,}", re.IGNORECASE)
 #: E-mail addresses, web addresses and anything with a digit (order, article and tracking
 #: numbers, postcodes) say nothing about the language a shopper writes in: a Finnish
 #: shopper's "anna.svensson@example.com" must not switch the chat to Swedish.
@@ -117,7 +119,8 @@ def language_text(text: str) -> str:
 
 
 def word_count(text: str) -> int:
-    """Words of two letters or more outside addresses and numbers ("ok" is one, "k" none)."""
+    """Words of two letters or more, with a vowel, outside addresses, numbers and names
+    ("ok" is one, "k" and "vbnm" none)."""
     return len(_WORD.findall(language_text(text)))
 
 

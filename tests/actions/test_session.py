@@ -29,8 +29,8 @@ async def test_session_start_introduces_the_bot_and_then_listens(make_tracker, d
     ("hint", "language", "start"),
     [
         ("sv", "sv", "Hej, jag är Loomwells chattassistent"),
-        ("fi-FI", "fi", "Hei, olen Loomwellin chat-avustaja"),
-        ("no", "nb", "Hei, jeg er chatteassistenten til Loomwell"),
+        ("fi-FI", "fi", "Hei, olen Loomwell-kaupan chat-avustaja"),
+        ("no", "nb", "Hei, jeg er chatassistenten til Loomwell"),
         ("de", "en", "Hi, I'm the Loomwell chat assistant"),
     ],
 )

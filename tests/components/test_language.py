@@ -74,6 +74,12 @@ def test_an_address_never_switches(guess: LanguageGuess, text: str):
     assert guess.detect(text) is None
 
 
+@pytest.mark.parametrize("text", ["vbnm trrr ppq", "xcvb nmlk jhg", "qwrt zxcv"])
+def test_keyboard_mashes_never_switch(guess: LanguageGuess, text: str):
+    assert word_count(text) == 0
+    assert guess.detect(text) is None
+
+
 def test_names_inside_a_sentence_are_not_read():
     assert language_text("I'd like the Ullkappa Lovisa from Göteborg please") == (
         "I'd like the from please"

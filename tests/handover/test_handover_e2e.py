@@ -186,7 +186,7 @@ def test_shopper_to_agent_and_back(stack: dict[str, Any]) -> None:
 
         closed = agent.post(f"/requests/{waiting['id']}/close")
         assert closed.status_code == 200
-        shopper.wait_for("handover_status", lambda d: d == {"state": "left"})
+        shopper.wait_for("handover_status", lambda d: d == {"state": "closed"})
         shopper.wait_for_bot(
             lambda d: "anything else" in bot_text(d) and d.get("sender") != "agent"
         )
