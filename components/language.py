@@ -110,7 +110,7 @@ def language_text(text: str) -> str:
     for token in text.split():
         starts_sentence = not previous or bool(_SENTENCE_END.search(previous))
         previous = token
-        if _NOT_LANGUAGE.fullmatch(token) or _NOT_LANGUAGE.search(token):
+        if _NOT_LANGUAGE.search(token):
             continue
         if token[:1].isupper() and not starts_sentence:
             continue
@@ -148,9 +148,10 @@ class LanguageGuess:
         self.min_words = min_words
 
     def detect(self, text: str) -> str | None:
-        if word_count(text) < self.min_words:
+        words = language_text(text)
+        if len(_WORD.findall(words)) < self.min_words:
             return None
-        values = self.detector.compute_language_confidence_values(language_text(text))
+        values = self.detector.compute_language_confidence_values(words)
         if not values:
             return None
         top = values[0]
