@@ -13,8 +13,8 @@ the action server. Two sources, in this order:
    least `min_confidence`, and a top language that is one of ours. Danish and German are
    in the list so that a Danish or German message is not forced onto Norwegian or English
    and then switches nothing. "ok", "hej", "tack" never reach two words, so they never flip;
-   pleasantries shoppers write in any language ("ok", "thanks", "bye") are no evidence
-   and not counted, so "ok thanks" does not turn a Swedish chat English;
+   pleasantries shoppers write in any language ("ok", "thanks", "bye") do not count
+   towards `min_words`, so "ok thanks" does not turn a Swedish chat English;
    e-mail and web addresses, anything with a digit and names (capitalised words inside
    a sentence) are not counted or read, and an address (a message with a postcode) not
    at all: "Storgatan 12, 111 22 Stockholm" does not switch an English chat to Swedish.
@@ -75,13 +75,14 @@ _NOT_LANGUAGE = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|\S*\d\S*", re.IGNOREC
 _POSTCODE = re.compile(r"(?<![\d-])(?:\d{3} \d{2}|\d{4,5})(?![\d-])")
 #: Pleasantries shoppers write whatever language they chat in: English "ok", "thanks",
 #: "bye", "sorry" are as common in a Swedish, Finnish or Norwegian chat as in an English
-#: one, so they are no evidence for any language and are neither counted nor read
-#: (lingua calls "ok thanks" English with 0.55, which switched a Swedish chat). Nordic
-#: greetings and thanks ("hej", "hei", "tack", "kiitos", "takk") each belong to one or two
-#: of our languages and still count; emoji are not words anyway.
+#: one, so they are no evidence for any language and do not count towards `min_words`
+#: (lingua calls "ok thanks" English with 0.55, which switched a Swedish chat). A message
+#: with enough other words is read whole ("hello, can you help me" stays English). Nordic
+#: spellings and thanks ("okej", "hej", "hei", "tack", "kiitos", "takk") each belong to
+#: one or two of our languages and still count; emoji are not words anyway.
 _SHARED = re.compile(
     r"\b(?:(?:many\s+)?(?:thank\s+(?:you|u)|thanks|thanx|thx|tnx|ty)"
-    r"(?:\s+(?:a\s+lot|so\s+much|very\s+much|again))?|ok(?:ay|ey|ej|ie|i)?|"
+    r"(?:\s+(?:a\s+lot|so\s+much|very\s+much|again))?|ok(?:ay|ey|ie|i)?|"
     r"bye(?:[\s-]*bye)?|hi|hello|hey|sorry|lol|cool|nice|super)\b",
     re.IGNORECASE,
 )
@@ -133,8 +134,8 @@ def language_text(text: str) -> str:
 
 
 def evidence_text(text: str) -> str:
-    """What the detector reads: the language's words (`language_text`) without the
-    pleasantries shoppers write in any language ("ok thanks" leaves nothing)."""
+    """The words that count as evidence: the language's words (`language_text`) without
+    the pleasantries shoppers write in any language ("ok thanks" leaves nothing)."""
     return " ".join(_SHARED.sub(" ", language_text(text)).split())
 
 
@@ -168,9 +169,9 @@ class LanguageGuess:
         self.min_words = min_words
 
     def detect(self, text: str) -> str | None:
-        words = evidence_text(text)
-        if len(_WORD.findall(words)) < self.min_words:
+        if len(_WORD.findall(evidence_text(text))) < self.min_words:
             return None
+        words = language_text(text)
         values = self.detector.compute_language_confidence_values(words)
         if not values:
             return None

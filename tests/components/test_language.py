@@ -182,7 +182,7 @@ def test_pleasantries_of_every_language_never_switch(guess: LanguageGuess, text:
     assert guess.detect(text) is None
 
 
-def test_a_pleasantry_in_a_sentence_leaves_the_rest_to_read(guess: LanguageGuess):
+def test_a_pleasantry_beside_other_words_leaves_the_sentence_to_read(guess: LanguageGuess):
     text = "Ok thanks, men var är mitt paket? Det skulle ha kommit i går"
     assert evidence_text(text) == ", men var är mitt paket? Det skulle ha kommit i går"
     assert guess.detect(text) == "sv"
@@ -190,6 +190,8 @@ def test_a_pleasantry_in_a_sentence_leaves_the_rest_to_read(guess: LanguageGuess
     # a shopper who really writes English still switches, thanks or not
     assert guess.detect("can you tell me where my parcel is") == "en"
     assert guess.detect("ok thanks, one more thing: where is my parcel") == "en"
+    assert guess.detect("hello, can you help me") == "en"  # read whole: "hello" helps
+    assert guess.detect("okej tack") == "sv"  # a Swedish spelling is no shared word
 
 
 def _language_after(domain: Domain, language: str, text: str, entities: list[dict]) -> str:
