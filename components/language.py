@@ -169,9 +169,9 @@ class LanguageGuess:
         self.min_words = min_words
 
     def detect(self, text: str) -> str | None:
-        if len(_WORD.findall(evidence_text(text))) < self.min_words:
+        words = language_text(text)  # cleaned once: counted without pleasantries, read whole
+        if len(_WORD.findall(_SHARED.sub(" ", words))) < self.min_words:
             return None
-        words = language_text(text)
         values = self.detector.compute_language_confidence_values(words)
         if not values:
             return None
