@@ -481,7 +481,8 @@ class ActionAskChangeItem(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         items = load_items(tracker.get_slot(ITEMS))
-        buttons = [{"title": i.label(), "payload": i.article_number} for i in items]
+        language = language_of(tracker)
+        buttons = [{"title": i.label(language), "payload": i.article_number} for i in items]
         dispatcher.utter_message(
             response="utter_ask_change_item",
             order_ref=normalise_order_number(tracker.get_slot("order_number")) or "",

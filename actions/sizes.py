@@ -1,9 +1,11 @@
 """Reading a size change from what shoppers type: which item of the order, which size.
 
 Shoppers name the item by article number ("211415"), by its name or a word of it ("the
-jeans"), or by its place in the order ("the second one", "2"); sizes as the label
-("L", "size 42", "in a medium"). Nothing here calls a service: the actions resolve these
-against the order they looked up and the sizes the product service lists.
+jeans", "jeansen"), or by its place in the order ("the second one", "den andra", "toinen",
+"2"); sizes as the label ("L", "size 42", "in a medium", "storlek 38", "i medium",
+"kokoon M", "42:een", "størrelse 38"), in any of the conversation languages (en, sv, fi,
+nb). Nothing here calls a service: the actions resolve these against the order they looked
+up and the sizes the product service lists.
 """
 
 from __future__ import annotations
@@ -14,36 +16,90 @@ from dataclasses import dataclass
 from typing import Any
 
 from actions.clients.orders import Order
+from channels import languages
 
 ARTICLE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+# Size names: shops in all four languages sell "small", "medium", "large" (Norwegian
+# spells the extras "ekstra").
 SIZE_WORDS = {
-    "extra small": "XS", "x-small": "XS", "small": "S", "medium": "M", "large": "L",
-    "extra large": "XL", "x-large": "XL", "one size": "one size",
+    "extra small": "XS", "ekstra small": "XS", "x-small": "XS", "small": "S", "medium": "M",
+    "large": "L", "extra large": "XL", "ekstra large": "XL", "x-large": "XL",
+    "one size": "one size",
 }  # fmt: skip
-LABEL = r"(?:XXS|XS|S|M|L|XL|XXL|\d{2}(?:[/.,]\d{1,2})?)"
-# "size 42", "to L", "in an XL", "into a medium": a size in a longer request.
-SIZE_IN_TEXT = re.compile(
-    rf"\bsize\s+(?P<a>{LABEL}|one size)\b|\b(?:to|in|into|for)\s+(?:an?\s+|size\s+)?"
-    rf"(?P<b>{LABEL}|extra small|x-small|small|medium|large|extra large|x-large)(?![\w-])",
+LETTERS = r"(?:XXS|XS|S|M|L|XL|XXL)"
+NUMBER = r"\d{2}(?:[/.,]\d{1,2})?"
+LABEL = rf"(?:{LETTERS}|{NUMBER})"
+NAMED = r"(?:extra small|ekstra small|x-small|small|medium|large|extra large|ekstra large|x-large)"
+# Norwegian "størrelse", also typed without "ø" ("storrelse", "stoerrelse").
+STORRELSE = r"st(?:ø|o|oe)rrelse"
+# "size", sv "storlek" ("stl"), nb "størrelse" ("str"), fi "koko" as the object, into
+# and in a size ("kokoa", "kokoon", "koossa").
+SIZE_WORD = rf"(?:size|storlek(?:en)?|stl\.?|{STORRELSE}(?:n)?|str\.?|koko|kokoa|kokoon|koossa)"
+# "to", "in", "into", "for"; sv "till"; nb "til". Then maybe an article or the size word.
+TO = r"(?:to|in|into|for|till|til)"
+ARTICLE_WORD = r"(?:an?|en|ett|ei|et)"
+# Finnish puts "into" on the size: "M:ään", "42:een", "40:ksi", "M-kokoon", "38-kokoiset".
+FI_CASE = r"(?::(?:aan|ään|een|iin|seen|ksi)\b|-koko\w*)"
+# A number after "in" or "for" is a size unless a unit follows ("in 14 days", "i 30 dagar").
+NO_UNIT = (
+    r"(?!\s*(?:%|€|kr\b|eur|days?\b|dagar|dager|dygn|døgn|päiv|weeks?\b|veckor|uker|"
+    r"viiko|hours?\b|timmar|timer|tun|min))"
+)
+# A size its word names: "size 42", "storlek 38", "str. 40", "kokoon M", "M-kokoon",
+# "42:een", "størrelse L".
+SIZE_NAMED = re.compile(
+    rf"\b{SIZE_WORD}\s+(?P<a>{LABEL}|one size)(?![\w-])|(?<![\w-])(?P<c>{LABEL}){FI_CASE}",
     re.IGNORECASE,
 )
-# A short answer to "which size?": "L", "size 42", "a medium please".
+# A size after "to", "in": "to L", "in an XL", "into a medium", "till L", "i en medium",
+# "til en large". Swedish and Norwegian "in" is "i", which is also how English shoppers
+# type "I": after it a letter size counts only in capitals ("i M", not "i m looking").
+SIZE_AFTER = re.compile(
+    rf"\b{TO}\s+(?:{ARTICLE_WORD}\s+|{SIZE_WORD}\s+)?(?P<b>{LABEL}|{NAMED})(?![\w-]){NO_UNIT}"
+    rf"|\bi\s+(?:{ARTICLE_WORD}\s+|{SIZE_WORD}\s+)?(?P<d>(?-i:{LETTERS})|{NUMBER}|{NAMED})"
+    rf"(?![\w-]){NO_UNIT}",
+    re.IGNORECASE,
+)
+# A short answer to "which size?": "L", "size 42", "a medium please", "storlek 38 tack",
+# "i medium", "kokoon 40 kiitos", "M:ään", "str 40 takk".
 SIZE_ANSWER = re.compile(
-    rf"^(?:(?:a|an|in|size|the|to)\s+)*(?P<s>{LABEL}|one size|extra small|x-small|small|"
-    rf"medium|large|extra large|x-large)(?:\s+(?:please|thanks|thank you))?[.!]?$",
+    rf"^(?:(?:a|an|i|size|the|{ARTICLE_WORD}|{TO}|{SIZE_WORD})\s+)*"
+    rf"(?P<s>{LABEL}|one size|{NAMED}){FI_CASE}?"
+    r"(?:,?\s+(?:please|thanks|thank you|tack|tack så mycket|gärna|takk|gjerne|kiitos|"
+    r"kiitti))?[.!]?$",
     re.IGNORECASE,
 )
+# A place in the order: "second", sv "andra", nb "andre", fi "toinen" ("toisen",
+# "toista"). Followed by a size word it means "other" or "another": sv "andra
+# storlekar", nb "andre størrelser", fi "toinen koko" ("toisen koon") name no item.
 ORDINALS = {
-    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
-    "4th": 4, "fifth": 5, "5th": 5, "last": -1,
+    r"first|1st|första|1:a|første|ensimmäi\w*": 1,
+    r"second|2nd|andra|2:a|andre|toi(?:nen|sen|sta)": 2,
+    r"third|3rd|tredje|3:e|kolma(?:s|nnen|tta)": 3,
+    r"fourth|4th|fjärde|4:e|fjerde|neljä(?:s|nnen|ttä)": 4,
+    r"fifth|5th|femte|5:e|viide(?:s|nnen|ttä)": 5,
+    r"last|sista|siste|viimei\w*": -1,
 }  # fmt: skip
+NOT_A_PLACE = rf"(?!\s+(?:sizes?|storlek\w*|{STORRELSE}\w*|ko(?:ko|on|koa|koja|ot)\b))"
 # Words in item names too general to pick one item ("organic cotton T-shirt" vs "cotton").
 STOP_WORDS = frozenset({"the", "and", "with", "set", "fit", "leg", "wool", "cotton", "one"})
-# Words that make a change_order request a size change the assistant can do. A colour is
-# another article in this shop (and in most), so a colour change stays with a person.
+# Words that make a change_order request a size change the assistant can do, in en, sv,
+# nb and fi. A colour is another article in this shop (and in most), so a colour change
+# stays with a person. Finnish "koko" alone is also "whole" ("koko tilaus", the whole
+# order): it counts only inflected, with a label ("koko 38"), after "wrong", "another",
+# or last ("vaihda tilauksen koko"). Nordic words also typed without å, ä, ö, ø.
 SIZE_REQUEST = re.compile(
     r"\b(sizes?|bigger|smaller|larger|one size (?:up|down)|size (?:up|down)|"
-    r"(?:too|a bit|slightly) (?:big|small|tight|loose|large|short|long))\b",
+    r"(?:too|a bit|slightly) (?:big|small|tight|loose|large|short|long)|"
+    r"storlek\w*|st(?:ö|ø|o|oe)rre|mindre|för (?:stor|stora|liten|lilla|små|trång|trånga|"
+    r"tajt|tajta|lös|lösa|vid|vida|kort|korta|lång|långa)(?!\s+tid)|"
+    rf"{STORRELSE}\w*|(?:(?:er|var|ble)\s+(?:\w+\s+)?for|altfor)\s+(?:stor|store|"
+    r"liten|lita|lite|små|trang|trange|vid|vide|løs|løse|kort|korte|lang|lange)(?!\s+tid)|"
+    rf"ko(?:on|koa|koon|ossa|koja|ot|koinen|koisen|koiset)|(?:koko|stl|str)\.?\s+{LABEL}|"
+    r"koko(?=\s*[.!?]*$)|"
+    r"(?:väärä|väärän|eri|toinen|toisen|oikea|oikean|uusi|uuden)\s+ko(?:ko|on)|"
+    r"iso(?:mpi|mpa\w*|mma\w*)|suure(?:mpi|mpa\w*|mma\w*)|piene(?:mpi|mpä\w*|mmä\w*)|"
+    r"liian (?:pien|iso|suur|tiuk|välj|lyhy|pitk|kire|löys)\w*)\b",
     re.IGNORECASE,
 )
 
@@ -56,8 +112,10 @@ class Item:
     name: str
     size: str | None
 
-    def label(self) -> str:
-        size = f", size {self.size}" if self.size else ""
+    def label(self, language: str = "en") -> str:
+        """'Canvas trainers (241015, size 40)', the size's word in the conversation's
+        language (a button title inside a translated question)."""
+        size = ", " + languages.say("item_size", language, size=self.size) if self.size else ""
         return f"{self.name} ({self.article_number}{size})"
 
 
@@ -106,7 +164,7 @@ def find_item(text: str, items: list[Item]) -> Item | None:
         return items[place]
     words = set(re.findall(r"[^\W\d_]{3,}", lowered))
     words |= {w[:-1] for w in words if w.endswith("s") and len(w) > 3}  # "trainers"
-    scored = [(len(_name_words(i.name) & words), i) for i in items]
+    scored = [(_named(_name_words(i.name), words), i) for i in items]
     best = max((s for s, _ in scored), default=0)
     found = [i for s, i in scored if s == best and s > 0]
     return found[0] if len(found) == 1 else None
@@ -121,29 +179,45 @@ def _name_words(name: str) -> set[str]:
     return words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3}
 
 
+def _named(name_words: set[str], words: set[str]) -> int:
+    """How many of an item's name words the text has, also with an ending the other
+    languages add to a borrowed name ("jeansen", "jeansit", "jeansene" for "jeans")."""
+    return sum(
+        1
+        for n in name_words
+        if n in words
+        or (len(n) >= 4 and any(w.startswith(n) and len(w) - len(n) <= 3 for w in words))
+    )
+
+
 def _place(text: str, count: int) -> int | None:
-    """Index of "the second one", "number 2", or a bare "2" (buttons aside)."""
-    bare = re.fullmatch(r"\s*(?:no\.?|number|#)?\s*(\d)\s*[.!]?\s*", text)
+    """Index of "the second one", "den andra", "toinen", "number 2", or a bare "2"
+    (buttons aside)."""
+    bare = re.fullmatch(
+        r"\s*(?:no\.?|nr\.?|nro\.?|number|nummer|numero|#)?\s*(\d)\s*[.!]?\s*", text
+    )
     if bare:
         index = int(bare.group(1)) - 1
         return index if 0 <= index < count else None
-    for word, number in ORDINALS.items():
-        if re.search(rf"\b{word}\b", text):
+    for words, number in ORDINALS.items():
+        if re.search(rf"\b(?:{words})\b{NOT_A_PLACE}", text):
             index = count - 1 if number == -1 else number - 1
             return index if 0 <= index < count else None
     return None
 
 
 def size_in_request(text: str) -> str | None:
-    """The size a longer request names ("change the jeans to size L"), if any."""
-    match = SIZE_IN_TEXT.search(text or "")
+    """The size a longer request names ("change the jeans to size L", "byt jeansen till
+    storlek 32", "vaihda farkut kokoon 32"), if any."""
+    match = SIZE_NAMED.search(text or "") or SIZE_AFTER.search(text or "")
     if match is None:
         return None
-    return canonical_size(match.group("a") or match.group("b"))
+    return canonical_size(next(g for g in match.groups() if g))
 
 
 def size_answer(text: str) -> str | None:
-    """The size a short answer names ("L", "size 42", "a medium please"), if any."""
+    """The size a short answer names ("L", "size 42", "a medium please", "storlek 38
+    tack", "M:ään", "str 40"), if any."""
     match = SIZE_ANSWER.match((text or "").strip())
     return canonical_size(match.group("s")) if match else None
 

@@ -279,6 +279,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "fi": "katso kuljetusyhtiön verkkosivuilta",
         "nb": "se transportørens nettside",
     },
+    # --- size changes (actions/sizes.py): an order item's button title ------------------
+    "item_size": {
+        "en": "size {size}",
+        "sv": "storlek {size}",
+        "fi": "koko {size}",
+        "nb": "størrelse {size}",
+    },
     # --- products -------------------------------------------------------------------------
     "sold_out_in": {
         "en": " Sold out in {sizes}.",

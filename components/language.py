@@ -13,6 +13,8 @@ the action server. Two sources, in this order:
    least `min_confidence`, and a top language that is one of ours. Danish and German are
    in the list so that a Danish or German message is not forced onto Norwegian or English
    and then switches nothing. "ok", "hej", "tack" never reach two words, so they never flip;
+   pleasantries shoppers write in any language ("ok", "thanks", "bye") do not count
+   towards `min_words`, so "ok thanks" does not turn a Swedish chat English;
    e-mail and web addresses, anything with a digit and names (capitalised words inside
    a sentence) are not counted or read, and an address (a message with a postcode) not
    at all: "Storgatan 12, 111 22 Stockholm" does not switch an English chat to Swedish.
@@ -71,6 +73,19 @@ _NOT_LANGUAGE = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|\S*\d\S*", re.IGNOREC
 #: in the language of the place, not of the shopper ("Storgatan 12, 111 22 Stockholm" in
 #: an English chat), so such a message is not read at all.
 _POSTCODE = re.compile(r"(?<![\d-])(?:\d{3} \d{2}|\d{4,5})(?![\d-])")
+#: Pleasantries shoppers write whatever language they chat in: English "ok", "thanks",
+#: "bye", "sorry" are as common in a Swedish, Finnish or Norwegian chat as in an English
+#: one, so they are no evidence for any language and do not count towards `min_words`
+#: (lingua calls "ok thanks" English with 0.55, which switched a Swedish chat). A message
+#: with enough other words is read whole ("hello, can you help me" stays English). Nordic
+#: spellings and thanks ("okej", "hej", "hei", "tack", "kiitos", "takk") each belong to
+#: one or two of our languages and still count; emoji are not words anyway.
+_SHARED = re.compile(
+    r"\b(?:(?:many\s+)?(?:thank\s+(?:you|u)|thanks|thanx|thx|tnx|ty)"
+    r"(?:\s+(?:a\s+lot|so\s+much|very\s+much|again))?|ok(?:ay|ey|ie|i)?|"
+    r"bye(?:[\s-]*bye)?|hi|hello|hey|sorry|lol|cool|nice|super)\b",
+    re.IGNORECASE,
+)
 #: A capitalised word that does not start a sentence is a name (a street, a city, a
 #: product, a person) and says nothing about the language the shopper writes in.
 _SENTENCE_END = re.compile(r"[.!?:;]$")
@@ -118,6 +133,12 @@ def language_text(text: str) -> str:
     return " ".join(kept)
 
 
+def evidence_text(text: str) -> str:
+    """The words that count as evidence: the language's words (`language_text`) without
+    the pleasantries shoppers write in any language ("ok thanks" leaves nothing)."""
+    return " ".join(_SHARED.sub(" ", language_text(text)).split())
+
+
 def word_count(text: str) -> int:
     """Words of two letters or more, with a vowel, outside addresses, numbers and names
     ("ok" is one, "k" and "vbnm" none)."""
@@ -148,8 +169,8 @@ class LanguageGuess:
         self.min_words = min_words
 
     def detect(self, text: str) -> str | None:
-        words = language_text(text)
-        if len(_WORD.findall(words)) < self.min_words:
+        words = language_text(text)  # cleaned once: counted without pleasantries, read whole
+        if len(_WORD.findall(_SHARED.sub(" ", words))) < self.min_words:
             return None
         values = self.detector.compute_language_confidence_values(words)
         if not values:

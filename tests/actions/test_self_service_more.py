@@ -34,6 +34,7 @@ from actions.self_service import (
     ValidateChangeConfirmationForm,
     requested_kind,
 )
+from actions.sizes import Item, find_item, load_items, size_answer, size_in_request
 from devkit.servers import stop
 from devkit.stack import start_reference_service
 
@@ -98,6 +99,24 @@ def request_events(text: str, intent: str) -> list[dict[str, Any]]:
         ("newsletter", "how do I sign up for the newsletter", None),
         ("newsletter", "stop sending me the printed catalogue", None),
         ("cancel_order", "cancel it", "cancel"),
+        # Swedish, Finnish, Norwegian: what makes a change a size change
+        ("change_order", "kan jag byta till en annan storlek på byxorna", "size"),
+        ("change_order", "skorna är lite för små, jag behöver en större", "size"),
+        ("change_order", "jag vill ha stl 40 i stället", "size"),
+        ("change_order", "haluan vaihtaa takin kokoa", "size"),
+        ("change_order", "kengät ovat liian pienet", "size"),
+        ("change_order", "voisinko saada isomman", "size"),
+        ("change_order", "tilasin väärän koon", "size"),
+        ("change_order", "kan jeg bytte til en mindre størrelse", "size"),
+        ("change_order", "genseren er litt for stor", "size"),
+        ("change_order", "jeg trenger en større", "size"),
+        ("change_order", "feil storrelse paa buksa", "size"),  # typed without "ø"
+        ("change_order", "voinko vaihtaa takin koko", "size"),  # "koko" last: the size
+        ("change_order", "kan jag lägga till en vara i ordern", None),
+        ("change_order", "jag vill ha tröjan i svart i stället", None),
+        ("change_order", "haluan muuttaa koko tilauksen", None),  # "koko" as "whole"
+        ("change_order", "kan jeg endre leveringsadressen", None),
+        ("change_order", "can I change my order for store pickup", None),
     ],
 )
 def test_requests_to_act_are_told_from_questions(intent: str, text: str, kind: str | None) -> None:
@@ -159,6 +178,75 @@ async def test_an_unclear_item_is_asked_with_the_orders_items_as_buttons(
     assert "Canvas trainers (241015, size 40)" in [b["title"] for b in message["buttons"]]
 
 
+@pytest.mark.parametrize(
+    ("language", "word"), [("en", "size"), ("sv", "storlek"), ("fi", "koko"), ("nb", "størrelse")]
+)
+async def test_the_item_buttons_name_the_size_in_the_conversations_language(
+    make_tracker, dispatcher, domain, language, word
+):
+    tracker = item_form(make_tracker, "change_item", "", language=language)
+    await ActionAskChangeItem().run(dispatcher, tracker, domain)
+    (message,) = dispatcher.messages
+    assert [b["title"] for b in message["buttons"]] == [
+        f"Canvas trainers (241015, {word} 40)",
+        f"Wool blend coat (230122, {word} M)",
+    ]
+    assert Item("241015", "Canvas trainers", None).label(language) == "Canvas trainers (241015)"
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("change the jeans to size L", "L"),
+        ("I'd like the coat in a medium", "M"),
+        ("i m not sure, can I have size L", "L"),  # "i m" is no size
+        ("kan jag byta jeansen till storlek 32", "32"),
+        ("jag vill ha kappan i medium", "M"),
+        ("jeansen i en L tack", "L"),
+        ("vaihda farkut kokoon 32", "32"),
+        ("kengät ovat liian pienet, vaihtaisin 42:een", "42"),
+        ("haluan takin M-kokoon", "M"),
+        ("kan jeg bytte buksene til størrelse L", "L"),
+        ("den andre til en large", "L"),
+        ("jeg vil ha str. 42", "42"),
+        ("jag har väntat i 14 dagar och vill byta storlek", None),  # a time, no size
+        ("byt till en större", None),  # relative: the size question lists the sizes
+    ],
+)
+def test_a_size_is_read_from_a_request_in_every_language(text: str, size: str | None):
+    assert size_in_request(text) == size
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("i medium", "M"),
+        ("en large, tack", "L"),
+        ("M:ään", "M"),
+        ("L-koko", "L"),
+        ("koko S kiitos", "S"),
+        ("XL gjerne", "XL"),
+        ("ekstra large", "XL"),
+        ("den andra", None),
+    ],
+)
+def test_a_short_size_answer_in_every_language(text: str, size: str | None):
+    assert size_answer(text) == size
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "haluaisin toisen koon",  # "another size"
+        "kan jag få de andra storlekarna",
+        "har dere andre størrelser",
+    ],
+)
+def test_another_size_is_not_the_second_item(text: str):
+    items = load_items('[["241015", "Canvas trainers", "40"], ["230122", "Wool blend coat", "M"]]')
+    assert find_item(text, items) is None
+
+
 async def test_a_packed_order_is_refused_before_asking(service, make_tracker, dispatcher, domain):
     slots = await confirm_size(
         service, make_tracker, dispatcher, domain, "40012363", "mona.tanaka@example.com",
@@ -187,6 +275,14 @@ def item_form(make_tracker, requested: str, text: str, intent: str = "inform", *
         ("the coat please", "230122"),
         ("the second one", "230122"),
         ("1", "241015"),
+        ("den andra", "230122"),
+        ("den första tack", "241015"),
+        ("toinen", "230122"),
+        ("se viimeinen", "230122"),
+        ("den andre", "230122"),
+        ("nummer 2", "230122"),
+        ("kappan, den sista", "230122"),
+        ("trainersen", "241015"),  # a Nordic ending on the item's name
     ],
 )
 async def test_the_item_is_taken_by_number_name_or_place(
@@ -242,7 +338,22 @@ async def validate_size(service, make_tracker, dispatcher, domain, text, item="2
     return await form.validate_new_size(text, dispatcher, tracker, domain)
 
 
-@pytest.mark.parametrize("text", ["42", "size 42", "a 42 please"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "42",
+        "size 42",
+        "a 42 please",
+        "storlek 42 tack",
+        "i 42",
+        "stl. 42",
+        "koko 42",
+        "kokoon 42 kiitos",
+        "42:een",
+        "størrelse 42",
+        "str 42, takk",
+    ],
+)
 async def test_a_size_in_stock_is_taken_with_a_fresh_key(
     service, make_tracker, dispatcher, domain, text
 ):

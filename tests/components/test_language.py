@@ -3,19 +3,31 @@ what never does (README "Languages")."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import time
+from pathlib import Path
 
 import pytest
+from rasa.core.actions.action import ActionExtractSlots
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from components.language import (
     LanguageGuess,
     LanguageRecognizer,
+    evidence_text,
     language_text,
     named_language,
     word_count,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +161,67 @@ def test_asking_for_a_language_wins_over_the_detector(recognizer: LanguageRecogn
 
 def test_a_short_message_adds_no_entity(recognizer: LanguageRecognizer):
     assert _process(recognizer, "tack", "thank") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok thanks",
+        "Ok, thank you!",
+        "thanks bye",
+        "okay thanks a lot",
+        "thank you very much",
+        "sorry, ok",
+        "thx 👍 bye bye",
+        "hej thanks",  # one Swedish word left: not two
+    ],
+)
+def test_pleasantries_of_every_language_never_switch(guess: LanguageGuess, text: str):
+    # lingua calls "ok thanks" English (0.55): it switched a Swedish chat to English
+    assert len(re.findall(r"[^\W\d_]{2,}", evidence_text(text))) < 2
+    assert guess.detect(text) is None
+
+
+def test_a_pleasantry_beside_other_words_leaves_the_sentence_to_read(guess: LanguageGuess):
+    text = "Ok thanks, men var är mitt paket? Det skulle ha kommit i går"
+    assert evidence_text(text) == ", men var är mitt paket? Det skulle ha kommit i går"
+    assert guess.detect(text) == "sv"
+    assert guess.detect("ok kiitos, mutta missä pakettini on") == "fi"
+    # a shopper who really writes English still switches, thanks or not
+    assert guess.detect("can you tell me where my parcel is") == "en"
+    assert guess.detect("ok thanks, one more thing: where is my parcel") == "en"
+    assert guess.detect("hello, can you help me") == "en"  # read whole: "hello" helps
+    assert guess.detect("okej tack") == "sv"  # a Swedish spelling is no shared word
+
+
+def _language_after(domain: Domain, language: str, text: str, entities: list[dict]) -> str:
+    """The `language` slot once Rasa has extracted the slots of the shopper's message."""
+    tracker = DialogueStateTracker.from_events(
+        "shopper",
+        [
+            SlotSet("language", language),
+            UserUttered(text, {"name": "thank", "confidence": 0.9}, entities),
+        ],
+        slots=domain.slots,
+    )
+    events = asyncio.run(
+        ActionExtractSlots(None).run(
+            CollectingOutputChannel(), TemplatedNaturalLanguageGenerator({}), tracker, domain
+        )
+    )
+    tracker.update_with_events(events, domain)
+    return str(tracker.get_slot("language"))
+
+
+def test_ok_thanks_keeps_a_swedish_chat_swedish(recognizer: LanguageRecognizer):
+    domain = Domain.load(ROOT / "domain")
+    for text, after in [
+        ("ok thanks", "sv"),
+        ("ok thank you", "sv"),
+        ("can you tell me where my parcel is", "en"),
+    ]:
+        entities = _process(recognizer, text, "thank")
+        assert _language_after(domain, "sv", text, entities) == after, text
 
 
 def test_the_detector_is_fast_once_built(guess: LanguageGuess):
