@@ -45,6 +45,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.language import ROUTE
+
 logger = logging.getLogger(__name__)
 
 _ARRAYS = "model.npz"
@@ -60,17 +62,31 @@ class _Block:
         self.sparse = sparse
         self.idf = idf
 
-    def transform(self, rows: list[Any], weight: float) -> scipy.sparse.csr_matrix:
-        """Stacks the rows of all messages (None: message lacks this block) into a matrix."""
-        matrix = scipy.sparse.vstack(
-            [
-                scipy.sparse.csr_matrix((1, self.dim), dtype=np.float32)
-                if row is None
-                else scipy.sparse.csr_matrix(row, dtype=np.float32)
-                for row in rows
-            ],
-            format="csr",
-        )
+    def transform_dense(self, rows: list[Any], weight: float) -> np.ndarray:
+        """A dense block's rows (None: message lacks it) as an array, L2-normalised and
+        weighted; no sparse matrices, which cost more than the product at one message."""
+        matrix = np.zeros((len(rows), self.dim), dtype=np.float32)
+        for index, row in enumerate(rows):
+            if row is not None:
+                matrix[index] = np.asarray(row, dtype=np.float32).reshape(-1)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        matrix *= weight / norms
+        return matrix
+
+    def transform(self, rows: list[Any], weight: float) -> Any:
+        """Stacks the rows of all messages (None: message lacks this block) into a matrix:
+        an array for a dense block, CSR for a sparse one."""
+        if not self.sparse:
+            return self.transform_dense(rows, weight)
+        stacked = [
+            scipy.sparse.csr_matrix((1, self.dim), dtype=np.float32)
+            if row is None
+            else scipy.sparse.csr_matrix(row, dtype=np.float32)
+            for row in rows
+        ]
+        # one message a turn: no stacking
+        matrix = stacked[0] if len(stacked) == 1 else scipy.sparse.vstack(stacked, format="csr")
         # Scaled in place on the non-zero entries: at one message a turn, building
         # diagonal matrices for the products cost more than the classification itself.
         if self.sparse:
@@ -202,6 +218,9 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
             # featurizer aliases that may be missing at inference: a second head is
             # trained without them and answers for messages that lack any of them
             "fallback_without": [],
+            # routes (set by components.language.LanguageRouter) with a head of their
+            # own, trained on the examples of that route over the fallback's blocks
+            "route_heads": [],
         }
 
     def __init__(
@@ -214,6 +233,7 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
         coef: np.ndarray | None = None,
         intercept: np.ndarray | None = None,
         fallback: _Head | None = None,
+        route_heads: dict[str, _Head] | None = None,
     ) -> None:
         """Holds an untrained or loaded model."""
         self._config = {**self.get_default_config(), **config}
@@ -226,6 +246,8 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
         self._coef = coef
         self._intercept = intercept
         self._fallback = fallback
+        self._route_heads = route_heads or {}
+        self._parts: dict[int, list[tuple[_Block, np.ndarray]]] = {}
 
     @classmethod
     def create(
@@ -246,18 +268,33 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
             if f.type == FEATURE_TYPE_SENTENCE and f.attribute == TEXT
         }
 
-    def _matrix(
-        self, messages: list[Message], blocks: list[_Block] | None = None
-    ) -> scipy.sparse.csr_matrix:
+    def _scores(self, messages: list[Message], head: _Head | None) -> np.ndarray:
+        """Class scores: the sum over the head's blocks of block features x weights."""
         per_message = [self._sentence_features(m) for m in messages]
         weights = self._config["feature_weights"] or {}
-        parts = [
-            block.transform(
-                [f.get(block.origin) for f in per_message], float(weights.get(block.origin, 1.0))
-            )
-            for block in (self._blocks if blocks is None else blocks)
-        ]
-        return scipy.sparse.hstack(parts, format="csr")
+        parts = self._weights_by_block(head)
+        coef, intercept = (self._coef, self._intercept) if head is None else head.weights
+        assert coef is not None and intercept is not None
+        scores = np.tile(intercept.astype(np.float32), (len(messages), 1))
+        for block, block_weights in parts:
+            rows = [f.get(block.origin) for f in per_message]
+            scores += block.transform(rows, float(weights.get(block.origin, 1.0))) @ block_weights
+        return scores
+
+    def _weights_by_block(self, head: _Head | None) -> list[tuple[_Block, np.ndarray]]:
+        """Per block of a head, its (columns, classes) slice of the coefficients, made
+        contiguous once: slicing coef.T on every message copied megabytes a turn."""
+        key = id(head)
+        if key not in self._parts:
+            coef = self._coef if head is None else head.weights[0]
+            assert coef is not None
+            blocks = self._blocks if head is None else [self._blocks[i] for i in head.blocks]
+            parts, start = [], 0
+            for block in blocks:
+                parts.append((block, np.ascontiguousarray(coef[:, start : start + block.dim].T)))
+                start += block.dim
+            self._parts[key] = parts
+        return self._parts[key]
 
     def _regression(
         self, blocks: list[np.ndarray | scipy.sparse.csr_matrix], labels: list[str]
@@ -287,6 +324,7 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits the regression; seconds, where DIET takes minutes."""
+        self._parts = {}
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
         if not examples:
             logger.debug("No intent examples; %s stays untrained.", self.__class__.__name__)
@@ -311,12 +349,21 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
             if optional & {b.origin for b in self._blocks} and kept:
                 coef, intercept = self._regression([matrices[i] for i in kept], labels)
                 self._fallback = _Head(kept, coef, intercept)
+                for route in self._config["route_heads"] or []:
+                    rows = [i for i, e in enumerate(examples) if e.get(ROUTE) == route]
+                    if len({labels[i] for i in rows}) < 2:
+                        logger.warning("No head for route %r: too few examples.", route)
+                        continue
+                    coef, intercept = self._regression(
+                        [matrices[i][rows] for i in kept], [labels[i] for i in rows]
+                    )
+                    self._route_heads[route] = _Head(kept, coef, intercept)
             logger.info(
-                "Intent regression: %d examples, %d classes, %d columns, %s head(s) in %.1f s.",
+                "Intent regression: %d examples, %d classes, %d columns, heads %s in %.1f s.",
                 len(examples),
                 len(self._classes),
                 sum(b.dim for b in self._blocks),
-                2 if self._fallback is not None else 1,
+                ", ".join(["all", *(["fallback"] if self._fallback else []), *self._route_heads]),
                 time.perf_counter() - started,
             )
         self.persist()
@@ -332,8 +379,8 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
         for block in self._blocks:
             matrix = block.transform(
                 [f.get(block.origin) for f in per_message], float(weights.get(block.origin, 1.0))
-            ).astype(np.float64)
-            matrices.append(matrix if block.sparse else matrix.toarray())
+            )
+            matrices.append(matrix.astype(np.float64))
         return matrices
 
     def _fit_blocks(self, examples: list[Message]) -> list[_Block]:
@@ -352,19 +399,14 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
             blocks.append(_Block(origin, dim, sparse, idf))
         return blocks
 
-    def _probabilities(
-        self, matrix: scipy.sparse.csr_matrix, head: _Head | None = None
-    ) -> np.ndarray:
-        assert self._coef is not None and self._intercept is not None
-        coef, intercept = (self._coef, self._intercept) if head is None else head.weights
-        scores = np.asarray(matrix @ coef.T) + intercept
+    def _probabilities(self, scores: np.ndarray) -> np.ndarray:
         if len(self._classes) == 1:
-            return np.ones((matrix.shape[0], 1), dtype=np.float32)
+            return np.ones((scores.shape[0], 1), dtype=np.float32)
         if len(self._classes) == 2:
             # a two-class model has one score column: P(second class)
             second = 1.0 / (1.0 + np.exp(-scores[:, 0]))
             return np.stack([1.0 - second, second], axis=1)
-        scores -= scores.max(axis=1, keepdims=True)
+        scores = scores - scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
         return exp / exp.sum(axis=1, keepdims=True)
 
@@ -380,25 +422,24 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
                 message.set(INTENT_RANKING_KEY, [], True)
         if not featurized:
             return messages
-        primary: list[Message] = featurized
-        degraded: list[Message] = []
-        if self._fallback is not None:
-            # A message without an optional block (its featurizer could not run here)
-            # goes to the head trained without it.
-            origins = {b.origin for b in self._blocks}
-            primary, degraded = [], []
-            for message in featurized:
-                complete = origins <= set(self._sentence_features(message))
-                (primary if complete else degraded).append(message)
-        if primary:
-            self._rank(primary, self._probabilities(self._matrix(primary)))
-        if degraded:
-            assert self._fallback is not None
-            blocks = [self._blocks[i] for i in self._fallback.blocks]
-            self._rank(
-                degraded, self._probabilities(self._matrix(degraded, blocks), self._fallback)
-            )
+        groups: dict[_Head | None, list[Message]] = {}
+        origins = {b.origin for b in self._blocks}
+        for message in featurized:
+            groups.setdefault(self._head_for(message, origins), []).append(message)
+        for head, group in groups.items():
+            self._rank(group, self._probabilities(self._scores(group, head)))
         return messages
+
+    def _head_for(self, message: Message, origins: set[str]) -> _Head | None:
+        """The head that answers a message (None: the one over all blocks)."""
+        route = message.get(ROUTE)
+        if route in self._route_heads:
+            return self._route_heads[route]
+        if self._fallback is not None and not origins <= set(self._sentence_features(message)):
+            # a block is missing: its featurizer could not run here, or skipped a routed
+            # message; the head trained without it answers
+            return self._fallback
+        return None
 
     def _rank(self, messages: list[Message], probabilities: np.ndarray) -> None:
         length = int(self._config["ranking_length"]) or len(self._classes)
@@ -421,6 +462,8 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
                     arrays[f"idf_{index}"] = block.idf
             if self._fallback is not None:
                 arrays["fallback_coef"], arrays["fallback_intercept"] = self._fallback.weights
+            for route, head in self._route_heads.items():
+                arrays[f"route_{route}_coef"], arrays[f"route_{route}_intercept"] = head.weights
             np.savez(directory / _ARRAYS, **arrays)
             meta = {
                 "classes": self._classes,
@@ -428,6 +471,7 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
                     {"origin": b.origin, "dim": b.dim, "sparse": b.sparse} for b in self._blocks
                 ],
                 "fallback_blocks": None if self._fallback is None else self._fallback.blocks,
+                "route_heads": {route: h.blocks for route, h in self._route_heads.items()},
             }
             (directory / _META).write_text(json.dumps(meta))
 
@@ -462,6 +506,14 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
                             arrays["fallback_coef"],
                             arrays["fallback_intercept"],
                         )
+                    route_heads = {
+                        route: _Head(
+                            [int(i) for i in blocks],
+                            arrays[f"route_{route}_coef"],
+                            arrays[f"route_{route}_intercept"],
+                        )
+                        for route, blocks in (meta.get("route_heads") or {}).items()
+                    }
         except (ValueError, FileNotFoundError):
             logger.debug("No stored model for %s; returning an untrained one.", resource.name)
             return cls.create(config, model_storage, resource, execution_context)
@@ -474,4 +526,5 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
             coef,
             intercept,
             fallback,
+            route_heads,
         )

@@ -27,6 +27,7 @@ from components.e5 import (
     UnsupportedCPUError,
     cpu_support,
 )
+from components.language import NO_WORDS, ROUTE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -139,3 +140,14 @@ def test_without_avx2_refuse_stops_with_a_reason(monkeypatch: pytest.MonkeyPatch
     config = {**E5Featurizer.get_default_config(), "on_unsupported_cpu": "refuse"}
     with pytest.raises(UnsupportedCPUError, match="AVX2"):
         E5Featurizer(config, "e5")
+
+
+def test_a_routed_message_is_not_embedded(e5: E5Featurizer) -> None:
+    # LanguageRouter marks clear English and wordless messages for a head without e5:
+    # the largest cost of a turn is skipped for them, and only for them.
+    routed = Message(data={TEXT: "where is my parcel", ROUTE: "en"})
+    wordless = Message(data={TEXT: "40012345", ROUTE: NO_WORDS})
+    swedish = Message(data={TEXT: "var är mitt paket"})
+    e5.process([routed, wordless, swedish])
+    assert not routed.features and not wordless.features
+    assert sentence(swedish).shape == (DIM,)

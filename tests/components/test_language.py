@@ -19,8 +19,11 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from components.language import (
+    NO_WORDS,
+    ROUTE,
     LanguageGuess,
     LanguageRecognizer,
+    LanguageRouter,
     evidence_text,
     language_text,
     named_language,
@@ -240,3 +243,44 @@ def test_the_detector_is_fast_once_built(guess: LanguageGuess):
     # ~0.1-0.4 ms on an idle 2-core box (README "Languages"); a per-message build of the
     # detector (seconds) or a model load would be far above this.
     assert min(batches) < 5, batches
+
+
+# --- LanguageRouter: which intent head answers a message ------------------------------
+
+
+@pytest.fixture(scope="module")
+def router(guess: LanguageGuess) -> LanguageRouter:
+    return LanguageRouter(LanguageRouter.get_default_config(), guess)
+
+
+@pytest.mark.parametrize(
+    ("text", "route"),
+    [
+        # clear English: the English head, no e5
+        ("can I pay for my order with an invoice", "en"),
+        ("the zip on my new jacket broke after one day", "en"),
+        # no words at all: the head without e5
+        ("40012345", NO_WORDS),
+        ("anna.svensson@example.com", NO_WORDS),
+        ("Storgatan 12, 111 22 Stockholm", NO_WORDS),
+        # our other languages and anything unclear: the four-language head with e5
+        ("kan jag betala med faktura", None),
+        ("voinko maksaa laskulla", None),
+        ("kan jeg betale med faktura", None),
+        ("thanks", None),
+        ("ok thanks", None),
+    ],
+)
+def test_the_router_sends_only_clear_english_and_wordless_messages_past_e5(
+    router: LanguageRouter, text: str, route: str | None
+) -> None:
+    message = Message(data={TEXT: text})
+    router.process([message])
+    assert message.get(ROUTE) == route
+
+
+def test_the_router_shares_one_detector_with_the_recognizer() -> None:
+    # lingua's models take about 250 MB and 3 s to load: once per process, not per component
+    first = LanguageRouter(LanguageRouter.get_default_config())
+    second = LanguageRecognizer(LanguageRecognizer.get_default_config())
+    assert first.guess.detector is second.guess.detector

@@ -15,6 +15,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.language import ROUTE
 from components.sentence_classifier import SentenceLogRegClassifier, fit_softmax_regression
 
 INTENTS = ["greet", "track_parcel", "returns"]
@@ -138,6 +139,47 @@ def test_no_fallback_head_when_the_optional_block_never_appeared(
     classifier = SentenceLogRegClassifier.create(config, storage, Resource("clf"), context)
     classifier.train(TrainingData(training_examples=examples))
     assert classifier._fallback is None
+
+
+def test_a_routed_message_is_answered_by_the_head_of_its_route(
+    storage: LocalModelStorage,
+) -> None:
+    # The same char pattern means "returns" in the routed (English) examples and "greet"
+    # in the others: only the head trained on the route's own examples is sure of it.
+    rng = np.random.default_rng(0)
+    examples = []
+    for i in range(120):
+        routed, shared = i % 2 == 0, (i // 2) % 2 == 0
+        intent = ("returns" if routed else "greet") if shared else "track_parcel"
+        example = message(intent, i, rng)
+        # the char block of a "returns" message (the shared pattern), else its own
+        pattern = message("returns" if shared else intent, i, rng)
+        example.features = [f for f in example.features if f.origin != "chars"] + [
+            f for f in pattern.features if f.origin == "chars"
+        ]
+        if routed:
+            example.set(ROUTE, "en")
+        examples.append(example)
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {
+        **SentenceLogRegClassifier.get_default_config(),
+        "fallback_without": ["minilm"],
+        "route_heads": ["en"],
+    }
+    SentenceLogRegClassifier.create(config, storage, Resource("clf"), context).train(
+        TrainingData(training_examples=examples)
+    )
+    loaded = SentenceLogRegClassifier.load(config, storage, Resource("clf"), context)
+    chars = [f for f in message("returns", 0, rng).features if f.origin == "chars"]
+    routed = Message(data={TEXT: "x", ROUTE: "en"}, features=list(chars))
+    unrouted = Message(data={TEXT: "x"}, features=list(chars))
+    loaded.process([routed, unrouted])
+    assert routed.get("intent")["name"] == "returns"
+    assert routed.get("intent")["confidence"] > 0.8
+    # the fallback head (no minilm block), trained on every example: torn between the two
+    top_two = {r["name"] for r in unrouted.get("intent_ranking")[:2]}
+    assert top_two == {"returns", "greet"}
+    assert unrouted.get("intent")["confidence"] < 0.7
 
 
 @pytest.mark.parametrize(("n_classes", "class_weight"), [(4, None), (4, "balanced"), (2, None)])
