@@ -267,10 +267,15 @@ class LanguageRouter(GraphComponent):
     the four-language head (README "How the assistant understands shoppers"). So, before
     the featurizers run:
 
-    - a message the detector clearly reads as one of `languages` (by the rules of
-      `LanguageGuess`: two words of evidence, top confidence at least `min_confidence`)
-      gets that language as its route;
-    - a message without any word gets the route "none" (`NO_WORDS`);
+    - a message whose language the detector reads clearly enough (at least `min_words`
+      words of evidence, a top language among `languages` with a confidence of at least
+      `min_confidence` and at least `min_margin` times that of any other language) gets
+      that language as its route. Looser than switching the conversation's language
+      (which needs 0.5): a wrong route costs one answer, not the rest of the chat. On
+      our own training examples the rule routes 85% of the English ones and 12 of 6,200
+      Swedish, Finnish and Norwegian ones (the detector's 0.5 alone: 77% and 10);
+    - a message without a word of evidence (an order number, an e-mail address, an
+      address, "ok thanks") gets the route "none";
     - anything else (short, unclear, Swedish, Finnish, Norwegian) gets no route.
 
     `E5Featurizer` does not embed a routed message; `SentenceLogRegClassifier` answers it
@@ -284,18 +289,20 @@ class LanguageRouter(GraphComponent):
         return {
             # languages whose messages get their own route (and head)
             "languages": ["en"],
-            "min_confidence": 0.5,
+            "min_confidence": 0.3,
+            "min_margin": 2.0,
             "min_words": 2,
         }
 
-    def __init__(self, config: dict[str, Any], guess: LanguageGuess | None = None) -> None:
+    def __init__(self, config: dict[str, Any], detector: LanguageDetector | None = None) -> None:
         self.languages = frozenset(config.get("languages") or [])
         unknown = self.languages - set(OURS)
         if unknown:
             raise ValueError(f"LanguageRouter: not one of {sorted(OURS)}: {sorted(unknown)}")
-        self.guess = guess or LanguageGuess(
-            min_confidence=float(config["min_confidence"]), min_words=int(config["min_words"])
-        )
+        self.min_confidence = float(config["min_confidence"])
+        self.min_margin = float(config["min_margin"])
+        self.min_words = int(config["min_words"])
+        self.detector = detector or build_detector()
 
     @classmethod
     def create(
@@ -309,10 +316,21 @@ class LanguageRouter(GraphComponent):
 
     def route(self, text: str) -> str | None:
         """The message's route: a language of `languages`, "none", or None."""
-        if not word_count(text):
+        words = language_text(text)
+        evidence = len(_WORD.findall(_SHARED.sub(" ", words)))
+        if not evidence:
             return NO_WORDS
-        detected = self.guess.detect(text)
-        return detected if detected in self.languages else None
+        if evidence < self.min_words:
+            return None
+        values = self.detector.compute_language_confidence_values(words)
+        if not values:
+            return None
+        top = values[0]
+        runner_up = values[1].value if len(values) > 1 else 0.0
+        code = _LANGUAGE_CODE.get(top.language)
+        if code not in self.languages or top.value < self.min_confidence:
+            return None
+        return code if top.value >= self.min_margin * runner_up else None
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
