@@ -147,6 +147,9 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
             "num_threads": 1,
             # threads while embedding training examples (0: one per core)
             "train_threads": 0,
+            # routes (components.language.LanguageRouter) whose messages are not embedded
+            # at parse time: the classifier's head for the route does without e5
+            "skip_routes": [],
             # "fallback": no features on a CPU without AVX2 (the classifier's fallback
             # head answers); "refuse": fail at start with the reason
             "on_unsupported_cpu": "fallback",
@@ -170,6 +173,7 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         super().__init__(name, config)
         self.validate_config(config)
         self._encoder: E5Encoder | None = None
+        self._skip_routes = frozenset(config.get("skip_routes") or [])
         supported, reason = cpu_support()
         if not supported:
             if config.get("on_unsupported_cpu", "fallback") == "refuse":
@@ -242,6 +246,8 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         """Featurizes incoming messages: one per chat turn, about 20 ms of CPU on the
         2-core machine. A message `LanguageRouter` routed (English, or without words)
-        is left out: an intent head without e5 answers it."""
-        self._featurize([m for m in messages if not m.get(ROUTE)], use_cache=False)
+        of a route in `skip_routes` is left out: an intent head without e5 answers it."""
+        self._featurize(
+            [m for m in messages if m.get(ROUTE) not in self._skip_routes], use_cache=False
+        )
         return messages

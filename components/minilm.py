@@ -32,6 +32,7 @@ from scipy.special import erf
 
 from components import action_responses
 from components.embedding_cache import EmbeddingCache
+from components.language import ROUTE
 
 logger = logging.getLogger(__name__)
 # Every Rasa process that loads our model imports this module: the place for process-wide
@@ -386,6 +387,9 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
             # folder of the training-time embedding cache (with sentence_only), relative
             # to the working directory; None turns it off
             "cache_dir": None,
+            # routes (components.language.LanguageRouter) whose messages are not embedded
+            # at parse time: the classifier's head for the route does without MiniLM
+            "skip_routes": [],
         }
 
     @classmethod
@@ -407,6 +411,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         )
         self._batch_size = int(config["batch_size"])
         self._sentence_only = bool(config.get("sentence_only", False))
+        self._skip_routes = frozenset(config.get("skip_routes") or [])
         self._cache = None
         if self._sentence_only and config.get("cache_dir"):
             # same weights, length limit and backend -> same vectors
@@ -476,6 +481,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         """Featurizes incoming messages (one per chat turn on the hot path)."""
         # Only TEXT and ACTION_TEXT arrive at inference; other attributes are labels
         # whose features the classifiers stored at training time.
+        todo = [m for m in messages if m.get(ROUTE) not in self._skip_routes]
         for attribute in (TEXT,) if self._sentence_only else (TEXT, ACTION_TEXT):
-            self._featurize(messages, attribute)
+            self._featurize(todo, attribute)
         return messages

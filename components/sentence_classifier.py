@@ -218,9 +218,11 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
             # featurizer aliases that may be missing at inference: a second head is
             # trained without them and answers for messages that lack any of them
             "fallback_without": [],
-            # routes (set by components.language.LanguageRouter) with a head of their
-            # own, trained on the examples of that route over the fallback's blocks
-            "route_heads": [],
+            # route (set by components.language.LanguageRouter) -> featurizer aliases
+            # its head leaves out; the head is trained on the examples of that route
+            # only, and answers every message of it (the featurizers skip such messages:
+            # their `skip_routes`)
+            "route_heads": {},
         }
 
     def __init__(
@@ -349,15 +351,16 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
             if optional & {b.origin for b in self._blocks} and kept:
                 coef, intercept = self._regression([matrices[i] for i in kept], labels)
                 self._fallback = _Head(kept, coef, intercept)
-                for route in self._config["route_heads"] or []:
-                    rows = [i for i, e in enumerate(examples) if e.get(ROUTE) == route]
-                    if len({labels[i] for i in rows}) < 2:
-                        logger.warning("No head for route %r: too few examples.", route)
-                        continue
-                    coef, intercept = self._regression(
-                        [matrices[i][rows] for i in kept], [labels[i] for i in rows]
-                    )
-                    self._route_heads[route] = _Head(kept, coef, intercept)
+            for route, without in (self._config["route_heads"] or {}).items():
+                rows = [i for i, e in enumerate(examples) if e.get(ROUTE) == route]
+                blocks = [i for i, b in enumerate(self._blocks) if b.origin not in set(without)]
+                if len({labels[i] for i in rows}) < 2 or not blocks:
+                    logger.warning("No head for route %r: too few examples or blocks.", route)
+                    continue
+                coef, intercept = self._regression(
+                    [matrices[i][rows] for i in blocks], [labels[i] for i in rows]
+                )
+                self._route_heads[route] = _Head(blocks, coef, intercept)
             logger.info(
                 "Intent regression: %d examples, %d classes, %d columns, heads %s in %.1f s.",
                 len(examples),

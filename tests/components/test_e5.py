@@ -142,9 +142,11 @@ def test_without_avx2_refuse_stops_with_a_reason(monkeypatch: pytest.MonkeyPatch
         E5Featurizer(config, "e5")
 
 
-def test_a_routed_message_is_not_embedded(e5: E5Featurizer) -> None:
-    # LanguageRouter marks clear English and wordless messages for a head without e5:
-    # the largest cost of a turn is skipped for them, and only for them.
+def test_a_message_of_a_skipped_route_is_not_embedded() -> None:
+    # LanguageRouter marks clear English and wordless messages for heads without e5
+    # (config.yml: skip_routes [en, none]): the cost is skipped for them, and only them.
+    config = {**E5Featurizer.get_default_config(), "skip_routes": ["en", NO_WORDS]}
+    e5 = E5Featurizer(config, "e5")
     routed = Message(data={TEXT: "where is my parcel", ROUTE: "en"})
     wordless = Message(data={TEXT: "40012345", ROUTE: NO_WORDS})
     swedish = Message(data={TEXT: "var är mitt paket"})

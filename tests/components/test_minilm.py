@@ -201,3 +201,24 @@ def test_sentence_only_training_features_come_from_the_cache_as_parsed(
         np.testing.assert_array_equal(sentence(before), sentence(after))
     live = featurize(featurizer, tokenizer, "where is my parcel")[0]
     np.testing.assert_allclose(sentence(live), sentence(first[1]), atol=1e-5)
+
+
+def test_a_message_of_a_skipped_route_gets_no_minilm_features(tokenizer: Any) -> None:
+    # Wordless messages (order numbers, e-mails, "ok thanks") are answered by a head over
+    # chars and regexes (config.yml: skip_routes [none]); others still get MiniLM.
+    from components.language import NO_WORDS, ROUTE
+    from components.minilm import MiniLMFeaturizer
+
+    config = {
+        **MiniLMFeaturizer.get_default_config(),
+        "alias": "minilm",
+        "sentence_only": True,
+        "skip_routes": [NO_WORDS],
+    }
+    featurizer = MiniLMFeaturizer(config, "minilm")
+    wordless = Message(data={TEXT: "40012345", ROUTE: NO_WORDS})
+    english = Message(data={TEXT: "where is my parcel", ROUTE: "en"})
+    tokenizer.process([wordless, english])
+    featurizer.process([wordless, english])
+    assert not wordless.features
+    assert sentence(english).shape == (HIDDEN_SIZE,)

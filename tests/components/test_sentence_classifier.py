@@ -164,7 +164,7 @@ def test_a_routed_message_is_answered_by_the_head_of_its_route(
     config = {
         **SentenceLogRegClassifier.get_default_config(),
         "fallback_without": ["minilm"],
-        "route_heads": ["en"],
+        "route_heads": {"en": ["minilm"]},
     }
     SentenceLogRegClassifier.create(config, storage, Resource("clf"), context).train(
         TrainingData(training_examples=examples)
