@@ -108,9 +108,12 @@ check: lint
 	  -m "$(QUICK_TESTS)"; rc=$$?; \
 	  grep -E '^=+ .*(passed|failed|error).* =+$$' logs/pytest-quick.log | tail -n 1; exit $$rc
 
+# A pass leaves a stamp for this content (scripts/model-hash.sh): scripts/train.sh then
+# skips the weaker validation `rasa train` would repeat.
 validate: install
 	@scripts/step.sh "data validate" logs/validate.log \
 	  $(RASA) data validate --domain domain --fail-on-warnings
+	@mkdir -p .cache/validated && touch .cache/validated/$(MODEL_HASH)
 
 train: install
 	@scripts/train.sh

@@ -145,7 +145,7 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits a regression on the encoder's sentence features of the intent examples."""
-        from sklearn.linear_model import LogisticRegression
+        from components.sentence_classifier import fit_softmax_regression
 
         rows, labels = [], []
         for example in training_data.intent_examples:
@@ -156,15 +156,21 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
         if len(set(labels)) < 2:
             logger.debug("SecondQuestion: no sentence features to train on; stays off.")
             return self._resource
-        model = LogisticRegression(
+        # sklearn's LogisticRegression(max_iter=1000) objective and optimiser, minus its
+        # bookkeeping: about a quarter faster here, predictions the same up to L-BFGS's
+        # tolerance (components/sentence_classifier.py). Softmax rows even for two classes.
+        self._classes = sorted(set(labels))
+        index = {name: i for i, name in enumerate(self._classes)}
+        coef, intercept = fit_softmax_regression(
+            [np.stack(rows)],
+            np.array([index[label] for label in labels]),
+            len(self._classes),
             C=float(self._config["C"]),
             max_iter=1000,
-            random_state=int(self._config["random_seed"]),
+            tol=1e-4,
         )
-        model.fit(np.stack(rows), labels)
-        self._classes = [str(c) for c in model.classes_]
-        self._coef = model.coef_.astype(np.float32)
-        self._intercept = model.intercept_.astype(np.float32)
+        self._coef = coef.astype(np.float32)
+        self._intercept = intercept.astype(np.float32)
         self.persist()
         return self._resource
 
