@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.language import ROUTE
+from components.softmax_regression import fit_head
 
 logger = logging.getLogger(__name__)
 
@@ -109,81 +110,6 @@ class _Block:
         return matrix
 
 
-def fit_softmax_regression(
-    blocks: list[np.ndarray | scipy.sparse.csr_matrix],
-    labels: np.ndarray,
-    n_classes: int,
-    C: float,
-    max_iter: int,
-    tol: float,
-    sample_weight: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Multinomial logistic regression with an L2 penalty, fitted by L-BFGS.
-
-    The objective and optimiser are sklearn's ``LogisticRegression(solver="lbfgs")``
-    (sum of per-example cross-entropy + ``||W||² / 2C``, intercept unpenalised, zeros
-    to start, scipy's L-BFGS-B with ``gtol=tol``), so the same data gives the same model.
-    What differs is the arithmetic: sklearn needs one sparse matrix, in which our dense
-    sentence embeddings become 768 stored entries per row and every product runs
-    through scipy's single-threaded sparse kernels. Here each block keeps its own form:
-    dense blocks multiply through BLAS, sparse blocks are transposed once for the
-    gradient. On our data (10,400 examples, 768 dense + ~28,000 sparse columns) one
-    loss-and-gradient evaluation fell from about a second to a tenth of that.
-
-    Returns ``coef`` (n_classes, total columns, blocks in the given order) and
-    ``intercept`` (n_classes,).
-    """
-    from scipy.optimize import minimize
-
-    n = labels.shape[0]
-    dims = [int(block.shape[1]) for block in blocks]
-    offsets = np.cumsum([0] + [d * n_classes for d in dims])
-    # X.T @ G for the gradient: a sparse block's transpose made row-major once, so
-    # scipy multiplies it with its fast kernel; a dense block's .T is a free view (BLAS)
-    transposed: list[Any] = [
-        scipy.sparse.csr_matrix(block.T) if scipy.sparse.issparse(block) else block.T
-        for block in blocks
-    ]
-    onehot = np.zeros((n, n_classes))
-    onehot[np.arange(n), labels] = 1.0
-    weight = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
-    penalty = 1.0 / C
-
-    def unpack(w: np.ndarray) -> list[np.ndarray]:
-        # per block a (columns, classes) view of the parameter vector; the intercept last
-        return [w[start:end].reshape(-1, n_classes) for start, end in pairwise(offsets)]
-
-    def loss_and_gradient(w: np.ndarray) -> tuple[float, np.ndarray]:
-        parts = unpack(w)
-        raw = np.tile(w[offsets[-1] :], (n, 1))
-        for block, part in zip(blocks, parts, strict=True):
-            raw += block @ part
-        top = raw.max(axis=1, keepdims=True)
-        exp = np.exp(raw - top)
-        total = exp.sum(axis=1, keepdims=True)
-        log_norm = np.log(total)[:, 0] + top[:, 0]
-        loss = float(weight @ (log_norm - raw[np.arange(n), labels]))
-        per_example = (exp / total - onehot) * weight[:, None]
-        gradient = np.empty_like(w)
-        for i, part in enumerate(parts):
-            gradient[offsets[i] : offsets[i + 1]] = (
-                transposed[i] @ per_example + penalty * part
-            ).ravel()
-            loss += 0.5 * penalty * float(np.sum(part * part))
-        gradient[offsets[-1] :] = per_example.sum(axis=0)
-        return loss, gradient
-
-    result = minimize(
-        loss_and_gradient,
-        np.zeros(offsets[-1] + n_classes),
-        method="L-BFGS-B",
-        jac=True,
-        options={"gtol": tol, "maxiter": max_iter},
-    )
-    coef = np.hstack([part.T for part in unpack(result.x)])
-    return coef, result.x[offsets[-1] :].copy()
-
-
 class _Head:
     """Regression weights over a subset of the blocks (indices into the block list)."""
 
@@ -223,6 +149,8 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
             # only, and answers every message of it (the featurizers skip such messages:
             # their `skip_routes`)
             "route_heads": {},
+            # worker processes fitting the heads side by side (0: one per core, 1: none)
+            "n_jobs": 0,
         }
 
     def __init__(
@@ -298,31 +226,44 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
             self._parts[key] = parts
         return self._parts[key]
 
-    def _regression(
-        self, blocks: list[np.ndarray | scipy.sparse.csr_matrix], labels: list[str]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(coef, intercept) over ``blocks``; one score column when there are two classes."""
+    def _fit_heads(
+        self,
+        matrices: list[np.ndarray | scipy.sparse.csr_matrix],
+        labels: list[str],
+        heads: list[tuple[list[int], list[int] | None]],
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(coef, intercept) per head given as (block indices, example rows or None: all).
+
+        The heads are independent, so with ``n_jobs`` > 1 they are fitted side by side in
+        worker processes (joblib's loky; one BLAS thread each, arrays memory-mapped, not
+        copied): on 2 cores the biggest two run at once instead of one after the other.
+        """
         index = {name: i for i, name in enumerate(self._classes)}
         targets = np.array([index[label] for label in labels])
-        sample_weight = None
-        if self._config["class_weight"] == "balanced":
-            counts = np.bincount(targets, minlength=len(self._classes))
-            sample_weight = len(targets) / (len(self._classes) * counts[targets])
-        two = len(self._classes) == 2
-        coef, intercept = fit_softmax_regression(
-            blocks,
-            targets,
-            len(self._classes),
-            # two softmax rows share the penalty of sklearn's one binomial row: half the C
-            C=float(self._config["C"]) / (2 if two else 1),
-            max_iter=int(self._config["max_iter"]),
-            tol=float(self._config["tol"]),
-            sample_weight=sample_weight,
-        )
-        if two:
-            # the two-class softmax is a sigmoid of the score difference
-            coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
-        return coef.astype(np.float32), intercept.astype(np.float32)
+        settings = {
+            "n_classes": len(self._classes),
+            "C": float(self._config["C"]),
+            "max_iter": int(self._config["max_iter"]),
+            "tol": float(self._config["tol"]),
+            "balanced": self._config["class_weight"] == "balanced",
+        }
+        tasks = [
+            (
+                [matrices[i] if rows is None else matrices[i][rows] for i in blocks],
+                targets if rows is None else targets[rows],
+            )
+            for blocks, rows in heads
+        ]
+        jobs = min(len(tasks), int(self._config["n_jobs"]) or os.cpu_count() or 1)
+        if jobs <= 1:
+            return [fit_head(blocks, y, **settings) for blocks, y in tasks]
+        from joblib import Parallel, delayed, parallel_config
+
+        with parallel_config(backend="loky", inner_max_num_threads=1):
+            results = Parallel(n_jobs=jobs)(
+                delayed(fit_head)(blocks, y, **settings) for blocks, y in tasks
+            )
+        return list(results)
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits the regression; seconds, where DIET takes minutes."""
@@ -345,22 +286,27 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
         else:
             started = time.perf_counter()
             matrices = self._training_matrices(examples)
-            self._coef, self._intercept = self._regression(matrices, labels)
+            every_block = list(range(len(self._blocks)))
+            heads: list[tuple[str, list[int], list[int] | None]] = [("all", every_block, None)]
             optional = set(self._config["fallback_without"] or [])
             kept = [i for i, b in enumerate(self._blocks) if b.origin not in optional]
             if optional & {b.origin for b in self._blocks} and kept:
-                coef, intercept = self._regression([matrices[i] for i in kept], labels)
-                self._fallback = _Head(kept, coef, intercept)
+                heads.append(("fallback", kept, None))
             for route, without in (self._config["route_heads"] or {}).items():
                 rows = [i for i, e in enumerate(examples) if e.get(ROUTE) == route]
                 blocks = [i for i, b in enumerate(self._blocks) if b.origin not in set(without)]
                 if len({labels[i] for i in rows}) < 2 or not blocks:
                     logger.warning("No head for route %r: too few examples or blocks.", route)
                     continue
-                coef, intercept = self._regression(
-                    [matrices[i][rows] for i in blocks], [labels[i] for i in rows]
-                )
-                self._route_heads[route] = _Head(blocks, coef, intercept)
+                heads.append((route, blocks, rows))
+            fitted = self._fit_heads(matrices, labels, [(b, r) for _, b, r in heads])
+            for (name, blocks, _), (coef, intercept) in zip(heads, fitted, strict=True):
+                if name == "all":
+                    self._coef, self._intercept = coef, intercept
+                elif name == "fallback":
+                    self._fallback = _Head(blocks, coef, intercept)
+                else:
+                    self._route_heads[name] = _Head(blocks, coef, intercept)
             logger.info(
                 "Intent regression: %d examples, %d classes, %d columns, heads %s in %.1f s.",
                 len(examples),

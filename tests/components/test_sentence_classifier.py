@@ -16,7 +16,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.language import ROUTE
-from components.sentence_classifier import SentenceLogRegClassifier, fit_softmax_regression
+from components.sentence_classifier import SentenceLogRegClassifier
+from components.softmax_regression import fit_softmax_regression
 
 INTENTS = ["greet", "track_parcel", "returns"]
 
@@ -210,3 +211,28 @@ def test_the_block_solver_fits_the_model_sklearn_fits(n_classes: int, class_weig
         coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
     np.testing.assert_allclose(coef, reference.coef_, atol=1e-3)
     np.testing.assert_allclose(intercept, reference.intercept_, atol=1e-3)
+
+
+def test_heads_fitted_in_worker_processes_equal_those_fitted_in_turn(tmp_path: Path) -> None:
+    # n_jobs only changes where the heads are fitted, not what they learn.
+    rng = np.random.default_rng(0)
+    examples = [message(INTENTS[i % 3], i, rng) for i in range(60)]
+    context = ExecutionContext(GraphSchema({}), "test")
+    trained = []
+    for jobs in (1, 2):
+        config = {
+            **SentenceLogRegClassifier.get_default_config(),
+            "fallback_without": ["minilm"],
+            "n_jobs": jobs,
+        }
+        (tmp_path / str(jobs)).mkdir()
+        storage = LocalModelStorage(tmp_path / str(jobs))
+        classifier = SentenceLogRegClassifier.create(config, storage, Resource("clf"), context)
+        classifier.train(TrainingData(training_examples=examples))
+        trained.append(classifier)
+    in_turn, side_by_side = trained
+    assert in_turn._fallback is not None and side_by_side._fallback is not None
+    np.testing.assert_allclose(in_turn._coef, side_by_side._coef, atol=1e-4)
+    np.testing.assert_allclose(
+        in_turn._fallback.weights[0], side_by_side._fallback.weights[0], atol=1e-4
+    )
