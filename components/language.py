@@ -316,11 +316,14 @@ class LanguageRouter(GraphComponent):
 
     def route(self, text: str) -> str | None:
         """The message's route: a language of `languages`, "none", or None."""
-        words = language_text(text)
-        evidence = len(_WORD.findall(_SHARED.sub(" ", words)))
-        if not evidence:
+        # "none" only for a message without any word: numbers, e-mail and web addresses
+        # and pleasantries aside. Not the detector's cleaning, which also drops names and
+        # every message with a postcode-shaped number ("invoice 12345" has a word).
+        plain = " ".join(t for t in text.split() if not _NOT_LANGUAGE.search(t))
+        if not _WORD.search(_SHARED.sub(" ", plain)):
             return NO_WORDS
-        if evidence < self.min_words:
+        words = language_text(text)
+        if len(_WORD.findall(_SHARED.sub(" ", words))) < self.min_words:
             return None
         values = self.detector.compute_language_confidence_values(words)
         if not values:

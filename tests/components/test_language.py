@@ -264,7 +264,11 @@ def router(guess: LanguageGuess) -> LanguageRouter:
         # no words at all: the head without e5
         ("40012345", NO_WORDS),
         ("anna.svensson@example.com", NO_WORDS),
-        ("Storgatan 12, 111 22 Stockholm", NO_WORDS),
+        # a street address has words: the four-language head reads it
+        ("Storgatan 12, 111 22 Stockholm", None),
+        # a number the detector takes for a postcode does not make words disappear
+        ("I need a copy of invoice 12345", None),
+        ("invoice 12345 please", None),
         # pleasantries written in any language are no evidence either
         ("ok thanks", NO_WORDS),
         ("thanks a lot, bye", NO_WORDS),
