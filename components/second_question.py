@@ -145,7 +145,7 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits a regression on the encoder's sentence features of the intent examples."""
-        from components.sentence_classifier import fit_softmax_regression
+        from components.softmax_regression import fit_softmax_regression
 
         rows, labels = [], []
         for example in training_data.intent_examples:
