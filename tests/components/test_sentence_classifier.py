@@ -232,6 +232,7 @@ def test_heads_fitted_in_worker_processes_equal_those_fitted_in_turn(tmp_path: P
         trained.append(classifier)
     in_turn, side_by_side = trained
     assert in_turn._fallback is not None and side_by_side._fallback is not None
+    assert in_turn._coef is not None and side_by_side._coef is not None
     np.testing.assert_allclose(in_turn._coef, side_by_side._coef, atol=1e-4)
     np.testing.assert_allclose(
         in_turn._fallback.weights[0], side_by_side._fallback.weights[0], atol=1e-4
