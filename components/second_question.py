@@ -236,8 +236,13 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
         """
         if self._coef is None:
             return None
-        top = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-        if top not in self.intents:
+        intent = message.get(INTENT) or {}
+        top = intent.get(INTENT_NAME_KEY)
+        # A whole message the classifier found out of scope or was unsure of may still be
+        # two clear questions ("do you take credit cards and how many days until I get my
+        # things?"): then only the parts decide, and only when they name two.
+        unsure = top == "out_of_scope" or float(intent.get("confidence") or 0.0) < 0.5
+        if top not in self.intents and not unsure:
             return None
         parts = clauses(str(message.get(TEXT) or ""))
         if len(parts) < 2:
@@ -246,6 +251,8 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
         for name, confidence in self.classify(parts):
             if name in self.intents and confidence >= self.min_confidence and name not in found:
                 found.append(name)
+        if top not in self.intents:
+            return (found[0], found[1]) if len(found) >= 2 else None
         if top in found:
             found.remove(top)
             return (str(top), found[0]) if found else None
@@ -263,8 +270,14 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
             intent = message.get(INTENT) or {}
             if intent.get(INTENT_NAME_KEY) != first:
                 # The parts named both questions and the whole message a look-alike of
-                # one: answer what the parts asked.
-                message.set(INTENT, {**intent, INTENT_NAME_KEY: first}, add_to_output=True)
+                # one (or nothing clear): answer what the parts asked, as sure as a part
+                # had to be.
+                confidence = max(float(intent.get("confidence") or 0.0), self.min_confidence)
+                message.set(
+                    INTENT,
+                    {**intent, INTENT_NAME_KEY: first, "confidence": confidence},
+                    add_to_output=True,
+                )
             text = str(message.get(TEXT) or "")
             entity = {
                 "entity": ENTITY, "value": other, "start": 0, "end": len(text),

@@ -116,3 +116,24 @@ def test_an_untrained_component_adds_nothing(tmp_path: Path) -> None:
     untrained = SecondQuestion.load({}, storage, Resource("none"), context)
     message = parse(untrained, "how can I pay and how long is delivery", "payment_methods")
     assert also_asked(message) == []
+
+
+def test_two_clear_questions_in_an_unclear_message_are_both_answered(component: Any) -> None:
+    # The whole message read as out of scope, its two parts as two clear questions.
+    message = Message(
+        data={
+            TEXT: "can I pay with a debit card and how long is shipping to Oslo",
+            "intent": {"name": "out_of_scope", "confidence": 0.35},
+        }
+    )
+    component.process([message])
+    assert {message.get("intent")["name"], *also_asked(message)} == {
+        "payment_methods",
+        "delivery_time",
+    }
+    assert message.get("intent")["confidence"] >= 0.35
+
+
+def test_a_clear_other_intent_is_left_alone(component: Any) -> None:
+    # Sure of a question that has no fixed answer: parts are not even looked at.
+    assert also_asked(parse(component, "track my parcel and how do I pay", "track_parcel")) == []
