@@ -39,7 +39,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components import action_responses
 from components.embedding_cache import EmbeddingCache
-from components.language import ROUTE
+from components.language import LANGUAGE_ROUTE
 
 logger = logging.getLogger(__name__)
 # Every Rasa process that loads our model imports this module (see action_responses.py).
@@ -248,6 +248,6 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         2-core machine. A message `LanguageRouter` routed (English, or without words)
         of a route in `skip_routes` is left out: an intent head without e5 answers it."""
         self._featurize(
-            [m for m in messages if m.get(ROUTE) not in self._skip_routes], use_cache=False
+            [m for m in messages if m.get(LANGUAGE_ROUTE) not in self._skip_routes], use_cache=False
         )
         return messages

@@ -250,7 +250,7 @@ class LanguageRecognizer(GraphComponent, EntityExtractorMixin):
 
 
 #: Message property set by `LanguageRouter`: which intent head answers the message.
-ROUTE = "language_route"
+LANGUAGE_ROUTE = "language_route"
 #: The route of a message without a single word (an order number, an e-mail address,
 #: a postcode and street): no language to read, nothing for a sentence embedding to add.
 NO_WORDS = "none"
@@ -339,7 +339,7 @@ class LanguageRouter(GraphComponent):
         for message in messages:
             route = self.route(str(message.get(TEXT) or ""))
             if route is not None:
-                message.set(ROUTE, route)
+                message.set(LANGUAGE_ROUTE, route)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -32,7 +32,7 @@ from scipy.special import erf
 
 from components import action_responses
 from components.embedding_cache import EmbeddingCache
-from components.language import ROUTE
+from components.language import LANGUAGE_ROUTE
 
 logger = logging.getLogger(__name__)
 # Every Rasa process that loads our model imports this module: the place for process-wide
@@ -481,7 +481,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         """Featurizes incoming messages (one per chat turn on the hot path)."""
         # Only TEXT and ACTION_TEXT arrive at inference; other attributes are labels
         # whose features the classifiers stored at training time.
-        todo = [m for m in messages if m.get(ROUTE) not in self._skip_routes]
+        todo = [m for m in messages if m.get(LANGUAGE_ROUTE) not in self._skip_routes]
         for attribute in (TEXT,) if self._sentence_only else (TEXT, ACTION_TEXT):
             self._featurize(todo, attribute)
         return messages

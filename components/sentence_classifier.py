@@ -45,7 +45,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.language import ROUTE
+from components.language import LANGUAGE_ROUTE
 from components.softmax_regression import fit_head
 
 logger = logging.getLogger(__name__)
@@ -293,7 +293,7 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
             if optional & {b.origin for b in self._blocks} and kept:
                 heads.append(("fallback", kept, None))
             for route, without in (self._config["route_heads"] or {}).items():
-                rows = [i for i, e in enumerate(examples) if e.get(ROUTE) == route]
+                rows = [i for i, e in enumerate(examples) if e.get(LANGUAGE_ROUTE) == route]
                 blocks = [i for i, b in enumerate(self._blocks) if b.origin not in set(without)]
                 if len({labels[i] for i in rows}) < 2 or not blocks:
                     logger.warning("No head for route %r: too few examples or blocks.", route)
@@ -381,7 +381,7 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
 
     def _head_for(self, message: Message, origins: set[str]) -> _Head | None:
         """The head that answers a message (None: the one over all blocks)."""
-        route = message.get(ROUTE)
+        route = message.get(LANGUAGE_ROUTE)
         if route in self._route_heads:
             return self._route_heads[route]
         if self._fallback is not None and not origins <= set(self._sentence_features(message)):

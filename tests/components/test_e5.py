@@ -27,7 +27,7 @@ from components.e5 import (
     UnsupportedCPUError,
     cpu_support,
 )
-from components.language import NO_WORDS, ROUTE
+from components.language import LANGUAGE_ROUTE, NO_WORDS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -147,8 +147,8 @@ def test_a_message_of_a_skipped_route_is_not_embedded() -> None:
     # (config.yml: skip_routes [en, none]): the cost is skipped for them, and only them.
     config = {**E5Featurizer.get_default_config(), "skip_routes": ["en", NO_WORDS]}
     e5 = E5Featurizer(config, "e5")
-    routed = Message(data={TEXT: "where is my parcel", ROUTE: "en"})
-    wordless = Message(data={TEXT: "40012345", ROUTE: NO_WORDS})
+    routed = Message(data={TEXT: "where is my parcel", LANGUAGE_ROUTE: "en"})
+    wordless = Message(data={TEXT: "40012345", LANGUAGE_ROUTE: NO_WORDS})
     swedish = Message(data={TEXT: "var är mitt paket"})
     e5.process([routed, wordless, swedish])
     assert not routed.features and not wordless.features

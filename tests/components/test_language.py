@@ -19,8 +19,8 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from components.language import (
+    LANGUAGE_ROUTE,
     NO_WORDS,
-    ROUTE,
     LanguageGuess,
     LanguageRecognizer,
     LanguageRouter,
@@ -286,7 +286,7 @@ def test_the_router_sends_only_clear_english_and_wordless_messages_past_e5(
 ) -> None:
     message = Message(data={TEXT: text})
     router.process([message])
-    assert message.get(ROUTE) == route
+    assert message.get(LANGUAGE_ROUTE) == route
 
 
 def test_the_router_shares_one_detector_with_the_recognizer() -> None:

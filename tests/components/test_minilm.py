@@ -206,7 +206,7 @@ def test_sentence_only_training_features_come_from_the_cache_as_parsed(
 def test_a_message_of_a_skipped_route_gets_no_minilm_features(tokenizer: Any) -> None:
     # Wordless messages (order numbers, e-mails, "ok thanks") are answered by a head over
     # chars and regexes (config.yml: skip_routes [none]); others still get MiniLM.
-    from components.language import NO_WORDS, ROUTE
+    from components.language import LANGUAGE_ROUTE, NO_WORDS
     from components.minilm import MiniLMFeaturizer
 
     config = {
@@ -216,8 +216,8 @@ def test_a_message_of_a_skipped_route_gets_no_minilm_features(tokenizer: Any) ->
         "skip_routes": [NO_WORDS],
     }
     featurizer = MiniLMFeaturizer(config, "minilm")
-    wordless = Message(data={TEXT: "40012345", ROUTE: NO_WORDS})
-    english = Message(data={TEXT: "where is my parcel", ROUTE: "en"})
+    wordless = Message(data={TEXT: "40012345", LANGUAGE_ROUTE: NO_WORDS})
+    english = Message(data={TEXT: "where is my parcel", LANGUAGE_ROUTE: "en"})
     tokenizer.process([wordless, english])
     featurizer.process([wordless, english])
     assert not wordless.features

@@ -15,7 +15,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.language import ROUTE
+from components.language import LANGUAGE_ROUTE
 from components.sentence_classifier import SentenceLogRegClassifier
 from components.softmax_regression import fit_softmax_regression
 
@@ -159,7 +159,7 @@ def test_a_routed_message_is_answered_by_the_head_of_its_route(
             f for f in pattern.features if f.origin == "chars"
         ]
         if routed:
-            example.set(ROUTE, "en")
+            example.set(LANGUAGE_ROUTE, "en")
         examples.append(example)
     context = ExecutionContext(GraphSchema({}), "test")
     config = {
@@ -172,7 +172,7 @@ def test_a_routed_message_is_answered_by_the_head_of_its_route(
     )
     loaded = SentenceLogRegClassifier.load(config, storage, Resource("clf"), context)
     chars = [f for f in message("returns", 0, rng).features if f.origin == "chars"]
-    routed = Message(data={TEXT: "x", ROUTE: "en"}, features=list(chars))
+    routed = Message(data={TEXT: "x", LANGUAGE_ROUTE: "en"}, features=list(chars))
     unrouted = Message(data={TEXT: "x"}, features=list(chars))
     loaded.process([routed, unrouted])
     assert routed.get("intent")["name"] == "returns"
