@@ -159,6 +159,16 @@ def build_detector() -> LanguageDetector:
     )
 
 
+def confidence_values(detector: LanguageDetector, text: str, min_words: int) -> list[Any]:
+    """lingua's confidences (best first) for the language words of a message, or [] when
+    it has fewer than `min_words` words of evidence. Cleaned once: counted without
+    pleasantries, read whole."""
+    words = language_text(text)
+    if len(_WORD.findall(_SHARED.sub(" ", words))) < min_words:
+        return []
+    return list(detector.compute_language_confidence_values(words))
+
+
 class LanguageGuess:
     """The detector with the shop's thresholds: a language code, or None when unsure."""
 
@@ -173,10 +183,7 @@ class LanguageGuess:
         self.min_words = min_words
 
     def detect(self, text: str) -> str | None:
-        words = language_text(text)  # cleaned once: counted without pleasantries, read whole
-        if len(_WORD.findall(_SHARED.sub(" ", words))) < self.min_words:
-            return None
-        values = self.detector.compute_language_confidence_values(words)
+        values = confidence_values(self.detector, text, self.min_words)
         if not values:
             return None
         top = values[0]
@@ -322,10 +329,7 @@ class LanguageRouter(GraphComponent):
         plain = " ".join(t for t in text.split() if not _NOT_LANGUAGE.search(t))
         if not _WORD.search(_SHARED.sub(" ", plain)):
             return NO_WORDS
-        words = language_text(text)
-        if len(_WORD.findall(_SHARED.sub(" ", words))) < self.min_words:
-            return None
-        values = self.detector.compute_language_confidence_values(words)
+        values = confidence_values(self.detector, text, self.min_words)
         if not values:
             return None
         top = values[0]
