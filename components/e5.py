@@ -37,13 +37,13 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components import action_responses
+from components import action_exchange
 from components.embedding_cache import EmbeddingCache
 from components.language import LANGUAGE_ROUTE
 
 logger = logging.getLogger(__name__)
-# Every Rasa process that loads our model imports this module (see action_responses.py).
-action_responses.install()
+# Every Rasa process that loads our model imports this module (see action_exchange.py).
+action_exchange.install()
 
 DIM = 384
 # Set to 1 to behave as on a CPU without AVX2 (tests, and measuring the fallback).

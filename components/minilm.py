@@ -30,14 +30,14 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.special import erf
 
-from components import action_responses
+from components import action_exchange
 from components.embedding_cache import EmbeddingCache
 from components.language import LANGUAGE_ROUTE
 
 logger = logging.getLogger(__name__)
 # Every Rasa process that loads our model imports this module: the place for process-wide
-# speed-ups that are not about MiniLM (see components/action_responses.py).
-action_responses.install()
+# speed-ups that are not about MiniLM (see components/action_exchange.py).
+action_exchange.install()
 
 HIDDEN_SIZE = 384
 NUM_HEADS = 12

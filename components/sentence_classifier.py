@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse
+import threadpoolctl
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -116,6 +117,19 @@ class _Head:
     def __init__(self, blocks: list[int], coef: np.ndarray, intercept: np.ndarray) -> None:
         self.blocks = blocks
         self.weights = (coef, intercept)
+
+
+def serve_on_one_blas_thread() -> None:
+    """Limits numpy's BLAS to one thread in the process that loads a model to serve it.
+
+    A message's products are too small to gain from a second thread, but OpenBLAS starts
+    one for the larger ones and lets it spin, waiting for more work, long after: under
+    20 shoppers that thread burnt 28 s of CPU a minute, a core's worth the action server
+    and the database needed (bench/load.py, README "Measurements"). Training is not
+    affected: it does not load models, and its heads run in worker processes that limit
+    their own threads.
+    """
+    threadpoolctl.threadpool_limits(limits=1, user_api="blas")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -466,6 +480,7 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
         except (ValueError, FileNotFoundError):
             logger.debug("No stored model for %s; returning an untrained one.", resource.name)
             return cls.create(config, model_storage, resource, execution_context)
+        serve_on_one_blas_thread()
         return cls(
             config,
             model_storage,

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse
+import threadpoolctl
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -77,6 +78,24 @@ def test_reloaded_model_gives_identical_probabilities(storage: LocalModelStorage
     loaded.process(b)
     for x, y in zip(a, b, strict=True):
         assert x.get("intent_ranking") == y.get("intent_ranking")
+
+
+def test_a_model_loaded_to_serve_runs_numpy_on_one_blas_thread(
+    storage: LocalModelStorage,
+) -> None:
+    """A second OpenBLAS thread spun beside every served message (README "Measurements")."""
+    train(storage)
+    context = ExecutionContext(GraphSchema({}), "test")
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):  # restored afterwards
+        assert {pool["num_threads"] for pool in blas_pools()} == {2}
+        SentenceLogRegClassifier.load(
+            SentenceLogRegClassifier.get_default_config(), storage, Resource("clf"), context
+        )
+        assert {pool["num_threads"] for pool in blas_pools()} == {1}
+
+
+def blas_pools() -> list[dict[str, object]]:
+    return [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
 
 
 def test_training_is_deterministic(tmp_path: Path) -> None:

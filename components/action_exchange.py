@@ -1,0 +1,94 @@
+"""Lighter calls to the action server: requests without the responses, replies checked once.
+
+Requests. Rasa 3.6 puts the whole domain into every request to the action server
+(``RemoteAction._action_call_format``), and ours is 176 kB of JSON, 167 kB of it the
+responses in four languages. A form turn calls the action server once or twice, so on
+every turn Rasa encoded and the action server decoded that text again (~2.5 ms each
+side here, more than the rest of the request). Only two actions read responses: the
+session start renders the introduction itself, and the second-question action looks
+up whether an intent has a fixed answer. They are flagged ``send_domain: true`` in the
+domain (Rasa's own flag); every other action gets the domain without ``responses``:
+intents, entities, slots, forms and actions, everything form validation reads. Rasa's
+``enable_selective_domain`` is no help here: it sends everything to the form
+validation actions, the ones called most, and nothing at all to the rest.
+
+Replies. Rasa 3.6 checks every reply with ``jsonschema.validate(response, spec)``. That
+function first checks the *schema itself* against its meta-schema, on every call; with
+jsonschema 4.17 the meta-schema is draft 2020-12 and that check costs several
+milliseconds of CPU, more than everything else Rasa does for the action. Here the reply
+is validated against a validator built once. A valid reply is accepted exactly as before;
+an invalid one goes to Rasa's own method, so the error raised and its message are Rasa's.
+
+``install()`` replaces both methods of ``RemoteAction``. Every Rasa process that loads our
+model imports this module (components/minilm.py and e5.py call ``install()``), so
+`rasa run`, `rasa shell` and the benchmarks all get it.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+from jsonschema.protocols import Validator
+from jsonschema.validators import validator_for
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import KEY_RESPONSES
+
+if TYPE_CHECKING:
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+_rasa_validate = RemoteAction._validate_action_result
+_rasa_call_format = RemoteAction._action_call_format
+# The domain of the last request and its copy without responses: one domain per model,
+# so this is computed once per model load, not per request.
+_slim: tuple[Domain, dict[str, Any]] | None = None
+
+
+@functools.lru_cache(maxsize=1)
+def response_validator() -> Validator:
+    """A validator for Rasa's response schema, the schema checked once (as ``validate`` does)."""
+    spec = RemoteAction.action_response_format_spec()
+    cls = validator_for(spec)
+    cls.check_schema(spec)
+    return cls(spec)
+
+
+def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+    if response_validator().is_valid(result):
+        return True
+    return _rasa_validate(self, result)  # raises Rasa's ValidationError with Rasa's message
+
+
+def wants_responses(domain: Domain, action_name: str) -> bool:
+    """Whether the domain flags this action ``send_domain: true``.
+
+    Rasa's own test also counts every ``validate_*`` action as needing the domain; they
+    read forms and slots, which the request without responses keeps.
+    """
+    return not action_name.startswith(
+        "validate_"
+    ) and domain.does_custom_action_explicitly_need_domain(action_name)
+
+
+def domain_without_responses(domain: Domain) -> dict[str, Any]:
+    """``domain.as_dict()`` minus ``responses``, built once per domain."""
+    global _slim
+    if _slim is None or _slim[0] is not domain:
+        _slim = (domain, {k: v for k, v in domain.as_dict().items() if k != KEY_RESPONSES})
+    return _slim[1]
+
+
+def _action_call_format(
+    self: RemoteAction, tracker: DialogueStateTracker, domain: Domain
+) -> dict[str, Any]:
+    result = _rasa_call_format(self, tracker, domain)
+    if "domain" in result and not wants_responses(domain, self.name()):
+        result["domain"] = domain_without_responses(domain)
+    return result
+
+
+def install() -> None:
+    """Idempotent: installing twice changes nothing."""
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    RemoteAction._action_call_format = _action_call_format  # type: ignore[method-assign]
