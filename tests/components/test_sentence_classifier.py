@@ -18,7 +18,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.language import LANGUAGE_ROUTE
 from components.sentence_classifier import SentenceLogRegClassifier
-from components.softmax_regression import fit_softmax_regression
+from components.softmax_regression import fit_head, fit_softmax_regression
 
 INTENTS = ["greet", "track_parcel", "returns"]
 
@@ -230,6 +230,27 @@ def test_the_block_solver_fits_the_model_sklearn_fits(n_classes: int, class_weig
         coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
     np.testing.assert_allclose(coef, reference.coef_, atol=1e-3)
     np.testing.assert_allclose(intercept, reference.intercept_, atol=1e-3)
+
+
+def test_a_head_leaves_out_the_columns_its_rows_never_use_and_learns_the_same() -> None:
+    # A routed head's rows use a fraction of the char n-grams; the unused columns are
+    # fitted without (faster) and must come back as zeros, the rest as without pruning.
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 3, 200)
+    dense = rng.normal(size=(200, 4)) + np.eye(3, 4)[labels]
+    sparse = scipy.sparse.random(200, 60, density=0.1, random_state=6, format="csr")
+    sparse = (sparse + scipy.sparse.csr_matrix(np.eye(3, 60)[labels])).tocsr()
+    sparse[:, 30:] = 0  # columns 30-59 seen only in other heads' rows
+    sparse.eliminate_zeros()
+    settings = {"n_classes": 3, "C": 5.0, "max_iter": 500, "tol": 1e-8}
+    coef, intercept = fit_head([dense, sparse], labels, **settings)
+    assert coef.shape == (3, 64)
+    assert not coef[:, 34:].any()
+    full, full_intercept = fit_softmax_regression(
+        [dense, sparse], labels, 3, C=5.0, max_iter=500, tol=1e-8
+    )
+    np.testing.assert_allclose(coef, full, atol=1e-4)
+    np.testing.assert_allclose(intercept, full_intercept, atol=1e-4)
 
 
 def test_heads_fitted_in_worker_processes_equal_those_fitted_in_turn(tmp_path: Path) -> None:
