@@ -134,7 +134,7 @@ def fit_head(
 
 def _used_columns(block: np.ndarray | scipy.sparse.csr_matrix) -> np.ndarray | None:
     """The columns of a sparse block with a stored value; None: keep every column."""
-    if not scipy.sparse.issparse(block):
+    if isinstance(block, np.ndarray):
         return None
     used = np.unique(block.indices)
     return None if len(used) == block.shape[1] else used

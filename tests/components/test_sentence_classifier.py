@@ -242,8 +242,7 @@ def test_a_head_leaves_out_the_columns_its_rows_never_use_and_learns_the_same() 
     sparse = (sparse + scipy.sparse.csr_matrix(np.eye(3, 60)[labels])).tocsr()
     sparse[:, 30:] = 0  # columns 30-59 seen only in other heads' rows
     sparse.eliminate_zeros()
-    settings = {"n_classes": 3, "C": 5.0, "max_iter": 500, "tol": 1e-8}
-    coef, intercept = fit_head([dense, sparse], labels, **settings)
+    coef, intercept = fit_head([dense, sparse], labels, 3, C=5.0, max_iter=500, tol=1e-8)
     assert coef.shape == (3, 64)
     assert not coef[:, 34:].any()
     full, full_intercept = fit_softmax_regression(
