@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 LOOKS_LIKE_EMAIL = re.compile(r"@")
 # Statuses for which the parcel's latest event is worth a tracking lookup.
 IN_TRANSIT = frozenset({"shipped", "out_for_delivery", "delayed"})
+# The order service's delivery method of an order collected at a pick-up point.
+PICKUP_POINT = "pickup point"
 FORM = "order_status_form"
 
 
@@ -87,6 +89,19 @@ def latest_event_text(parcel: Parcel, language: str = "en") -> str:
     )
     return languages.say(
         "latest_update", language, when=when, description=event.description, where=where
+    )
+
+
+def delivery_note(order: Order, parcel: Parcel | None, language: str = "en") -> str:
+    """For a pick-up point order, where to collect it (the point by name once the carrier
+    has one); empty for delivery to the door."""
+    if order.delivery_method != PICKUP_POINT:
+        return ""
+    point = parcel.pickup_point if parcel is not None else None
+    if point is None:
+        return languages.say("order_to_pickup_point", language)
+    return languages.say(
+        "order_to_named_pickup_point", language, name=point.name, address=point.address
     )
 
 
@@ -206,6 +221,7 @@ class ActionOrderStatus(Action):
     async def _details(self, order: Order, email: str, language: str = "en") -> dict[str, str]:
         """Template values for the status response; a tracking failure only loses a line."""
         latest = ""
+        parcel: Parcel | None = None
         if order.tracking_number and order.status in IN_TRANSIT:
             try:
                 parcel = await call(self.tracking.parcel, order.tracking_number)
@@ -220,4 +236,5 @@ class ActionOrderStatus(Action):
             "tracking_ref": order.tracking_number or languages.say("tracking_unknown", language),
             "latest_event": latest,
             "delivery_method": order.delivery_method,
+            "delivery_note": delivery_note(order, parcel, language),
         }

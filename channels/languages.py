@@ -255,6 +255,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "fi": "{count} tuotetta",
         "nb": "{count} varer",
     },
+    # order status (actions/orders.py): where a pick-up point order goes; a leading space,
+    # since the sentence follows the delivery date in the status answer
+    "order_to_pickup_point": {
+        "en": " It goes to the pick-up point you chose.",
+        "sv": " Den skickas till utlämningsstället du valde.",
+        "fi": " Se toimitetaan valitsemaasi noutopisteeseen.",
+        "nb": " Den sendes til hentestedet du valgte.",
+    },
+    "order_to_named_pickup_point": {
+        "en": " It goes to your pick-up point: {name}, {address}.",
+        "sv": " Den skickas till ditt utlämningsställe: {name}, {address}.",
+        "fi": " Se toimitetaan noutopisteeseesi: {name}, {address}.",
+        "nb": " Den sendes til hentestedet ditt: {name}, {address}.",
+    },
     "carrier_unknown": {
         "en": "our carrier",
         "sv": "vår transportör",

@@ -240,6 +240,41 @@ async def test_shipped_order_names_carrier_tracking_number_and_latest_event(
         assert "{" + key + "}" in template
 
 
+async def test_a_pick_up_point_order_on_its_way_names_the_point(make_tracker, dispatcher, domain):
+    order = make_order("shipped", delivery_method="pickup point")
+    act, _, _ = action(order, parcel=make_parcel(pickup=True))
+    await act.run(dispatcher, make_tracker(slots=FILLED), domain)
+    [message] = dispatcher.messages
+    assert message["delivery_note"] == (
+        " It goes to your pick-up point: Kiosk am Markt (parcel shop),"
+        " Marktstraße 12, 20357 Hamburg."
+    )
+
+
+@pytest.mark.parametrize("status", ["received", "packed", "shipped"])
+async def test_a_pick_up_point_order_without_a_named_point_says_where_it_goes(
+    make_tracker, dispatcher, domain, status
+):
+    # no parcel yet, or a carrier that has not named the point
+    order = make_order(status, delivery_method="pickup point")
+    act, _, _ = action(order, parcel=make_parcel(pickup=False))
+    await act.run(dispatcher, make_tracker(slots={**FILLED, "language": "sv"}), domain)
+    [message] = dispatcher.messages
+    assert message["delivery_note"] == " Den skickas till utlämningsstället du valde."
+
+
+@pytest.mark.parametrize("status", ["received", "packed", "shipped", "out_for_delivery", "delayed"])
+async def test_every_answer_before_delivery_has_room_for_the_note(
+    make_tracker, dispatcher, domain, status
+):
+    act, _, _ = action(make_order(status))  # to the door: no note
+    await act.run(dispatcher, make_tracker(slots=FILLED), domain)
+    [message] = dispatcher.messages
+    assert message["delivery_note"] == ""
+    for variation in domain["responses"][f"utter_order_{status}"]:
+        assert "{delivery_note}" in variation["text"]
+
+
 async def test_order_without_parcel_does_not_call_tracking(make_tracker, dispatcher, domain):
     act, _, tracking = action(make_order("packed", carrier=None, tracking_number=None))
     await act.run(dispatcher, make_tracker(slots=FILLED), domain)
