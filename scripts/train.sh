@@ -16,5 +16,6 @@ fi
 # repeated. Without the stamp (make run, devkit) Rasa's own validation still runs.
 flags=()
 [ -f ".cache/validated/$hash" ] && flags+=(--skip-validation)
+# scripts/rasa_train.py is `rasa train` without Rasa's per-component cache (~25 s less).
 STEP_SUMMARY="echo trained $model" scripts/step.sh train logs/train.log \
-  .venv/bin/rasa train --domain domain --fixed-model-name "$hash" --out models "${flags[@]}"
+  .venv/bin/python scripts/rasa_train.py --domain domain --fixed-model-name "$hash" --out models "${flags[@]}"
