@@ -18,7 +18,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.language import LANGUAGE_ROUTE
 from components.sentence_classifier import SentenceLogRegClassifier
-from components.softmax_regression import fit_head, fit_softmax_regression
+from components.softmax_regression import fit_head, fit_softmax_regression, minimize_lbfgs
 
 INTENTS = ["greet", "track_parcel", "returns"]
 
@@ -230,6 +230,44 @@ def test_the_block_solver_fits_the_model_sklearn_fits(n_classes: int, class_weig
         coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
     np.testing.assert_allclose(coef, reference.coef_, atol=1e-3)
     np.testing.assert_allclose(intercept, reference.intercept_, atol=1e-3)
+
+
+def _rosenbrock(x: np.ndarray) -> tuple[float, np.ndarray]:
+    from scipy.optimize import rosen, rosen_der
+
+    return float(rosen(x)), rosen_der(x)
+
+
+@pytest.mark.parametrize("iterations", [1, 3, 12, 40, 200])
+def test_our_lbfgs_takes_the_steps_scipys_l_bfgs_b_takes(iterations: int) -> None:
+    # minimize_lbfgs replaced scipy's L-BFGS-B (bookkeeping only): stopped after any
+    # number of iterations it must stand where scipy's does, since the intent heads stop
+    # at max_iter, far from the optimum. Rosenbrock's valley makes the line search
+    # backtrack, extrapolate and skip, so a different step rule would show at once.
+    from scipy.optimize import minimize
+
+    start = np.array([-1.2, 1.0, -0.5, 2.0, 0.3])
+    ours = minimize_lbfgs(_rosenbrock, start, max_iter=iterations, gtol=1e-10)
+    scipys = minimize(
+        _rosenbrock, start, jac=True, method="L-BFGS-B",
+        options={"maxiter": iterations, "gtol": 1e-10},
+    ).x  # fmt: skip
+    np.testing.assert_allclose(ours, scipys, rtol=1e-7, atol=1e-9)
+    if iterations == 200:  # and both reach the minimum
+        np.testing.assert_allclose(ours, np.ones(5), atol=1e-6)
+
+
+def test_our_lbfgs_stops_where_the_gradient_is_small_enough() -> None:
+    calls = []
+
+    def bowl(x: np.ndarray) -> tuple[float, np.ndarray]:
+        calls.append(x.copy())
+        return float(x @ x), 2 * x
+
+    assert not minimize_lbfgs(bowl, np.zeros(3), max_iter=50, gtol=1e-5).any()
+    assert len(calls) == 1  # the start already meets gtol: no step at all
+    solution = minimize_lbfgs(bowl, np.array([3.0, -4.0, 1.0]), max_iter=50, gtol=1e-5)
+    assert np.max(np.abs(2 * solution)) <= 1e-5
 
 
 def test_a_head_leaves_out_the_columns_its_rows_never_use_and_learns_the_same() -> None:
