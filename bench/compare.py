@@ -1,7 +1,8 @@
 """Our configuration against the stock `rasa init` one, side by side, in one run: `make bench`.
 
 Both models are trained here, one after the other, on the same data with the same
-command (`rasa train --config <cfg> --out <dir>`, Rasa's cache off), so the training
+command (`scripts/rasa_train.py --config <cfg> --out <dir>`: `rasa train` as `make train`
+runs it, without Rasa's cache), so the training
 times are comparable on this machine at this moment. Then, for each model: NLU accuracy
 on ../shared/eval/dev.csv with bench/nlu.py, and the load harness (bench/load.py) at 20
 concurrent shoppers against the whole assistant in one Rasa process. Finally the
@@ -49,8 +50,8 @@ def train(name: str, config: Path) -> tuple[Path, dict[str, float]]:
     for old in out.glob("*.tar.gz"):
         old.unlink()
     log = LOGS / f"compare-train-{name}.log"
-    env = base_env({"RASA_MAX_CACHE_SIZE": "0"})  # a warm cache would hide training cost
-    command = [str(Path(sys.executable).parent / "rasa"), "train", "--config", str(config),
+    env = base_env()  # scripts/rasa_train.py keeps no Rasa cache that could hide training cost
+    command = [sys.executable, str(ROOT / "scripts" / "rasa_train.py"), "--config", str(config),
                "--data", "data", "--domain", "domain", "--out", str(out),
                "--fixed-model-name", name]  # fmt: skip
     print(f"[compare] training {name} ({config.relative_to(ROOT)}), log {log}", flush=True)
