@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse
+from scipy.linalg.blas import daxpy, ddot
+from scipy.optimize import _minpack2  # MINPACK's dcsrch, of which L-BFGS-B's is a copy
 
 
 def fit_softmax_regression(
@@ -105,21 +107,18 @@ def minimize_lbfgs(fun: Any, x0: np.ndarray, max_iter: int, gtol: float) -> np.n
     iteration, 70 ms for the intent head's million weights here; the two-loop recursion
     below takes 23 ms (BLAS dot and axpy, in place), 5-6 s of a head's 20.
     """
-    from scipy.linalg.blas import daxpy, ddot
-    from scipy.optimize import _minpack2  # the dcsrch L-BFGS-B's line search is a copy of
-
     x = np.array(x0, dtype=float)
     f, g = fun(x)
     pairs: list[tuple[np.ndarray, np.ndarray, float]] = []  # (s, y, 1/s'y), oldest first
     iterations = 0
     while iterations < max_iter and np.max(np.abs(g)) > gtol:
-        d = -_two_loop(g, pairs, daxpy, ddot) if pairs else -g
+        d = -_two_loop(g, pairs) if pairs else -g
         slope = ddot(g, d)
         if slope >= 0:  # not a descent direction: forget the pairs (L-BFGS-B's info -4)
             pairs.clear()
             d, slope = -g, -ddot(g, g)
         step = min(1.0 / np.sqrt(ddot(d, d)), _STEP_MAX) if iterations == 0 else 1.0
-        found = _line_search(fun, x, f, g, d, slope, step, _minpack2.dcsrch, ddot)
+        found = _line_search(fun, x, f, g, d, slope, step)
         if found is None:  # x is where it was: restart from -g, or stop without pairs
             if not pairs:
                 break
@@ -142,7 +141,7 @@ def minimize_lbfgs(fun: Any, x0: np.ndarray, max_iter: int, gtol: float) -> np.n
     return x
 
 
-def _two_loop(g: np.ndarray, pairs: list[Any], daxpy: Any, ddot: Any) -> np.ndarray:
+def _two_loop(g: np.ndarray, pairs: list[tuple[np.ndarray, np.ndarray, float]]) -> np.ndarray:
     """H g for the L-BFGS inverse Hessian of the stored pairs (Nocedal & Wright 7.4)."""
     q = g.copy()
     alphas = []
@@ -166,8 +165,6 @@ def _line_search(
     d: np.ndarray,
     slope: float,
     step: float,
-    dcsrch: Any,
-    ddot: Any,
 ) -> tuple[float, np.ndarray, float, np.ndarray] | None:
     """dcsrch along d from x as L-BFGS-B runs it; (step, x, f, g), or None when it fails."""
     isave = np.zeros(2, np.intc)
@@ -176,7 +173,7 @@ def _line_search(
     f_step, slope_step, x_step, g_step = f, slope, x, g
     evaluations = 0
     while True:
-        step, f_step, slope_step, task = dcsrch(
+        step, f_step, slope_step, task = _minpack2.dcsrch(
             step, f_step, slope_step, _LINE_FTOL, _LINE_GTOL, _LINE_XTOL, task, 0.0,
             _STEP_MAX, isave, dsave,
         )  # fmt: skip

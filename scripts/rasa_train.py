@@ -4,11 +4,12 @@ While it trains, Rasa hashes the inputs and the output of every graph node
 (``TrainingHook`` in rasa/engine/training/hooks.py) so that a later run can restore an
 unchanged component from ``.rasa/cache``. A message's hash covers its data and features,
 every token included, and every featurizer adds features, so the ~11,000 examples are
-hashed again after each of them: ~25 s of an ~80 s training here (py-spy), and the
-cache is of no use to this project. scripts/train.sh trains only when the data or the
-config changed (scripts/model-hash.sh), and the slow part, the sentence embeddings, has
-a cache of its own keyed by text (components/embedding_cache.py), which a changed
-example does not invalidate for the other ten thousand.
+hashed again after each of them: ~25 s of an ~80 s training here (py-spy). The cache
+pays back only when the NLU data, the responses and the pipeline are all unchanged
+(a change to stories or rules alone): scripts/train.sh trains only when something
+changed (scripts/model-hash.sh), and the slow part, the sentence embeddings, has a
+cache of its own keyed by text (components/embedding_cache.py), which a changed example
+does not invalidate for the other ten thousand. Stock `rasa train` still has Rasa's cache.
 
 So this entry point runs Rasa's own `rasa train` with a training hook that stores
 nothing and so hashes nothing, and with ``--force`` (no fingerprint run over the data
