@@ -16,11 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from decimal import Decimal
 
 import sqlalchemy as sa
+from babel import Locale
 from babel.dates import format_date, format_time, get_day_names
 from babel.numbers import format_currency
+from babel.units import format_unit
 from sqlalchemy.engine import Engine
 
 #: The conversation languages (values of the `language` slot); English is the default.
@@ -355,6 +358,41 @@ def clock_text(moment: dt.time | dt.datetime, language: object) -> str:
 def money_text(amount: Decimal | float, currency: str, language: object) -> str:
     """'€128.90' (en_GB), '128,90 €' (fi_FI), '1 299,00 kr' (sv_SE for SEK)."""
     return format_currency(amount, currency, locale=locale_of(language))
+
+
+#: A shop fact that is an amount: "5.95 EUR", "75 EUR" (number, ISO 4217 code).
+AMOUNT_FACT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s+([A-Z]{3})\s*$")
+#: A shop fact that is a length of time: "1 hour", "3 years", "14 days".
+DURATION_FACT = re.compile(r"^\s*(\d+)\s+(minute|hour|day|week|month|year)s?\s*$")
+
+
+def is_localised_fact(value: object) -> bool:
+    """Whether a shop fact's value is an amount or a duration that `fact_text` formats."""
+    return isinstance(value, str) and bool(AMOUNT_FACT.match(value) or DURATION_FACT.match(value))
+
+
+def fact_text(value: object, language: object) -> object:
+    """A shop fact as the shopper reads it in the language: "5.95 EUR" is '€5.95'
+    (en_GB), '5,95 €' (fi_FI); "75 EUR" is '€75', '75 €' (whole amounts without
+    decimals); "3 years" is '3 vuotta', '3 år'; "1 hour" is '1 tunti', '1 timme'.
+    Any other value is returned as it is."""
+    if not isinstance(value, str):
+        return value
+    amount = AMOUNT_FACT.match(value)
+    if amount:
+        number = Decimal(amount.group(1))
+        if number != number.to_integral_value():
+            return money_text(number, amount.group(2), language)
+        locale = Locale.parse(locale_of(language))
+        pattern = locale.currency_formats["standard"].pattern.replace(".00", "")
+        return format_currency(number, amount.group(2), pattern, locale, currency_digits=False)
+    duration = DURATION_FACT.match(value)
+    if duration:
+        count, unit = int(duration.group(1)), duration.group(2)
+        # CLDR's unit names in the stated unit, never converted ("90 minutes" stays
+        # minutes); Swedish and Norwegian name a day "dygn"/"døgn" there.
+        return format_unit(count, f"duration-{unit}", length="long", locale=locale_of(language))
+    return value
 
 
 def day_name(weekday: int, language: object) -> str:

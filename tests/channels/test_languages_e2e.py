@@ -43,6 +43,13 @@ async def swedish(stack: Stack) -> AsyncIterator[Shopper]:
 
 
 @pytest.fixture()
+async def finnish(stack: Stack) -> AsyncIterator[Shopper]:
+    client = await _shopper(stack, "fi")
+    yield client
+    await client.close()
+
+
+@pytest.fixture()
 async def english(stack: Stack) -> AsyncIterator[Shopper]:
     client = await _shopper(stack, None)
     yield client
@@ -85,3 +92,28 @@ async def test_finnish_switches_ok_does_not_and_english_can_be_asked_for(
     answer = await say(english, "can we speak English?")
     assert "let's continue in English" in answer
     assert "too long for me" in await say(english, TOO_LONG)
+
+
+async def test_prices_are_written_the_way_the_language_writes_them(
+    english: Shopper, swedish: Shopper
+) -> None:
+    """The delivery answer quotes the shop's prices (domain/shared.yml): '€5.95' in
+    English, '5,95 €' in Swedish, and in Finnish after a switch in the middle of the
+    session (channels/nlg.py formats them when the answer is rendered)."""
+    await say(english, "/session_start")
+    assert "€5.95" in await say(
+        english, "which delivery options do you have and what do they cost?"
+    )
+    finnish = await say(english, "Mitä toimitustapoja teillä on tarjolla ja paljonko ne maksavat?")
+    assert "5,95\xa0€" in finnish and "€5.95" not in finnish
+
+    await say(swedish, "/session_start")
+    answer = await say(swedish, "Vilka leveranssätt har ni och vad kostar frakten?")
+    assert "5,95\xa0€" in answer and "€5" not in answer
+
+
+async def test_a_finnish_bye_bye_is_a_goodbye(finnish: Shopper) -> None:
+    """ "hei hei" after thanks is how Finns say bye (Norwegians greet with it)."""
+    await say(finnish, "/session_start")
+    answer = await say(finnish, "selvä, se oli siinä, hei hei")
+    assert answer.startswith("Näkemiin")
