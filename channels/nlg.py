@@ -39,6 +39,17 @@ def configured_facts() -> dict[str, dict[str, str]]:
     return shop_facts_from_env(Env(os.environ))
 
 
+def localised(value: object, language: str) -> object:
+    """`languages.fact_text`, remembered for text values: Babel takes ~0.07 ms a figure,
+    and the same few values are rendered in four languages over and over."""
+    return _localised_text(value, language) if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=4096)
+def _localised_text(value: str, language: str) -> object:
+    return languages.fact_text(value, language)
+
+
 class LocalisedResponses(TemplatedNaturalLanguageGenerator):
     """Rasa's generator with the shop facts formatted for the current language."""
 
@@ -61,9 +72,7 @@ class LocalisedResponses(TemplatedNaturalLanguageGenerator):
 
     def facts_in(self, language: str, slots: dict[str, Any], figures: list[str]) -> dict[str, Any]:
         """The values that replace the slots' own in responses rendered in `language`."""
-        facts: dict[str, Any] = {
-            name: languages.fact_text(slots.get(name), language) for name in figures
-        }
+        facts: dict[str, Any] = {name: localised(slots.get(name), language) for name in figures}
         if OPENING_HOURS_SLOT in slots:
             facts[OPENING_HOURS_SLOT] = load_handover_settings().opening_hours.describe(language)
         facts.update(configured_facts().get(language, {}))
