@@ -70,12 +70,21 @@ class LocalisedResponses(TemplatedNaturalLanguageGenerator):
             if languages.is_localised_fact(slot.initial_value)
         ]
 
-    def facts_in(self, language: str, slots: dict[str, Any], figures: list[str]) -> dict[str, Any]:
-        """The values that replace the slots' own in responses rendered in `language`."""
-        facts: dict[str, Any] = {name: localised(slots.get(name), language) for name in figures}
-        if OPENING_HOURS_SLOT in slots:
+    def facts_in(
+        self, language: str, slots: dict[str, Any], figures: list[str], template: str = ""
+    ) -> dict[str, Any]:
+        """The values that replace the slots' own in responses rendered in `language`;
+        with a `template`, only those it has a placeholder for."""
+
+        def wanted(name: str) -> bool:
+            return not template or f"{{{name}}}" in template
+
+        facts: dict[str, Any] = {
+            name: localised(slots.get(name), language) for name in figures if wanted(name)
+        }
+        if OPENING_HOURS_SLOT in slots and wanted(OPENING_HOURS_SLOT):
             facts[OPENING_HOURS_SLOT] = load_handover_settings().opening_hours.describe(language)
-        facts.update(configured_facts().get(language, {}))
+        facts.update({k: v for k, v in configured_facts().get(language, {}).items() if wanted(k)})
         return facts
 
     async def generate(
@@ -86,11 +95,15 @@ class LocalisedResponses(TemplatedNaturalLanguageGenerator):
         **kwargs: Any,
     ) -> dict[str, Any] | None:
         slots = tracker.current_slot_values()
-        language = languages.language_or_default(slots.get(LANGUAGE_SLOT))
         # Variations are still chosen on the real slots; only the values filled in change.
         # Arguments an action passes (kwargs) win, as in Rasa.
         response = self._random_response_for(utter_action, output_channel, slots)
         if response is None:
             return None
-        values = {**slots, **self.facts_in(language, slots, self.figures(tracker))}
-        return self._fill_response(copy.deepcopy(response), values, **kwargs)
+        # Facts appear in texts; most responses have no placeholder at all.
+        template = str(response.get("text") or "")
+        if "{" in template:
+            language = languages.language_or_default(slots.get(LANGUAGE_SLOT))
+            facts = self.facts_in(language, slots, self.figures(tracker), template)
+            slots = {**slots, **facts}
+        return self._fill_response(copy.deepcopy(response), slots, **kwargs)

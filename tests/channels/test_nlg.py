@@ -200,3 +200,14 @@ def test_every_figure_fact_of_the_domain_is_one_fact_text_reads() -> None:
         and name != "support_phone"
     ]
     assert not odd, odd
+
+
+def test_only_the_facts_a_template_names_are_formatted(
+    generator: nlg.LocalisedResponses, domain: Domain
+) -> None:
+    tracker = tracker_in(domain, SlotSet("language", "fi"))
+    slots = tracker.current_slot_values()
+    figures = generator.figures(tracker)
+    facts = generator.facts_in("fi", slots, figures, "Kotiinkuljetus {home_delivery_price}.")
+    assert facts == {"home_delivery_price": "5,95\xa0€"}
+    assert "opening_hours" in generator.facts_in("fi", slots, figures)
