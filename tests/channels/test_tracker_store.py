@@ -8,12 +8,14 @@ file would then be left in SQLite's default journal mode.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from channels.tracker_store import ConversationStore, tune_sqlite_connection
@@ -102,3 +104,87 @@ def test_the_server_keeps_conversations_in_a_write_ahead_log(
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     finally:
         engine.dispose()
+
+
+@contextmanager
+def counted_statements(store: ConversationStore) -> Iterator[list[str]]:
+    """The SQL statements the store runs inside the block."""
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    sa.event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", seen)
+
+
+def stored_texts(store: ConversationStore, sender: str) -> list[str]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"),
+            {"s": sender},
+        ).all()
+    return [row.type_name for row in rows]
+
+
+async def turns_are_stored_once_without_counting(store: ConversationStore) -> None:
+    """Turns as Rasa's processor has them: read the tracker, save after the message and
+    again after the bot's actions, on the same object; a new session in the middle."""
+    await store.save(conversation("shopper-1"))
+    with counted_statements(store) as statements:
+        for turn in range(3):
+            tracker = await store.retrieve("shopper-1")
+            assert tracker is not None
+            if turn == 1:  # the session expired: Rasa appends a new start
+                tracker.update(ActionExecuted("action_session_start"))
+                tracker.update(SessionStarted())
+                tracker.update(ActionExecuted("action_listen"))
+            tracker.update(UserUttered(f"message {turn}", {"name": "inform", "confidence": 1.0}))
+            await store.save(tracker)
+            tracker.update(BotUttered(f"answer {turn}"))
+            tracker.update(ActionExecuted("action_listen"))
+            await store.save(tracker)
+    assert not [s for s in statements if "count(" in s.lower()], statements
+    types = stored_texts(store, "shopper-1")
+    # 3 from the first save, 3 a turn, 3 more for the new session's start
+    assert len(types) == 3 + 3 * 3 + 3, types
+    read = await store.retrieve("shopper-1")
+    assert read is not None
+    said = [e.text for e in read.events if isinstance(e, (UserUttered, BotUttered))]
+    assert said == ["message 1", "answer 1", "message 2", "answer 2"]
+
+
+async def test_sqlite_stores_each_event_once_and_counts_nothing(tmp_path: Path) -> None:
+    store = ConversationStore(domain=Domain.empty(), host=f"sqlite:///{tmp_path / 'rasa.db'}")
+    try:
+        await turns_are_stored_once_without_counting(store)
+    finally:
+        store.engine.dispose()
+
+
+async def test_postgresql_stores_each_event_once_and_counts_nothing() -> None:
+    with postgres_database("tracker_store_test") as url:
+        store = ConversationStore(domain=Domain.empty(), host=url)
+        try:
+            await turns_are_stored_once_without_counting(store)
+        finally:
+            store.engine.dispose()
+
+
+async def test_a_tracker_the_store_did_not_read_is_counted(tmp_path: Path) -> None:
+    """A tracker built elsewhere (here: the same conversation rebuilt from its events)
+    has its stored events counted, as Rasa does, so nothing is stored twice."""
+    store = ConversationStore(domain=Domain.empty(), host=f"sqlite:///{tmp_path / 'rasa.db'}")
+    try:
+        await store.save(conversation("shopper-1"))
+        rebuilt = conversation("shopper-1")
+        rebuilt.update(BotUttered("Thanks!"))
+        with counted_statements(store) as statements:
+            await store.save(rebuilt)
+        assert [s for s in statements if "count(" in s.lower()]
+        assert stored_texts(store, "shopper-1") == ["action", "user", "bot", "bot"]
+    finally:
+        store.engine.dispose()
