@@ -11,7 +11,7 @@ files), and closing the last connection to a WAL database checkpoints it, fsync
 included; so the connections are pooled and stay open. A power cut can
 lose the last turns, never corrupt the file; the embedded SQLite store is the
 development and single-machine default (`make run`), and production runs PostgreSQL,
-which this class leaves exactly as Rasa's `SQLTrackerStore` has it.
+whose engine this class leaves as Rasa's `SQLTrackerStore` has it.
 
 Saving a turn appends the events the tracker has and the database has not. Rasa finds
 them by counting the stored events of the latest session (a query with a subquery, on
