@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,9 @@ class Conversation:
     name: str
     turns: tuple[Turn, ...]
     source: str = ""
+    # The page's language hint the widget sends at session start (None: no hint, the
+    # conversation starts in English and the shopper's own words may switch it).
+    language: str | None = None
 
 
 def _expectation(entry: Any, where: str) -> Expectation:
@@ -75,6 +78,9 @@ def parse_conversations(data: Any, source: str = "") -> list[Conversation]:
             raise ConversationFileError(f"{where}: needs `name` and a list of `turns`")
         name = str(item.get("name") or f"conversation {index + 1}")
         where = f"{source} {name!r}"
+        language = item.get("language")
+        if language is not None and (not isinstance(language, str) or not language.strip()):
+            raise ConversationFileError(f"{where}: `language` is a language code such as sv")
         turns = []
         for number, raw in enumerate(item["turns"], 1):
             if not isinstance(raw, dict) or not isinstance(raw.get("shopper"), str):
@@ -99,7 +105,9 @@ def parse_conversations(data: Any, source: str = "") -> list[Conversation]:
             )
         if not turns:
             raise ConversationFileError(f"{where}: has no turns")
-        conversations.append(Conversation(name, tuple(turns), source))
+        conversations.append(
+            Conversation(name, tuple(turns), source, language.strip() if language else None)
+        )
     return conversations
 
 
@@ -175,6 +183,8 @@ async def play(
 ) -> ConversationResult:
     """One conversation on a fresh connection and session."""
     result = ConversationResult(conversation.name, conversation.source)
+    if conversation.language is not None:
+        options = replace(options, language=conversation.language)
     shopper = Shopper(url, options)
     try:
         await shopper.open()
