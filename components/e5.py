@@ -18,6 +18,7 @@ embedding never changes for one engine version, so retraining only embeds new te
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import platform
@@ -111,6 +112,13 @@ class E5Encoder:
             return np.asarray(vectors, dtype=np.float32).reshape(-1, DIM)
 
 
+@functools.cache
+def shared_encoder(num_threads: int = 1) -> E5Encoder:
+    """One engine per process and thread count (the weights are mmapped once); the
+    featurizer and components.second_question share it. Only after `cpu_support()`."""
+    return E5Encoder(num_threads)
+
+
 def _engine_openmp(model: Any) -> Any:
     """The OpenMP runtime the engine runs on, or None.
 
@@ -190,7 +198,7 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
                 reason,
             )
             return
-        self._encoder = E5Encoder(int(config.get("num_threads", 1)))
+        self._encoder = shared_encoder(int(config.get("num_threads", 1)))
         cache_dir = config.get("cache_dir")
         self._cache = None
         if cache_dir:

@@ -6,18 +6,22 @@ belief, the second one ranks low and behind look-alikes of the first (a delivery
 question behind delivery methods), so the ranking named the wrong second question or none.
 
 So the message is split where one question ends and another may start (a question mark or
-full stop followed by more text, a semicolon, "and", "also", "plus", "by the way", or a
-comma followed by a question word), and each part is classified on its own, with the same
-sentence encoder the pipeline uses (all-MiniLM-L6-v2, the featurizer's cached instance)
-and a logistic regression trained here on the featurizer's sentence features of the same
-training examples (no extra embedding at training time, about a second of fitting).
+full stop followed by more text, a semicolon, "and", "also", "plus", "by the way" and their
+Swedish, Finnish and Norwegian counterparts, or a comma followed by a question word), and
+each part is classified on its own, with a sentence encoder the pipeline already uses and
+a logistic regression trained here on that featurizer's sentence features of the same
+training examples (no extra embedding at training time, about a second of fitting each):
+all-MiniLM-L6-v2 for a message the language router sent to the English head, and
+multilingual-e5-small for everything else (MiniLM is English-only: "tar dere kort?" was
+nothing it could place).
 When the whole message's intent is a question answered by a fixed response and another
 part is confidently a different such question, an `also_asked` entity names it. Rules
 (data/rules/faq.yml) answer the first question as usual, then `action_answer_also` gives
 the second answer.
 
 Cost per turn: nothing unless the message has a break and its intent is one of the
-fixed-answer questions; then one encoder pass over the parts (a few ms).
+fixed-answer questions; then one encoder pass over the parts (a few ms; e5 about 6 ms a
+part).
 """
 
 from __future__ import annotations
@@ -44,21 +48,36 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.language import LANGUAGE_ROUTE
+
 logger = logging.getLogger(__name__)
 
 ENTITY = "also_asked"
 _ARRAYS = "clauses.npz"
 _META = "clauses.json"
 
+# Words that start a question, after a comma: English, Swedish, Finnish (its question
+# words and the -ko/-kö verbs shoppers open with), Norwegian.
 _QUESTION_WORDS = (
     r"what|what's|whats|how|when|where|which|who|why|do|does|did|can|could|is|are|will"
     r"|would|should|may|and"
+    r"|vad|hur|när|nar|var|vilken|vilka|kan|går|gar|har|finns|är|ar"
+    r"|mitä|mita|miten|kuinka|milloin|missä|missa|mikä|mika|kauanko|paljonko|\w+(?:ko|kö)"
+    r"|hva|hvordan|når|hvor|hvilke|hvilken|finnes|er"
 )
-# Where a second question may start. "and" etc. must stand alone as words, a question mark
+# Words that join a second question to the first: "and", "also", "by the way" in each
+# language ("och", "ja", "og"; "också", "myös", "også"; "förresten", "muuten", "forresten").
+_JOINERS = (
+    r"and also|and|also|plus|as well as|by the way|btw"
+    r"|och även|och också|och|också|samt|dessutom|förresten|forresten"
+    r"|ja myös|ja|sekä|lisäksi|muuten"
+    r"|og også|og|også|dessuten"
+)
+# Where a second question may start. A joiner must stand alone as a word, a question mark
 # or full stop must be followed by more text, a comma only counts before a question word.
 BREAK = re.compile(
     r"[?!.;]+\s+(?=\S)"
-    r"|\s*,?\s*\b(?:and also|and|also|plus|as well as|by the way|btw)\b\s*"
+    rf"|\s*,?\s*\b(?:{_JOINERS})\b\s*"
     rf"|\s*,\s*(?=(?:{_QUESTION_WORDS})\b)",
     re.IGNORECASE,
 )
@@ -96,9 +115,22 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
             "intents": ["payment_methods", "delivery_methods", "delivery_time", "returns"],
             # A part must be this sure to be another question before it is answered.
             "min_confidence": 0.5,
-            # The featurizer (alias) whose sentence features train the part classifier.
+            # The featurizer (alias) whose sentence features train the part classifier for
+            # messages the language router sent to the English head ...
             "featurizer": "minilm",
+            # ... and the one for all other messages (None: `featurizer` for all). Must be
+            # components.e5.E5Featurizer's alias: its encoder embeds the parts.
+            "multilingual_featurizer": "e5",
             "C": 10.0,
+            "max_iter": 1000,
+            # e5's vectors lie close together: at C 10 its head was sure of 24 of 27 of our
+            # own Nordic and English question parts, at C 30 of all 27, and as sure after
+            # 100 iterations as after 1000 (2.2 s of training instead of 9). Its
+            # probabilities stay lower than MiniLM's on English: at 0.4 it named 40 of our
+            # 40 question parts and none of 18 parts that are no such question (0.5: 38).
+            "multilingual_C": 30.0,
+            "multilingual_max_iter": 100,
+            "multilingual_min_confidence": 0.4,
             "random_seed": 42,
         }
 
@@ -108,19 +140,18 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
         model_storage: ModelStorage,
         resource: Resource,
         classes: list[str] | None = None,
-        coef: np.ndarray | None = None,
-        intercept: np.ndarray | None = None,
+        heads: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> None:
-        """Holds an untrained or loaded part classifier."""
+        """Holds untrained or loaded part classifiers: a head ("coef", "intercept") per
+        featurizer alias."""
         self._config = {**self.get_default_config(), **config}
         self.intents = frozenset(self._config["intents"])
         self.min_confidence = float(self._config["min_confidence"])
         self._model_storage = model_storage
         self._resource = resource
         self._classes = classes or []
-        self._coef = coef
-        self._intercept = intercept
-        self._encoder: Any = None
+        self._heads: dict[str, tuple[np.ndarray, np.ndarray]] = dict(heads or {})
+        self._minilm: Any = None
 
     @classmethod
     def create(
@@ -135,8 +166,13 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
 
     # --- training --------------------------------------------------------------------
 
-    def _embedding(self, message: Message) -> np.ndarray | None:
-        wanted = str(self._config["featurizer"])
+    def _aliases(self) -> list[str]:
+        english = str(self._config["featurizer"])
+        other = self._config.get("multilingual_featurizer")
+        return [english] if not other or str(other) == english else [english, str(other)]
+
+    @staticmethod
+    def _embedding(message: Message, wanted: str) -> np.ndarray | None:
         for feature in message.features:
             sentence = feature.type == FEATURE_TYPE_SENTENCE and feature.attribute == TEXT
             if sentence and wanted in str(feature.origin):
@@ -144,42 +180,57 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
         return None
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Fits a regression on the encoder's sentence features of the intent examples."""
+        """Fits a regression on each featurizer's sentence features of the intent examples."""
         from components.softmax_regression import fit_softmax_regression
 
-        rows, labels = [], []
-        for example in training_data.intent_examples:
-            vector = self._embedding(example)
-            if vector is not None and example.get(INTENT):
-                rows.append(vector)
-                labels.append(str(example.get(INTENT)))
-        if len(set(labels)) < 2:
-            logger.debug("SecondQuestion: no sentence features to train on; stays off.")
-            return self._resource
-        # sklearn's LogisticRegression(max_iter=1000) objective and optimiser, minus its
-        # bookkeeping: about a quarter faster here, predictions the same up to L-BFGS's
-        # tolerance (components/sentence_classifier.py). Softmax rows even for two classes.
-        self._classes = sorted(set(labels))
+        examples = [e for e in training_data.intent_examples if e.get(INTENT)]
+        self._classes = sorted({str(e.get(INTENT)) for e in examples})
         index = {name: i for i, name in enumerate(self._classes)}
-        coef, intercept = fit_softmax_regression(
-            [np.stack(rows)],
-            np.array([index[label] for label in labels]),
-            len(self._classes),
-            C=float(self._config["C"]),
-            max_iter=1000,
-            tol=1e-4,
-        )
-        self._coef = coef.astype(np.float32)
-        self._intercept = intercept.astype(np.float32)
-        self.persist()
+        english = str(self._config["featurizer"])
+        routed = [e for e in examples if e.get(LANGUAGE_ROUTE) == "en"]
+        for alias in self._aliases():
+            # The English head reads only what the router sends it: it learns from the
+            # examples the router sends it (MiniLM's vectors of Swedish, Finnish and
+            # Norwegian texts are noise to it), when there is a multilingual head for
+            # the rest.
+            own = routed if alias == english and len(self._aliases()) > 1 and routed else examples
+            rows, labels = [], []
+            for example in own:
+                vector = self._embedding(example, alias)
+                if vector is not None:
+                    rows.append(vector)
+                    labels.append(index[str(example.get(INTENT))])
+            if len(set(labels)) < 2:
+                # e.g. e5 on a CPU without AVX2: that head stays off
+                logger.debug("SecondQuestion: no %s sentence features to train on.", alias)
+                continue
+            # sklearn's LogisticRegression objective and optimiser, minus
+            # its bookkeeping: about a quarter faster here, predictions the same up to
+            # L-BFGS's tolerance (components/sentence_classifier.py). Softmax rows even for
+            # two classes. Classes without a row keep zero weights.
+            prefix = "" if alias == str(self._config["featurizer"]) else "multilingual_"
+            coef, intercept = fit_softmax_regression(
+                [np.stack(rows)],
+                np.array(labels),
+                len(self._classes),
+                C=float(self._config[f"{prefix}C"]),
+                max_iter=int(self._config[f"{prefix}max_iter"]),
+                tol=1e-4,
+            )
+            self._heads[alias] = (coef.astype(np.float32), intercept.astype(np.float32))
+        if self._heads:
+            self.persist()
         return self._resource
 
     def persist(self) -> None:
         """Plain arrays and JSON: loading runs no pickled code."""
-        assert self._coef is not None and self._intercept is not None
+        arrays = {}
+        for alias, (coef, intercept) in self._heads.items():
+            arrays[f"{alias}.coef"], arrays[f"{alias}.intercept"] = coef, intercept
         with self._model_storage.write_to(self._resource) as directory:
-            np.savez(directory / _ARRAYS, coef=self._coef, intercept=self._intercept)
-            (directory / _META).write_text(json.dumps({"classes": self._classes}))
+            np.savez(directory / _ARRAYS, **arrays)
+            meta = {"classes": self._classes, "heads": sorted(self._heads)}
+            (directory / _META).write_text(json.dumps(meta))
 
     @classmethod
     def load(
@@ -190,36 +241,59 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> SecondQuestion:
-        """Restores the part classifier; an inactive component if none was stored."""
+        """Restores the part classifiers; an inactive component if none was stored."""
         try:
             with model_storage.read_from(resource) as directory:
                 meta = json.loads((directory / _META).read_text())
                 with np.load(directory / _ARRAYS, allow_pickle=False) as arrays:
-                    coef, intercept = arrays["coef"], arrays["intercept"]
-        except (ValueError, FileNotFoundError):
+                    if "heads" in meta:
+                        heads = {
+                            alias: (arrays[f"{alias}.coef"], arrays[f"{alias}.intercept"])
+                            for alias in meta["heads"]
+                        }
+                    else:  # a model from before the e5 head: one MiniLM head
+                        english = str({**cls.get_default_config(), **config}["featurizer"])
+                        heads = {english: (arrays["coef"], arrays["intercept"])}
+        except (ValueError, FileNotFoundError, KeyError):
             return cls.create(config, model_storage, resource, execution_context)
-        return cls(config, model_storage, resource, list(meta["classes"]), coef, intercept)
+        return cls(config, model_storage, resource, list(meta["classes"]), heads)
 
     # --- inference -------------------------------------------------------------------
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        if self._encoder is None:
-            # The featurizer's own instance (lru_cache in load_encoder): same weights, no
-            # second copy in memory.
+    def _embed(self, alias: str, texts: list[str]) -> np.ndarray:
+        """The parts' sentence embeddings by the featurizer `alias` stands for, from the
+        featurizers' own cached encoder instances (same weights, no second copy)."""
+        if alias == self._config.get("multilingual_featurizer"):
+            from components.e5 import shared_encoder
+
+            return shared_encoder().query(texts)
+        if self._minilm is None:
             from components.minilm import MiniLMFeaturizer, default_model_dir, load_encoder
 
             defaults = MiniLMFeaturizer.get_default_config()
-            self._encoder = load_encoder(
+            self._minilm = load_encoder(
                 str(Path(default_model_dir()).resolve()),
                 int(defaults["max_length"]),
                 str(defaults["backend"]),
             )
-        return np.asarray(self._encoder.embed(texts), dtype=np.float32)
+        return np.asarray(self._minilm.embed(texts), dtype=np.float32)
 
-    def classify(self, texts: list[str]) -> list[tuple[str, float]]:
-        """Top intent and its probability for each text, by the part classifier."""
-        assert self._coef is not None and self._intercept is not None
-        scores = self._embed(texts) @ self._coef.T + self._intercept
+    def _head_for(self, message: Message) -> str | None:
+        """MiniLM's head for what the router sent to the English head, else e5's; either
+        one when the other was not trained (or e5 cannot run on this CPU)."""
+        english = str(self._config["featurizer"])
+        other = self._config.get("multilingual_featurizer")
+        wanted = english if message.get(LANGUAGE_ROUTE) == "en" or not other else str(other)
+        if wanted in self._heads and (wanted == english or _e5_runs()):
+            return wanted
+        return english if english in self._heads else None
+
+    def classify(self, texts: list[str], alias: str | None = None) -> list[tuple[str, float]]:
+        """Top intent and its probability for each text, by a part classifier (by
+        default the English one)."""
+        alias = alias or str(self._config["featurizer"])
+        coef, intercept = self._heads[alias]
+        scores = self._embed(alias, texts) @ coef.T + intercept
         scores -= scores.max(axis=1, keepdims=True)
         probabilities = np.exp(scores)
         probabilities /= probabilities.sum(axis=1, keepdims=True)
@@ -234,7 +308,8 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
         (its look-alike, e.g. delivery methods for "how long is delivery"); when only one
         part is, it is the second question beside the whole message's intent.
         """
-        if self._coef is None:
+        alias = self._head_for(message)
+        if alias is None:
             return None
         intent = message.get(INTENT) or {}
         top = intent.get(INTENT_NAME_KEY)
@@ -247,9 +322,13 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
         parts = clauses(str(message.get(TEXT) or ""))
         if len(parts) < 2:
             return None
+        english = alias == str(self._config["featurizer"])
+        least = (
+            self.min_confidence if english else float(self._config["multilingual_min_confidence"])
+        )
         found: list[str] = []
-        for name, confidence in self.classify(parts):
-            if name in self.intents and confidence >= self.min_confidence and name not in found:
+        for name, confidence in self.classify(parts, alias):
+            if name in self.intents and confidence >= least and name not in found:
                 found.append(name)
         if top not in self.intents:
             return (found[0], found[1]) if len(found) >= 2 else None
@@ -285,3 +364,9 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
             }  # fmt: skip
             message.set(ENTITIES, [*(message.get(ENTITIES) or []), entity], add_to_output=True)
         return messages
+
+
+def _e5_runs() -> bool:
+    from components.e5 import cpu_support
+
+    return cpu_support()[0]

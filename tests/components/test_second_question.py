@@ -33,6 +33,22 @@ EXAMPLES = {
 }  # fmt: skip
 
 
+NORDIC = {
+    "payment_methods": [
+        "kan man betala med kort", "går det att betala med faktura", "voiko maksaa kortilla",
+        "mitä maksutapoja teillä on", "kan jeg betale med vipps", "hvilke betalingsmåter finnes",
+    ],
+    "delivery_time": [
+        "när kommer paketet", "hur många dagar tar frakten", "milloin paketti tulee",
+        "monta päivää toimituksessa menee", "når kommer pakken", "hvor mange dager tar frakten",
+    ],
+    "returns": [
+        "hur returnerar jag", "kan jag skicka tillbaka", "miten palautan tuotteen",
+        "voinko palauttaa", "hvordan returnerer jeg", "kan jeg sende tilbake",
+    ],
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("text", "parts"),
     [
@@ -43,6 +59,11 @@ EXAMPLES = {
         ("black and white shirt", 1),
         ("how long is delivery", 1),
         ("hi, how can I pay", 1),
+        ("vilka betalsätt finns det och hur lång tid tar leveransen", 2),
+        ("miten voin maksaa ja kauanko toimitus kestää", 2),
+        ("tar dere kort? og hvor lang tid tar leveringa til trondheim", 2),
+        ("kan jag betala med faktura, hur länge tar frakten", 2),
+        ("onko teillä mustia farkkuja", 1),
     ],
 )
 def test_clauses_split_where_a_second_question_may_start(text: str, parts: int) -> None:
@@ -68,8 +89,35 @@ def component(tmp_path_factory: pytest.TempPathFactory, featurizer: Any, tokeniz
     return SecondQuestion.load(config, storage, Resource("second"), context)
 
 
-def parse(component: Any, text: str, intent: str) -> Message:
+@pytest.fixture(scope="module")
+def bilingual(tmp_path_factory: pytest.TempPathFactory, featurizer: Any, tokenizer: Any) -> Any:
+    """Trained on MiniLM and e5 features of EXAMPLES and NORDIC, as in config.yml."""
+    from components.e5 import E5Featurizer, cpu_support
+
+    if not cpu_support()[0]:
+        pytest.skip("the e5 engine needs AVX2 and FMA")
+    messages = [
+        Message(data={TEXT: text, "intent": intent})
+        for examples in (EXAMPLES, NORDIC)
+        for intent, texts in examples.items()
+        for text in texts
+    ]
+    data = TrainingData(training_examples=messages)
+    tokenizer.process_training_data(data)
+    featurizer.process_training_data(data)
+    e5 = E5Featurizer({**E5Featurizer.get_default_config(), "cache_dir": None}, "e5")
+    e5.process_training_data(data)
+    storage = LocalModelStorage(Path(tmp_path_factory.mktemp("model")))
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {**SecondQuestion.get_default_config(), "featurizer": "minilm"}
+    SecondQuestion.create(config, storage, Resource("second"), context).train(data)
+    return SecondQuestion.load(config, storage, Resource("second"), context)
+
+
+def parse(component: Any, text: str, intent: str, route: str | None = None) -> Message:
     message = Message(data={TEXT: text, "intent": {"name": intent, "confidence": 0.9}})
+    if route:
+        message.set("language_route", route)
     component.process([message])
     return message
 
@@ -137,3 +185,49 @@ def test_two_clear_questions_in_an_unclear_message_are_both_answered(component: 
 def test_a_clear_other_intent_is_left_alone(component: Any) -> None:
     # Sure of a question that has no fixed answer: parts are not even looked at.
     assert also_asked(parse(component, "track my parcel and how do I pay", "track_parcel")) == []
+
+
+PAY, WHEN = "payment_methods", "delivery_time"
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "second"),
+    [
+        ("hvordan kan jeg betale? og hvor lang tid tar leveringen", WHEN, PAY),
+        ("vilka betalsätt har ni och hur lång tid tar leveransen", PAY, WHEN),
+        ("miten voin maksaa ja kauanko toimitus kestää", WHEN, PAY),
+    ],
+)
+def test_a_second_question_in_another_language_is_named(
+    bilingual: Any, text: str, first: str, second: str
+) -> None:
+    # MiniLM knows only English; parts of a message the router did not send to the
+    # English head are read by the e5 head.
+    assert also_asked(parse(bilingual, text, first)) == [second]
+
+
+def test_english_routed_messages_keep_the_minilm_head(bilingual: Any) -> None:
+    message = parse(
+        bilingual, "can I pay by card and how many days does shipping take", "payment_methods", "en"
+    )
+    assert also_asked(message) == ["delivery_time"]
+    assert "e5" in bilingual._heads and "minilm" in bilingual._heads
+
+
+def test_a_model_from_before_the_e5_head_still_answers_two_questions(
+    component: Any, tmp_path: Path
+) -> None:
+    # Saved as models trained before the e5 head were: one MiniLM head, no head list.
+    import json
+
+    import numpy as np
+
+    storage = LocalModelStorage(tmp_path)
+    coef, intercept = component._heads["minilm"]
+    with storage.write_to(Resource("old")) as directory:
+        np.savez(directory / "clauses.npz", coef=coef, intercept=intercept)
+        (directory / "clauses.json").write_text(json.dumps({"classes": component._classes}))
+    context = ExecutionContext(GraphSchema({}), "test")
+    old = SecondQuestion.load({"featurizer": "minilm"}, storage, Resource("old"), context)
+    message = parse(old, "can I pay by card and how many days does shipping take", PAY)
+    assert also_asked(message) == [WHEN]
