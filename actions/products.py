@@ -30,7 +30,24 @@ _STOP_WORDS_TEXT = """
     is this that these those them they would like know if still got
     question questions product products item items article one ones something
 """
-STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+# The same in Swedish, Finnish and Norwegian ("har ni wool blend coat i lager?", "onko
+# teillä ... varastossa", "har dere ... på lager"), with and without diacritics: the
+# catalogue search needs every word to match, so a trailing "i lager" found nothing.
+_STOP_WORDS_NORDIC = """
+    har ni i på pa lager lagret finns fins det den du jag kan köpa kopa fortfarande
+    någon nagon några nagra en ett vad kostar pris priset storlek storlekar tack hej
+    om med och eller av för for till er era ert mig vill behöver behover söker soker
+    letar efter produkten varan artikeln inne kvar säljer saljer hur mycket är ar visa
+    onko teillä teilla teiltä teilta varastossa vielä viela on mitä mita maksaa
+    paljonko hinta hintaa koko kokoa kokoja saatavilla myyttekö myytteko voinko
+    ostaa haluan etsin tuote tuotetta tuotteen kiitos hei moi tai ja se sitä sita
+    kuinka paljon mikä mika vai löytyykö loytyyko yhä yha edelleen
+    dere lageret finnes jeg kjøpe kjope fortsatt noen et hva koster prisen
+    størrelse storrelse størrelser takk og meg trenger ser produktet selger hvor mye
+    er vis igjen
+"""
+_NORDIC_STOP_WORDS = frozenset(_STOP_WORDS_NORDIC.split())
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split()) | _NORDIC_STOP_WORDS
 # Sizes ("in 38", "size M", "36/38", "XL") name no product, and the catalogue search needs
 # every word to match: "linen dress in size 38" found nothing. Article numbers (6 digits)
 # never get here, they are read as such first.

@@ -150,6 +150,22 @@ def test_search_terms_drop_sizes(text):
     assert search_terms(text) == "linen dress"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "har ni linen dress i lager?",
+        "finns linen dress kvar i storlek 38",
+        "onko teillä linen dress varastossa?",
+        "paljonko linen dress maksaa",
+        "har dere linen dress på lager?",
+        "hva koster linen dress",
+    ],
+)
+def test_search_terms_drop_swedish_finnish_and_norwegian_filler_words(text):
+    # The catalogue search needs every word: "linen dress i lager" found nothing.
+    assert search_terms(text) == "linen dress"
+
+
 @pytest.fixture(scope="module")
 def reference_service() -> Iterator[str]:
     url, proc = start_reference_service(dict(os.environ))
