@@ -9,7 +9,8 @@ and privacy page of the language when the shop configured them (actions/settings
 
 The language is, in this order: the page's language the widget sent with its session
 request (Rasa hands it over as the `session_started_metadata` slot, channels/webchat.py),
-the language the previous session ended in, English.
+the language the message that starts the session is clearly written in (the channel finds
+it with the NLU's detector), the language the previous session ended in, English.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from handover.settings import load_handover_settings
 
 METADATA_SLOT = "session_started_metadata"
 LANGUAGE_SLOT = "language"
+# channels/webchat.py's WRITTEN_LANGUAGE_FIELD (the action server does not import the channel)
+WRITTEN_LANGUAGE = "written_language"
 INTRO = "utter_intro"
 
 
@@ -59,10 +62,14 @@ def render_response(domain: DomainDict, name: str, slots: dict[str, Any]) -> str
 
 
 def session_language(tracker: Tracker) -> str:
-    """The page's hint if it is one of ours, else the previous session's language."""
+    """The page's hint if it is one of ours, else the language the shopper's first
+    message is clearly written in (found by the channel), else the previous session's."""
     metadata: Any = tracker.get_slot(METADATA_SLOT) or {}
-    hint = languages.normalise(metadata.get(LANGUAGE_SLOT)) if isinstance(metadata, dict) else None
-    return hint or languages.language_or_default(tracker.get_slot(LANGUAGE_SLOT))
+    if not isinstance(metadata, dict):
+        metadata = {}
+    hint = languages.normalise(metadata.get(LANGUAGE_SLOT))
+    written = languages.normalise(metadata.get(WRITTEN_LANGUAGE))
+    return hint or written or languages.language_or_default(tracker.get_slot(LANGUAGE_SLOT))
 
 
 class ActionSessionStart(Action):

@@ -87,9 +87,28 @@ NOTICES = {
 #: page's language, allow-listed and normalised (channels/languages.py). Nothing else a
 #: browser sends reaches Rasa.
 LANGUAGE_FIELD = "language"
+#: Without a page language: the language the message that may start a session is clearly
+#: written in, found here (not sent by the browser), so that the bot's introduction comes
+#: in the shopper's language and not in English before an answer in Swedish.
+WRITTEN_LANGUAGE_FIELD = "written_language"
 # socket.io events that carry data over the wire can never be this large (engine.io
 # refuses bigger messages); a larger frame is a malformed one.
 MAX_SOCKET_MESSAGE_BYTES = 64 * 1024
+
+
+def written_language(text: str) -> str | None:
+    """The language a message is clearly written in, by the NLU's own rule and detector
+    (components/language.py: 2 words of evidence, confidence 0.5; the detector is already
+    loaded in a Rasa process that serves our model), else None."""
+    from components.language import LanguageGuess
+
+    global _GUESS
+    if _GUESS is None:
+        _GUESS = LanguageGuess()
+    return _GUESS.detect(text)
+
+
+_GUESS: Any = None
 
 
 def as_plain_text(text: str) -> str:
@@ -444,6 +463,9 @@ class WebchatInput(SocketIOInput):
             # passed on; Rasa reads it only when this message starts a session.
             hint = (await sio.get_session(sid)).get(LANGUAGE_FIELD)
             metadata = {LANGUAGE_FIELD: hint} if hint else None
+            if not hint and text.strip() != SESSION_START:
+                written = written_language(text)
+                metadata = {WRITTEN_LANGUAGE_FIELD: written} if written else None
             if text.strip() == SESSION_START:
                 await self._start_session(conversation_id, output, text, on_new_message, metadata)
                 return

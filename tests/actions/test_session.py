@@ -52,6 +52,24 @@ async def test_without_a_hint_the_previous_sessions_language_is_kept(
     assert _slots(events)["language"] == "fi"
 
 
+async def test_without_a_hint_the_first_message_s_language_greets(make_tracker, dispatcher, domain):
+    # The channel found the message that starts the session clearly Swedish.
+    tracker = make_tracker(
+        slots={"language": "en", "session_started_metadata": {"written_language": "sv"}}
+    )
+    events = await ActionSessionStart(settings=Settings()).run(dispatcher, tracker, domain)
+    assert _slots(events)["language"] == "sv"
+    assert dispatcher.messages[0]["text"].startswith("Hej, jag är Loomwells chattassistent")
+
+
+async def test_the_page_language_wins_over_the_written_one(make_tracker, dispatcher, domain):
+    tracker = make_tracker(
+        slots={"session_started_metadata": {"language": "fi", "written_language": "sv"}}
+    )
+    events = await ActionSessionStart(settings=Settings()).run(dispatcher, tracker, domain)
+    assert _slots(events)["language"] == "fi"
+
+
 async def test_opening_hours_quoted_by_the_bot_follow_the_queue_settings(
     make_tracker, dispatcher, domain
 ):
