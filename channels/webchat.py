@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import inspect
 import json
 import logging
@@ -98,17 +99,17 @@ MAX_SOCKET_MESSAGE_BYTES = 64 * 1024
 
 def written_language(text: str) -> str | None:
     """The language a message is clearly written in, by the NLU's own rule and detector
-    (components/language.py: 2 words of evidence, confidence 0.5; the detector is already
-    loaded in a Rasa process that serves our model), else None."""
+    (components/language.py: 2 words of evidence, confidence 0.5), else None."""
+    return _language_guess().detect(text)
+
+
+@functools.cache
+def _language_guess() -> Any:
+    # The detector is the NLU's (build_detector, one per process): already loaded in a
+    # Rasa process that serves our model.
     from components.language import LanguageGuess
 
-    global _GUESS
-    if _GUESS is None:
-        _GUESS = LanguageGuess()
-    return _GUESS.detect(text)
-
-
-_GUESS: Any = None
+    return LanguageGuess()
 
 
 def as_plain_text(text: str) -> str:

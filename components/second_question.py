@@ -10,10 +10,10 @@ full stop followed by more text, a semicolon, "and", "also", "plus", "by the way
 Swedish, Finnish and Norwegian counterparts, or a comma followed by a question word), and
 each part is classified on its own, with a sentence encoder the pipeline already uses and
 a logistic regression trained here on that featurizer's sentence features of the same
-training examples (no extra embedding at training time, about a second of fitting each):
+training examples (no extra embedding at training time, a few seconds of fitting):
 all-MiniLM-L6-v2 for a message the language router sent to the English head, and
-multilingual-e5-small for everything else (MiniLM is English-only: "tar dere kort?" was
-nothing it could place).
+multilingual-e5-small for everything else (MiniLM is English-only: with its head alone, the
+Swedish and Finnish two-question tests fail).
 When the whole message's intent is a question answered by a fixed response and another
 part is confidently a different such question, an `also_asked` entity names it. Rules
 (data/rules/faq.yml) answer the first question as usual, then `action_answer_also` gives
@@ -189,10 +189,10 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
         english = str(self._config["featurizer"])
         routed = [e for e in examples if e.get(LANGUAGE_ROUTE) == "en"]
         for alias in self._aliases():
-            # The English head reads only what the router sends it: it learns from the
-            # examples the router sends it (MiniLM's vectors of Swedish, Finnish and
-            # Norwegian texts are noise to it), when there is a multilingual head for
-            # the rest.
+            # With a multilingual head for the rest, the English head learns only from the
+            # examples the router sends to English, as it only reads such messages
+            # (MiniLM's vectors of Swedish, Finnish and Norwegian texts are noise to it; our
+            # 24 English two-question messages: 22 both answered when it learnt from all).
             own = routed if alias == english and len(self._aliases()) > 1 and routed else examples
             rows, labels = [], []
             for example in own:
@@ -204,11 +204,11 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
                 # e.g. e5 on a CPU without AVX2: that head stays off
                 logger.debug("SecondQuestion: no %s sentence features to train on.", alias)
                 continue
-            # sklearn's LogisticRegression objective and optimiser, minus
-            # its bookkeeping: about a quarter faster here, predictions the same up to
-            # L-BFGS's tolerance (components/sentence_classifier.py). Softmax rows even for
-            # two classes. Classes without a row keep zero weights.
-            prefix = "" if alias == str(self._config["featurizer"]) else "multilingual_"
+            # sklearn's LogisticRegression objective and optimiser, minus its bookkeeping:
+            # about a quarter faster here, predictions the same up to L-BFGS's tolerance
+            # (components/sentence_classifier.py). Softmax rows even for two classes.
+            # Classes without a row keep zero weights.
+            prefix = "" if alias == english else "multilingual_"
             coef, intercept = fit_softmax_regression(
                 [np.stack(rows)],
                 np.array(labels),
