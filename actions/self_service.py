@@ -95,7 +95,19 @@ COPY_REQUEST = re.compile(
     r"\b(cop(?:y|ies)|resend|re-send|duplicate|another invoice|new invoice|"
     r"send (?:me |it |the invoice |my invoice )?(?:again|over|once more)|"
     r"(?:lost|deleted|can'?t find|cannot find|never got|didn'?t get|didn'?t receive|"
-    r"haven'?t (?:got|received)) (?:the|my|an|that) invoice)",
+    r"haven'?t (?:got|received)) (?:the|my|an|that) invoice|"
+    # Swedish: a copy, send it again, a new invoice, never got / lost / can't find it
+    r"kopia\w*|skicka\w* (?:\w+ ){0,2}(?:igen|på nytt|en gång till)|ny faktura|"
+    r"(?:inte|aldrig) (?:fått|fatt|fick) (?:\w+ )?faktura\w*|"
+    r"(?:tappat|slängt|raderat|hittar inte|hittar ej) (?:\w+ )?faktura\w*|"
+    # Finnish: a copy, again, a new invoice, not received / lost / can't find it
+    r"kopio\w*|uudestaan|uudelleen|uusi lasku|uuden laskun|"
+    r"(?:en ole|en oo|ei ole|ei oo) (?:\w+ )?(?:saanut|saanu|tullut|tullu) (?:\w+ )?lasku\w*|"
+    r"lasku\w* (?:on |oli )?(?:hukassa|hävinnyt|kadonnut)|en löydä (?:\w+ )?lasku\w*|"
+    # Norwegian: a copy, again, a new invoice, never got / lost / can't find it
+    r"kopi\w*|send\w* (?:\w+ ){0,2}(?:igjen|på nytt|en gang til)|ny faktura|"
+    r"(?:ikke|aldri) (?:fått|fatt|fikk) (?:\w+ )?faktura\w*|"
+    r"(?:mistet|slettet|finner ikke) (?:\w+ )?faktura\w*)",
     re.IGNORECASE,
 )
 UNSUBSCRIBE_REQUEST = re.compile(
@@ -103,10 +115,26 @@ UNSUBSCRIBE_REQUEST = re.compile(
     r"stop (?:sending|the newsletter|your newsletter|the emails|the e-mails|emailing|the mails)|"
     r"no more (?:newsletters?|emails|e-mails|mails|promo|offers|marketing)|"
     r"(?:don'?t|do not) (?:want|need) (?:your|the|any|more) (?:newsletters?|emails|e-mails|mails)|"
-    r"cancel (?:the|my) (?:newsletter|subscription))",
+    r"cancel (?:the|my) (?:newsletter|subscription)|"
+    # Swedish: unsubscribe, end the newsletter, stop sending, take me off, no more mails
+    r"avregistrera\w*|avprenumerera\w*|avanmäl\w*|"
+    r"(?:avsluta|säga upp|säg upp|stoppa) (?:\w+ )?(?:nyhetsbrev\w*|prenumeration\w*|utskick\w*)|"
+    r"sluta (?:\w+ )?skicka|ta bort mig|"
+    r"(?:vill inte|vill ej) (?:ha|få) (?:\w+ )?(?:nyhetsbrev|mejl|mail|e-post|utskick|reklam)\w*|"
+    # Finnish: cancel / end the newsletter, stop sending, remove me, no more mails
+    r"(?:peru\w*|lopet\w*|lopp\w*) (?:\w+ )?uutiskirje\w*|uutiskirje\w* (?:\w+ )?"
+    r"(?:peru\w*|lopet\w*|pois)|lakat\w* lähettämästä|lopettakaa|"
+    r"poista (?:minut|minua|mut|mua)|"
+    r"en (?:halua|tarvitse) (?:\w+ ){0,2}(?:uutiskirje|sähköpost|spostej|mainos|viestej)\w*|"
+    # Norwegian: unsubscribe (melde av), end the newsletter, stop sending, remove me
+    r"meld\w* (?:meg )?av|avmeld\w*|"
+    r"(?:avslutte|avslutt|stoppe|stopp) (?:\w+ )?(?:nyhetsbrev\w*|abonnement\w*)|"
+    r"slutt\w* å sende|fjern meg|"
+    r"vil ikke (?:ha|få) (?:\w+ )?(?:nyhetsbrev|e-post|eposter|mail|reklame)\w*)",
     re.IGNORECASE,
 )
-CATALOGUE = re.compile(r"\bcatalog", re.IGNORECASE)
+# The printed catalogue is not the newsletter: its answer says how to stop it.
+CATALOGUE = re.compile(r"\b(?:catalog|katalog|kuvasto|luettelo)", re.IGNORECASE)
 NEW_ADDRESS = "new_address"
 ITEMS, ITEM, NEW_SIZE = "change_items", "change_item", "new_size"
 PAID = frozenset({"credit card", "PayPal", "direct debit"})
@@ -634,6 +662,13 @@ class ValidateChangeConfirmationForm(FormValidationAction):
     ) -> dict[str, Any]:
         text = self._answer_text(tracker, NEW_SIZE)
         if text is None:
+            # A size the request itself named ("... to 43?", set by action_change_start)
+            # has not been checked yet (stock, the ordered size) and has no confirmation
+            # key: validate_new_size checks it like a typed answer. Without this a yes
+            # met "I need to check it again".
+            named = tracker.get_slot(NEW_SIZE)
+            if named and tracker.get_slot(KEY) is None and tracker.get_slot(ANSWER) is None:
+                return {NEW_SIZE: named}
             return {}
         if _intent(tracker) in LEAVE_INTENTS:
             return {ANSWER: "no"}

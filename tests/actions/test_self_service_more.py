@@ -117,6 +117,28 @@ def request_events(text: str, intent: str) -> list[dict[str, Any]]:
         ("change_order", "haluan muuttaa koko tilauksen", None),  # "koko" as "whole"
         ("change_order", "kan jeg endre leveringsadressen", None),
         ("change_order", "can I change my order for store pickup", None),
+        # Swedish, Finnish, Norwegian: an invoice copy and an unsubscribe are requests too
+        ("invoice", "kan ni skicka fakturan igen", "invoice_copy"),
+        ("invoice", "jag har aldrig fått nån faktura", "invoice_copy"),
+        ("invoice", "kan jag få en kopia på fakturan", "invoice_copy"),
+        ("invoice", "när ska fakturan vara betald", None),
+        ("invoice", "voitteko lähettää laskun uudestaan", "invoice_copy"),
+        ("invoice", "en ole saanut laskua ollenkaan", "invoice_copy"),
+        ("invoice", "mihin mennessä lasku pitää maksaa", None),
+        ("invoice", "kan dere sende fakturaen på nytt", "invoice_copy"),
+        ("invoice", "jeg har mistet fakturaen", "invoice_copy"),
+        ("invoice", "hvor mye står det på fakturaen", None),
+        ("newsletter", "avregistrera mig från nyhetsbrevet", "unsubscribe"),
+        ("newsletter", "sluta skicka mejl till mig", "unsubscribe"),
+        ("newsletter", "hur anmäler jag mig till nyhetsbrevet", None),
+        ("newsletter", "sluta skicka katalogen till mig", None),
+        ("newsletter", "haluan perua uutiskirjeen", "unsubscribe"),
+        ("newsletter", "en halua enää sähköposteja teiltä", "unsubscribe"),
+        ("newsletter", "en halua enää teidän mainoksia, poista mut", "unsubscribe"),
+        ("newsletter", "miten tilaan uutiskirjeen", None),
+        ("newsletter", "meld meg av nyhetsbrevet", "unsubscribe"),
+        ("newsletter", "jeg vil ikke ha flere e-poster fra dere", "unsubscribe"),
+        ("newsletter", "hvordan får jeg nyhetsbrevet", None),
     ],
 )
 def test_requests_to_act_are_told_from_questions(intent: str, text: str, kind: str | None) -> None:
@@ -161,6 +183,25 @@ async def test_a_size_request_names_item_and_size_in_one_go(
     assert slots["change_item"] == "241015" and slots["new_size"] == "42"
     assert slots["verified_order"] == LIAM_ORDER  # proven for the next request too
     assert dispatcher.messages == []  # the confirmation form checks and asks
+
+
+async def test_a_size_the_request_named_is_checked_and_keyed_like_a_typed_one(
+    service, make_tracker, dispatcher, domain
+):
+    # Without the check the confirmation had no key, and the shopper's yes got "I need to
+    # check it again" (found by a Swedish conversation: "... till 43?", "ja tack").
+    slots = await confirm_size(
+        service, make_tracker, dispatcher, domain, LIAM_ORDER, LIAM,
+        "the trainers in my order should be size 42",
+    )  # fmt: skip
+    form = ValidateChangeConfirmationForm(ProductClient(service))
+    tracker = make_tracker(slots={**slots, "order_number": LIAM_ORDER})
+    extracted = await form.extract_new_size(dispatcher, tracker, domain)
+    assert extracted == {"new_size": "42"}
+    result = await form.validate_new_size(extracted["new_size"], dispatcher, tracker, domain)
+    assert result["new_size"] == "42" and len(result["change_key"]) >= 8
+    keyed = make_tracker(slots={**slots, **result, "order_number": LIAM_ORDER})
+    assert await form.extract_new_size(dispatcher, keyed, domain) == {}
 
 
 async def test_an_unclear_item_is_asked_with_the_orders_items_as_buttons(
