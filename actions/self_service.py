@@ -101,7 +101,7 @@ COPY_REQUEST = re.compile(
     r"(?:inte|aldrig) (?:fått|fatt|fick) (?:\w+ )?faktura\w*|"
     r"(?:tappat|slängt|raderat|hittar inte|hittar ej) (?:\w+ )?faktura\w*|"
     # Finnish: a copy, again, a new invoice, not received / lost / can't find it
-    r"kopio\w*|uudestaan|uudelleen|uusi lasku|uuden laskun|"
+    r"kopio\w*|lähet\w* (?:\w+ ){0,2}(?:uudestaan|uudelleen|uusi)|uusi lasku|uuden laskun|"
     r"(?:en ole|en oo|ei ole|ei oo) (?:\w+ )?(?:saanut|saanu|tullut|tullu) (?:\w+ )?lasku\w*|"
     r"lasku\w* (?:on |oli )?(?:hukassa|hävinnyt|kadonnut)|en löydä (?:\w+ )?lasku\w*|"
     # Norwegian: a copy, again, a new invoice, never got / lost / can't find it

@@ -125,6 +125,7 @@ def request_events(text: str, intent: str) -> list[dict[str, Any]]:
         ("invoice", "voitteko lähettää laskun uudestaan", "invoice_copy"),
         ("invoice", "en ole saanut laskua ollenkaan", "invoice_copy"),
         ("invoice", "mihin mennessä lasku pitää maksaa", None),
+        ("invoice", "maksoin jo, pitääkö laskua maksaa uudelleen", None),
         ("invoice", "kan dere sende fakturaen på nytt", "invoice_copy"),
         ("invoice", "jeg har mistet fakturaen", "invoice_copy"),
         ("invoice", "hvor mye står det på fakturaen", None),
