@@ -172,6 +172,12 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
         other = self._config.get("multilingual_featurizer")
         return [english] if not other or str(other) == english else [english, str(other)]
 
+    def _setting(self, alias: str, name: str) -> Any:
+        """A head's setting: `name` for the English head, `multilingual_<name>` for the
+        other one."""
+        english = alias == str(self._config["featurizer"])
+        return self._config[name if english else f"multilingual_{name}"]
+
     @staticmethod
     def _embedding(message: Message, wanted: str) -> np.ndarray | None:
         for feature in message.features:
@@ -189,12 +195,13 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
         index = {name: i for i, name in enumerate(self._classes)}
         english = str(self._config["featurizer"])
         routed = [e for e in examples if e.get(LANGUAGE_ROUTE) == "en"]
-        for alias in self._aliases():
+        aliases = self._aliases()
+        for alias in aliases:
             # With a multilingual head for the rest, the English head learns only from the
             # examples the router sends to English, as it only reads such messages
             # (MiniLM's vectors of Swedish, Finnish and Norwegian texts are noise to it; our
             # 24 English two-question messages: 22 both answered when it learnt from all).
-            own = routed if alias == english and len(self._aliases()) > 1 and routed else examples
+            own = routed if alias == english and len(aliases) > 1 and routed else examples
             rows, labels = [], []
             for example in own:
                 vector = self._embedding(example, alias)
@@ -209,13 +216,12 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
             # about a quarter faster here, predictions the same up to L-BFGS's tolerance
             # (components/sentence_classifier.py). Softmax rows even for two classes.
             # Classes without a row keep zero weights.
-            prefix = "" if alias == english else "multilingual_"
             coef, intercept = fit_softmax_regression(
                 [np.stack(rows)],
                 np.array(labels),
                 len(self._classes),
-                C=float(self._config[f"{prefix}C"]),
-                max_iter=int(self._config[f"{prefix}max_iter"]),
+                C=float(self._setting(alias, "C")),
+                max_iter=int(self._setting(alias, "max_iter")),
                 tol=1e-4,
             )
             self._heads[alias] = (coef.astype(np.float32), intercept.astype(np.float32))
@@ -323,10 +329,7 @@ class SecondQuestion(GraphComponent, EntityExtractorMixin):
         parts = clauses(str(message.get(TEXT) or ""))
         if len(parts) < 2:
             return None
-        english = alias == str(self._config["featurizer"])
-        least = (
-            self.min_confidence if english else float(self._config["multilingual_min_confidence"])
-        )
+        least = float(self._setting(alias, "min_confidence"))
         found: list[str] = []
         for name, confidence in self.classify(parts, alias):
             if name in self.intents and confidence >= least and name not in found:
