@@ -25,6 +25,10 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+# The model names our components (components.*): loading it needs the project on sys.path,
+# which running this file as a script does not give.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 DEFAULT_CSV = Path(os.environ.get("NLU_EVAL_CSV", ROOT.parent / "shared" / "eval" / "dev.csv"))
 FIXED = {"payment_methods", "delivery_methods", "delivery_time", "returns"}
 

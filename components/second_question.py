@@ -82,17 +82,33 @@ BREAK = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
+# A greeting or courtesy that opens a message ("hej!", "hi,", "moi moi", "ok thanks,")
+# asks nothing: joined to the question after it, it made that question read as a
+# greeting ("hej vilka betalsätt har ni" -> greet), so it is left out of the first part.
+_GREETING = (
+    r"hi|hiya|hello|hey|heya|hej|hejsan|hejhej|tja|tjena|hallå|halla|hallo|moi|moikka|hei"
+    r"|heippa|heissan|terve|moro|morjens|morn|god\s+(?:morgon|morgen|dag|kväll|kveld)"
+    r"|good\s+(?:morning|afternoon|evening|day)|(?:hyvää\s+)?(?:huomenta|päivää|iltaa)"
+    r"|ok(?:ay)?|okej|okei|thanks|thank\s+you|tack|takk|kiitos|sorry|förlåt|anteeksi|unnskyld"
+)
+_OPENER = re.compile(
+    rf"^(?:(?:{_GREETING})(?:\s+(?:there|all|everyone|again|igen|igjen|taas))?\b[\s,!.:-]*)+",
+    re.IGNORECASE,
+)
 
 
 def clauses(text: str, min_words: int = 2) -> list[str]:
     """The parts of a message that may each be a question; short scraps join their neighbour.
 
     A part with fewer than ``min_words`` words ("and you?", "plus shipping") cannot be a
-    question of its own, so it stays with the part before it.
+    question of its own, so it stays with the part before it. A greeting that opens the
+    message ("hej!", "hi there,") is left out: it would make its neighbour read as one.
     """
     parts: list[str] = []
     for piece in BREAK.split(text):
         piece = piece.strip(" ,?!.;")
+        if not parts:
+            piece = _OPENER.sub("", piece)
         if not piece:
             continue
         scrap = len(_WORD.findall(piece)) < min_words

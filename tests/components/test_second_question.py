@@ -70,6 +70,27 @@ def test_clauses_split_where_a_second_question_may_start(text: str, parts: int) 
     assert len(clauses(text)) == parts
 
 
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("hej! vilka betalsätt har ni och hur lång tid tar leveransen?",
+         ["vilka betalsätt har ni", "hur lång tid tar leveransen"]),
+        ("hi there, how can I pay", ["how can I pay"]),
+        ("moi moi! voiko maksaa laskulla ja milloin paketti tulee",
+         ["voiko maksaa laskulla", "milloin paketti tulee"]),
+        ("god morgen, tar dere kort? og når kommer pakken", ["tar dere kort", "når kommer pakken"]),
+        ("hello", []),
+        ("returns? how long do I have", ["returns how long do I have"]),
+    ],
+)  # fmt: skip
+def test_a_greeting_that_opens_the_message_is_not_part_of_a_question(
+    text: str, parts: list[str]
+) -> None:
+    """Joined to the question after it, "hej" made that question read as a greeting and
+    the message got one answer instead of two."""
+    assert clauses(text) == parts
+
+
 @pytest.fixture(scope="module")
 def component(tmp_path_factory: pytest.TempPathFactory, featurizer: Any, tokenizer: Any) -> Any:
     """SecondQuestion trained on the featurizer's sentence features of EXAMPLES."""
