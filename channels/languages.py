@@ -150,6 +150,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "fi": "Asiakaspalvelija",
         "nb": "Kundebehandler",
     },
+    "transcript_system": {
+        "en": "Notice",
+        "sv": "Meddelande",
+        "fi": "Ilmoitus",
+        "nb": "Merknad",
+    },
     "transcript_agent_named": {
         "en": "Agent {name}",
         "sv": "Handläggare {name}",

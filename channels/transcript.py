@@ -35,6 +35,8 @@ SENDER_LABELS = {
     "shopper": "transcript_shopper",
     "bot": "transcript_bot",
     "agent": "transcript_agent",
+    # the desk's notices ("Anna from our customer service joined"), as the widget labels them
+    "system": "transcript_system",
 }
 
 

@@ -884,7 +884,7 @@
       handoverText.textContent = t('agent_left');
       askRating();
     } else if (data.state === 'left') {
-      handoverText.textContent = 'You left the queue. The assistant is here to help.';
+      handoverText.textContent = t('queue_left');
     } else {
       handoverText.textContent = '';
     }

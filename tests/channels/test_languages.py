@@ -161,6 +161,11 @@ def test_the_downloaded_transcript_is_in_the_conversations_language() -> None:
         },
         {"sender": "bot", "text": "...", "timestamp": "2026-01-01T10:00:01+00:00"},
         {
+            "sender": "system",
+            "text": "Sam från kundtjänst har anslutit.",
+            "timestamp": "2026-01-01T10:00:59+00:00",
+        },
+        {
             "sender": "agent",
             "name": "Sam",
             "text": "Hej!",
@@ -176,4 +181,6 @@ def test_the_downloaded_transcript_is_in_the_conversations_language() -> None:
     assert "] Du: var är mitt paket?" in text
     assert "] Assistent (bot): ..." in text
     assert "] Handläggare Sam: Hej!" in text
+    # the desk's notice is labelled as the widget labels it, not "System"
+    assert "] Meddelande: Sam från kundtjänst har anslutit." in text
     assert transcript.render_text("c1", [], "now", "fi").rstrip().endswith("(ei viestejä)")

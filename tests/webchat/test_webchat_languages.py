@@ -55,6 +55,19 @@ def test_every_strings_table_has_the_english_keys_and_no_empty_value(language: s
     assert len(untranslated) <= 3, untranslated
 
 
+def test_no_shopper_text_is_written_outside_the_strings_tables() -> None:
+    """A text the tables hold in four languages but the code spells out in English shows
+    English on a Nordic page (it did: "You left the queue..." on a Swedish page)."""
+    source = WIDGET.read_text(encoding="utf-8")
+    before, rest = source.split("// strings-begin", 1)
+    code = before + rest.split("// strings-end", 1)[1]
+    literals = {m.group(2) for m in re.finditer(r"(['\"`])((?:(?!\1).){12,}?)\1", code)}
+    english = {text for text in strings_tables()["en"].values() if len(text.split()) >= 3}
+    assert not english & literals
+    # and no sentence is assigned to the page as a literal
+    assert not re.findall(r"textContent\s*=\s*['\"`][A-Z][a-z]+ [^'\"`]*['\"`]", code)
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_placeholders_match_english(language: str) -> None:
     tables = strings_tables()
