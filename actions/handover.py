@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.forms import ANSWER_INTENTS
+from actions.forms import ANSWER_INTENTS, HAS_DIGIT, TOPIC_INTENTS
 from actions.inputs import bounded_text, mask_email, normalise_email, normalise_order_number
 from actions.orders import language_of
 from handover.settings import HandoverSettings, load_handover_settings
@@ -184,6 +184,26 @@ class ValidateHandoverForm(_EmailValidation):
         if tracker.get_slot("handover_no_order"):
             return [s for s in domain_slots if s != "order_number"]
         return domain_slots
+
+    async def extract_order_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """While the order number is asked, a message with digits but no order number in
+        it ("order 4001234", "#400123") is a mistyped attempt: it gets the format hint.
+        Without this the form rejected it and another flow took the message (a product
+        search for six digits, "I lost the thread" for seven), and the handover was gone."""
+        if tracker.get_slot("requested_slot") != "order_number":
+            return {}
+        intent = _intent(tracker)
+        if intent in NOT_AN_ANSWER or intent in TOPIC_INTENTS:
+            return {}
+        message = tracker.latest_message or {}
+        if any(e.get("entity") == "order_number" for e in message.get("entities") or []):
+            return {}  # the slot mapping has it already
+        text = (message.get("text") or "").strip()
+        if not text or text.startswith("/") or not HAS_DIGIT.search(text):
+            return {}
+        return {"order_number": text}
 
     def validate_order_number(
         self,

@@ -115,6 +115,34 @@ async def test_invalid_order_number_is_asked_again(dispatcher, make_tracker, dom
 
 
 @pytest.mark.parametrize(
+    ("text", "intent"),
+    [("order 4001234", "inform"), ("#400123", "inform"), ("1234", "out_of_scope")],
+)
+async def test_digits_without_an_order_number_get_the_format(
+    dispatcher, make_tracker, domain, text, intent
+) -> None:
+    """No entity to fill the slot: the form used to reject the message and another flow
+    took it (a product search for six digits), dropping the handover."""
+    tracker = form_turn(make_tracker, requested="order_number", text=text, intent=intent)
+    events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
+    assert slot_events(events)["order_number"] is None
+    assert responses(dispatcher) == ["utter_handover_invalid_order_number"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("where is parcel 12", "track_parcel"), ("I want a person, not 3 bots", "human_handoff")],
+)
+async def test_digits_in_another_request_are_not_an_order_number(
+    dispatcher, make_tracker, domain, text, intent
+) -> None:
+    tracker = form_turn(make_tracker, requested="order_number", text=text, intent=intent)
+    events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
+    assert "order_number" not in slot_events(events)
+    assert responses(dispatcher) == []
+
+
+@pytest.mark.parametrize(
     ("text", "intent"), [("it's not about an order", "no_order_number"), ("no", "deny")]
 )
 async def test_no_order_number_skips_to_the_email(
