@@ -29,6 +29,9 @@ Why these hooks:
   regardless of the result (a paused conversation logs it without answering), so the
   tracker stays the one record of what the shopper wrote; True only means "relayed".
 - `on_leave_queue(conversation_id)`: the shopper pressed "Leave queue" in the widget.
+- `on_session_resumed(conversation_id)`: a widget came back to its conversation (a reload,
+  a new tab, a dropped connection), after `session_confirm`; e.g. to tell it again where it
+  stands in the queue, which it otherwise hears only when something changes.
 - `delete_conversation(connection, conversation_id) -> dict[str, int]`: called inside
   the delete route's transaction (a SQLAlchemy Connection on the tracker store's
   database, in a worker thread, hence synchronous) so that tracker events and the
@@ -78,6 +81,7 @@ HOOKS: tuple[str, ...] = (
     "register",
     "on_shopper_message",
     "on_leave_queue",
+    "on_session_resumed",
     "delete_conversation",
     "transcript_extra",
 )
@@ -164,6 +168,9 @@ class WebchatExtension:
 
     async def on_leave_queue(self, conversation_id: str) -> None:
         """The shopper no longer wants to wait for an agent."""
+
+    async def on_session_resumed(self, conversation_id: str) -> None:
+        """A widget resumed this conversation (reload, new tab, reconnect)."""
 
     def delete_conversation(self, connection: Connection, conversation_id: str) -> dict[str, int]:
         """Delete this extension's rows of the conversation; runs inside the transaction."""

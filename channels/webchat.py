@@ -440,6 +440,12 @@ class WebchatInput(SocketIOInput):
                 {"session_id": session_id, "session_token": session_token, "resumed": resumed},
                 to=sid,
             )
+            if resumed:
+                for extension in self.extensions:
+                    try:
+                        await extension.on_session_resumed(session_id)
+                    except Exception:
+                        logger.exception("web chat extension failed in on_session_resumed")
 
         @sio.on(self.user_message_evt)
         async def handle_message(sid: str, data: Any = None, *_ignored: Any) -> None:

@@ -126,6 +126,12 @@ class AgentDesk(WebchatExtension):
         await self._bridge.resume(conversation_id, RESUME_AFTER_LEAVE)
         await self.pushes.broadcast_positions()
 
+    async def on_session_resumed(self, conversation_id: str) -> None:
+        """A reloaded widget hears where it stands: position and wait, or its agent (the
+        pushes only go out when something changes, so after a reload the queue bar and
+        its Leave queue button were gone while the shopper still waited)."""
+        await self.pushes.current_state(conversation_id)
+
     def delete_conversation(self, connection: Connection, conversation_id: str) -> dict[str, int]:
         return delete_conversation(connection, conversation_id)
 

@@ -13,6 +13,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from handover.models import ACTIVE, WAITING
 from handover.store import HandoverStore, RequestView
 
 if TYPE_CHECKING:
@@ -62,6 +63,29 @@ class ShopperPushes:
         """The shopper left the queue: no agent was there, so nothing to rate or to say
         about an agent leaving (the widget told "The agent has left the chat" before)."""
         await self.emit(conversation_id, "handover_status", {"state": "left"})
+
+    async def current_state(self, conversation_id: str) -> None:
+        """The conversation's open request as the widget shows it, sent to it again."""
+        request = await asyncio.to_thread(self._store.open_request, conversation_id)
+        if request is None:
+            return
+        if request.status == ACTIVE:
+            await self.emit(
+                conversation_id,
+                "handover_status",
+                {"state": "active", "agent_name": request.agent},
+            )
+            return
+        if request.status == WAITING:
+            positions = await asyncio.to_thread(self._store.waiting_positions)
+            if conversation_id not in positions:
+                return  # claimed meanwhile: the join push is on its way
+            position, minutes = positions[conversation_id]
+            await self.emit(
+                conversation_id,
+                "handover_status",
+                {"state": "waiting", "position": position, "estimated_wait_minutes": minutes},
+            )
 
     async def broadcast_positions(self) -> None:
         """Tell every waiting shopper whose position or estimate changed."""

@@ -137,6 +137,17 @@ def test_shopper_to_agent_and_back(stack: dict[str, Any]) -> None:
             lambda d: d == {"state": "waiting", "position": 1, "estimated_wait_minutes": 4},
         )
 
+        # A reload (a second socket resuming the conversation) is told where it stands,
+        # without waiting for the queue to move: the widget's queue bar comes back.
+        with ChatClient(stack["rasa_url"]) as reloaded:
+            resumed = reloaded.request_session(conversation_id, session["session_token"])
+            assert resumed["resumed"] is True
+            reloaded.wait_for(
+                "handover_status",
+                lambda d: d == {"state": "waiting", "position": 1, "estimated_wait_minutes": 4},
+                timeout=5,
+            )
+
         # While paused the bot stays silent, but the agent will see what was written.
         shopper.say("are you there?")
         assert not [e for e in shopper.drain(2.0) if e[0] == "bot_uttered"]
@@ -156,6 +167,13 @@ def test_shopper_to_agent_and_back(stack: dict[str, Any]) -> None:
             "handover_status", lambda d: d.get("state") == "active" and d.get("agent_name") == "Sam"
         )
         shopper.wait_for_bot(lambda d: "has joined" in bot_text(d))
+        with ChatClient(stack["rasa_url"]) as reloaded:
+            reloaded.request_session(conversation_id, session["session_token"])
+            reloaded.wait_for(
+                "handover_status",
+                lambda d: d == {"state": "active", "agent_name": "Sam"},
+                timeout=5,
+            )
 
         detail = agent.get(f"/requests/{waiting['id']}").json()
         assert any("talk to a human" in line["text"] for line in detail["bot_conversation"])
