@@ -28,6 +28,11 @@ export REDIS_PORT ?= 6379
 export REDIS_LOCK_DB ?= 1
 export REDIS_PASSWORD ?=
 export REDIS_LOCK_PREFIX ?=
+# The demo shop's privacy notice in each language (webchat/ serves /privacy?lang=...); a
+# shop sets its own pages (README "Languages"). English uses the domain's privacy_url.
+export PRIVACY_URL_SV ?= http://localhost:8080/privacy?lang=sv
+export PRIVACY_URL_FI ?= http://localhost:8080/privacy?lang=fi
+export PRIVACY_URL_NB ?= http://localhost:8080/privacy?lang=nb
 # Rasa and TensorFlow are chatty; keep their logs readable and their telemetry off.
 export RASA_TELEMETRY_ENABLED ?= false
 export TF_CPP_MIN_LOG_LEVEL ?= 2
