@@ -52,6 +52,10 @@ NO_TOPIC = {
     "nlu_fallback",
     "bot_challenge",
     "out_of_scope",
+    # a follow-up's topic is the question before it; these say nothing about one
+    "follow_up",
+    "insult",
+    "switch_language",
 }
 
 

@@ -158,6 +158,26 @@
     return badge;
   }
 
+  // What the shopper asked the bot about before asking for a person (the intent of their
+  // last question, actions/handover.py topic_of), in words; an unknown one as written.
+  var TOPIC_LABELS = {
+    general: "General", order_status: "Order status", track_parcel: "Parcel tracking",
+    product_info: "Products", payment_methods: "Payment methods", payment_issue: "Payment problem",
+    invoice: "Invoice", delivery_methods: "Delivery options", delivery_time: "Delivery time",
+    returns: "Returns", complaint: "Complaint", cancel_order: "Cancelling an order",
+    change_order: "Changing an order", change_address: "Changing an address",
+    cancellation_fee: "Cancellation fee", place_order: "Placing an order",
+    create_account: "Creating an account", edit_account: "Editing an account",
+    login_problem: "Login problem", delete_account: "Deleting an account",
+    newsletter: "Newsletter", feedback: "Feedback", privacy: "Privacy", erasure: "Erasure request",
+    download_conversation: "Chat download", delete_conversation: "Chat deletion",
+  };
+
+  function topicLabel(topic) {
+    if (!topic) { return topic; }
+    return TOPIC_LABELS[topic] || String(topic).replace(/_/g, " ");
+  }
+
   // The conversation's language (handover/desk_routes.py): agents answer in it.
   var LANGUAGE_NAMES = { en: "English", sv: "Swedish", fi: "Finnish", nb: "Norwegian (Bokmål)" };
 
@@ -173,7 +193,7 @@
     li.appendChild(head);
     var info = el("div");
     field(info, "Order", req.order_number || "none");
-    field(info, "Topic", req.topic);
+    field(info, "Topic", topicLabel(req.topic));
     if (req.language) { field(info, "Language", LANGUAGE_NAMES[req.language] || req.language); }
     field(info, req.status === "waiting" ? "Waiting" : "Waited", minutes(req.waiting_seconds));
     li.appendChild(info);
@@ -263,7 +283,7 @@
       var info = $("case");
       info.replaceChildren();
       [["Order number", req.order_number || "none"], ["Email", req.email],
-        ["Topic", req.topic],
+        ["Topic", topicLabel(req.topic)],
         ["Language", LANGUAGE_NAMES[req.language] || req.language],
         ["Description", req.description], ["Status", req.status]]
         .forEach(function (pair) {

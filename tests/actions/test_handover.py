@@ -375,6 +375,7 @@ def test_topic_skips_small_talk_and_handover_intents(make_tracker) -> None:
     events = [
         {"event": "user", "parse_data": {"intent": {"name": "returns"}}},
         {"event": "user", "parse_data": {"intent": {"name": "greet"}}},
+        {"event": "user", "parse_data": {"intent": {"name": "follow_up"}}},  # "is it free?"
     ]
     assert topic_of(make_tracker(intent="human_handoff", events=events)) == "returns"
     assert topic_of(make_tracker(intent="human_handoff")) == "general"

@@ -217,7 +217,7 @@ def test_agent_console_claims_chats_and_closes(desk_server: dict[str, Any], brow
         )
     )
     text = items[0].text
-    for expected in ("anna@example.com", "Order: 40012345", "Topic: order_status", "Waiting:"):
+    for expected in ("anna@example.com", "Order: 40012345", "Topic: Order status", "Waiting:"):
         assert expected in text
     assert HOSTILE in text  # shown as text ...
     assert browser.find_elements(By.CSS_SELECTOR, "#queue img") == []  # ... never as HTML
