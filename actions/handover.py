@@ -21,9 +21,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.calls import call, log_failure, turn_budget
+from actions.clients import factory
+from actions.clients.errors import NotFound, ServiceError
+from actions.clients.orders import OrderClient
 from actions.forms import ANSWER_INTENTS, HAS_DIGIT, TOPIC_INTENTS
 from actions.inputs import bounded_text, mask_email, normalise_email, normalise_order_number
 from actions.orders import language_of
+from actions.verified import verified
+from handover.models import ORDER_MATCHES, ORDER_NO_MATCH, ORDER_UNCHECKED
 from handover.settings import HandoverSettings, load_handover_settings
 from handover.store import Clock, HandoverStore, make_engine
 
@@ -256,13 +262,43 @@ class ValidateLeaveMessageForm(_EmailValidation):
 class ActionJoinQueue(Action):
     """Create the waiting request, tell the shopper where they stand, pause the bot."""
 
-    def __init__(self, store: HandoverStore | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        store: HandoverStore | None = None,
+        clock: Clock | None = None,
+        client: OrderClient | None = None,
+    ) -> None:
         self._store = store
         if store is not None and clock is not None:
             store.clock = clock
+        self._client = client
 
     def name(self) -> str:
         return "action_join_queue"
+
+    @property
+    def client(self) -> OrderClient:
+        if self._client is None:
+            self._client = factory.order_client()
+        return self._client
+
+    async def order_check(self, tracker: Tracker, number: str | None, email: str | None) -> str:
+        """Whether the order number and email belong together, for the agent: proven
+        earlier in the chat, or asked of the order service now. A service that fails
+        leaves it unchecked; the shopper still joins the queue."""
+        if number and email and verified(tracker) == (number, email):
+            return ORDER_MATCHES
+        if not number or not email:
+            return ORDER_UNCHECKED
+        try:
+            with turn_budget():
+                await call(self.client.lookup, number, email)
+        except NotFound:
+            return ORDER_NO_MATCH
+        except ServiceError as exc:
+            log_failure("handover order check", exc)
+            return ORDER_UNCHECKED
+        return ORDER_MATCHES
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -271,18 +307,20 @@ class ActionJoinQueue(Action):
         no_order = bool(tracker.get_slot("handover_no_order"))
         # Checked again: a slot set past the form (typed `/intent{...}`) must not put
         # markup or junk in front of an agent. A malformed value is dropped, not queued.
+        number = None if no_order else normalise_order_number(tracker.get_slot("order_number"))
+        email = normalise_email(tracker.get_slot("email"))
+        check = await self.order_check(tracker, number, email) if number else None
         try:
             ticket = await asyncio.to_thread(
                 store.join,
                 tracker.sender_id,
-                order_number=None
-                if no_order
-                else normalise_order_number(tracker.get_slot("order_number")),
-                email=normalise_email(tracker.get_slot("email")),
+                order_number=number,
+                email=email,
                 topic=topic_of(tracker),
                 description=bounded_text(
                     tracker.get_slot("handover_description"), MAX_DESCRIPTION_CHARS
                 ),
+                order_check=check,
             )
         except SQLAlchemyError:
             logger.exception("could not join the handover queue")

@@ -19,6 +19,12 @@ CLOSED = "closed"
 OFFLINE = "offline"
 STATUSES = (WAITING, ACTIVE, CLOSED, OFFLINE)
 
+#: Whether a request's order number and email belong together, as the order service said
+#: when the shopper joined the queue. Agents see it: before sharing anything about an
+#: order whose email did not match, they confirm who they are talking to. The shopper is
+#: not told (that would say whether an order number exists).
+ORDER_MATCHES, ORDER_NO_MATCH, ORDER_UNCHECKED = "matches", "no_match", "unchecked"
+
 SHOPPER = "shopper"
 AGENT = "agent"
 SYSTEM = "system"
@@ -42,6 +48,9 @@ class HandoverRequest(Base):  # type: ignore[misc,valid-type]
     #: Why a request ended: "agent" (closed by the agent), "left" (shopper left the
     #: queue), "shopper" (shopper ended an active chat). Null while open or offline.
     closed_reason = sa.Column(sa.String(16), nullable=True)
+    #: ORDER_MATCHES / ORDER_NO_MATCH / ORDER_UNCHECKED; null without an order number.
+    #: Added after the first release: HandoverStore.create_schema adds it to older tables.
+    order_check = sa.Column(sa.String(16), nullable=True)
 
 
 class HandoverMessage(Base):  # type: ignore[misc,valid-type]

@@ -79,6 +79,7 @@ class RequestView:
     claimed_at: float | None
     closed_at: float | None
     closed_reason: str | None
+    order_check: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -142,6 +143,18 @@ def _message(row: Any) -> MessageView:
     return MessageView(**{c.name: row._mapping[c.name] for c in messages_table.columns})
 
 
+#: Columns added to handover_requests after tables existed in the field, with their DDL
+#: type; create_schema adds any that an older table lacks (nullable, so old rows stay valid).
+_ADDED_COLUMNS = {"order_check": "VARCHAR(16)"}
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    present = {c["name"] for c in sa.inspect(conn).get_columns(requests_table.name)}
+    for name, ddl_type in _ADDED_COLUMNS.items():
+        if name not in present:
+            conn.execute(sa.text(f"ALTER TABLE {requests_table.name} ADD COLUMN {name} {ddl_type}"))
+
+
 def _clean(text: str | None, limit: int = MAX_TEXT_CHARS) -> str | None:
     if text is None:
         return None
@@ -184,6 +197,7 @@ class HandoverStore:
             return
         with self._write(lock=SCHEMA_LOCK_KEY) as conn:
             Base.metadata.create_all(conn, checkfirst=True)
+            _add_missing_columns(conn)
         self._schema_ready = True
 
     @contextmanager
@@ -243,6 +257,7 @@ class HandoverStore:
         email: str | None = None,
         topic: str | None = None,
         description: str | None = None,
+        order_check: str | None = None,
     ) -> Ticket:
         """Put a shopper in the queue, or tell them where they already are."""
         with self._tx(serialise_joins=True) as conn:
@@ -259,6 +274,7 @@ class HandoverStore:
                     email=_clean(email, 255),
                     topic=_clean(topic, 64),
                     description=_clean(description),
+                    order_check=order_check if order_number else None,
                     created_at=now,
                 )
             ).inserted_primary_key[0]

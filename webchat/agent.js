@@ -178,6 +178,20 @@
     return TOPIC_LABELS[topic] || String(topic).replace(/_/g, " ");
   }
 
+  // Whether the order number and email belong together (handover/models.py ORDER_*): an
+  // order whose email did not match is not the shopper's until they prove it otherwise.
+  var ORDER_CHECKS = {
+    matches: "email matches the order",
+    no_match: "email does NOT match this order: confirm who you are talking to before sharing order details",
+    unchecked: "not checked (order service unavailable): confirm before sharing order details",
+  };
+
+  function orderText(req) {
+    if (!req.order_number) { return "none"; }
+    var check = ORDER_CHECKS[req.order_check];
+    return check ? req.order_number + " (" + check + ")" : req.order_number;
+  }
+
   // The conversation's language (handover/desk_routes.py): agents answer in it.
   var LANGUAGE_NAMES = { en: "English", sv: "Swedish", fi: "Finnish", nb: "Norwegian (Bokmål)" };
 
@@ -192,7 +206,7 @@
     head.appendChild(el("span", "email", req.email || "(no email)"));
     li.appendChild(head);
     var info = el("div");
-    field(info, "Order", req.order_number || "none");
+    field(info, "Order", orderText(req));
     field(info, "Topic", topicLabel(req.topic));
     if (req.language) { field(info, "Language", LANGUAGE_NAMES[req.language] || req.language); }
     field(info, req.status === "waiting" ? "Waiting" : "Waited", minutes(req.waiting_seconds));
@@ -282,7 +296,7 @@
       $("chat-title").textContent = "Chat with " + (req.email || "shopper");
       var info = $("case");
       info.replaceChildren();
-      [["Order number", req.order_number || "none"], ["Email", req.email],
+      [["Order number", orderText(req)], ["Email", req.email],
         ["Topic", topicLabel(req.topic)],
         ["Language", LANGUAGE_NAMES[req.language] || req.language],
         ["Description", req.description], ["Status", req.status]]

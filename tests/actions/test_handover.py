@@ -11,6 +11,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 
+from actions.clients.errors import NotFound, ServiceUnavailable
 from actions.handover import (
     ActionCheckOpeningHours,
     ActionJoinQueue,
@@ -19,9 +20,11 @@ from actions.handover import (
     ValidateLeaveMessageForm,
     topic_of,
 )
-from handover.models import OFFLINE, WAITING
+from actions.verified import remember
+from handover.models import OFFLINE, ORDER_MATCHES, ORDER_NO_MATCH, ORDER_UNCHECKED, WAITING
 from handover.settings import HandoverSettings
 from handover.store import HandoverStore, make_engine
+from tests.actions.service_fakes import FakeOrderClient, make_order
 
 MONDAY_NOON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=ZoneInfo("Europe/Berlin")).timestamp()
 SUNDAY_NOON = dt.datetime(2026, 11, 29, 12, 0, tzinfo=ZoneInfo("Europe/Berlin")).timestamp()
@@ -57,6 +60,11 @@ def form_turn(
 
 def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def join_action(store: HandoverStore, orders: FakeOrderClient) -> ActionJoinQueue:
+    """action_join_queue with the order service faked at the client's edge."""
+    return ActionJoinQueue(store=store, client=orders)  # type: ignore[arg-type]
 
 
 @pytest.fixture()
@@ -259,7 +267,8 @@ async def test_join_queue_states_position_and_wait_and_pauses(
             "handover_description": "parcel is late",
         },
     )
-    events = await ActionJoinQueue(store=queue).run(dispatcher, first, domain)
+    orders = FakeOrderClient(make_order())
+    events = await join_action(queue, orders).run(dispatcher, first, domain)
     assert events[-1] == ConversationPaused()
     assert SlotSet("handover_description", None) in events
     [message] = dispatcher.messages
@@ -287,9 +296,51 @@ async def test_join_queue_states_position_and_wait_and_pauses(
             "handover_description": "voucher question",
         },
     )
-    await ActionJoinQueue(store=queue).run(dispatcher, second, domain)
+    await join_action(queue, orders).run(dispatcher, second, domain)
     assert (dispatcher.messages[0]["position"], dispatcher.messages[0]["minutes"]) == (2, 8)
     assert queue.open_request("second").order_number is None  # "no order number" wins
+    # the first request's order was checked with its email; the second has none to check
+    assert orders.calls == [("lookup", ("40012345", "anna@example.com"))]
+    assert queue.open_request("first").order_check == ORDER_MATCHES
+    assert queue.open_request("second").order_check is None
+
+
+HANDOVER_SLOTS = {
+    "order_number": "40012345",
+    "email": "someone.else@example.com",
+    "handover_description": "where is it",
+}
+
+
+@pytest.mark.parametrize(
+    ("result", "check"),
+    [
+        (make_order(), ORDER_MATCHES),
+        (NotFound("no such order for that email"), ORDER_NO_MATCH),
+        (ServiceUnavailable("timeout"), ORDER_UNCHECKED),
+    ],
+)
+async def test_the_agent_sees_whether_the_order_and_email_belong_together(
+    dispatcher, make_tracker, domain, queue, result, check
+) -> None:
+    """An order number with someone else's email must not pass for the owner's: the
+    console marks it, and the shopper is queued all the same, told nothing about it."""
+    tracker = make_tracker(slots=HANDOVER_SLOTS)
+    events = await join_action(queue, FakeOrderClient(result)).run(dispatcher, tracker, domain)
+    assert events[-1] == ConversationPaused()
+    assert responses(dispatcher) == ["utter_queue_position"]
+    assert queue.open_request(tracker.sender_id).order_check == check
+
+
+async def test_an_order_proven_earlier_in_the_chat_is_not_asked_again(
+    dispatcher, make_tracker, domain, queue
+) -> None:
+    proven = {e["name"]: e["value"] for e in remember("40012345", "someone.else@example.com")}
+    tracker = make_tracker(slots={**HANDOVER_SLOTS, **proven})
+    orders = FakeOrderClient(NotFound("must not be asked"))
+    await join_action(queue, orders).run(dispatcher, tracker, domain)
+    assert orders.calls == []
+    assert queue.open_request(tracker.sender_id).order_check == ORDER_MATCHES
 
 
 async def test_join_queue_without_database_gives_other_ways(
@@ -353,9 +404,11 @@ async def test_well_formed_slots_are_queued_in_canonical_form(
             "handover_description": "late",
         },
     )
-    await ActionJoinQueue(store=queue).run(dispatcher, tracker, domain)
+    orders = FakeOrderClient(make_order())
+    await join_action(queue, orders).run(dispatcher, tracker, domain)
     [request] = queue.queue()
     assert (request.order_number, request.email) == ("40012345", "anna@example.com")
+    assert orders.calls == [("lookup", ("40012345", "anna@example.com"))]
 
 
 async def test_offline_message_with_a_malformed_email_is_not_stored(

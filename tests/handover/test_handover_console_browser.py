@@ -190,6 +190,7 @@ def test_agent_console_claims_chats_and_closes(desk_server: dict[str, Any], brow
         email="anna@example.com",
         topic="order_status",
         description=HOSTILE,
+        order_check="no_match",
     ).request
     store.join(
         "shopper-2", email="ben@example.com", topic="returns", description="refund not received"
@@ -217,7 +218,12 @@ def test_agent_console_claims_chats_and_closes(desk_server: dict[str, Any], brow
         )
     )
     text = items[0].text
-    for expected in ("anna@example.com", "Order: 40012345", "Topic: Order status", "Waiting:"):
+    for expected in (
+        "anna@example.com",
+        "Order: 40012345 (email does NOT match this order",
+        "Topic: Order status",
+        "Waiting:",
+    ):
         assert expected in text
     assert HOSTILE in text  # shown as text ...
     assert browser.find_elements(By.CSS_SELECTOR, "#queue img") == []  # ... never as HTML

@@ -9,7 +9,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from handover.models import ACTIVE, AGENT, CLOSED, OFFLINE, SHOPPER, WAITING
+from handover.models import (
+    ACTIVE,
+    AGENT,
+    CLOSED,
+    OFFLINE,
+    ORDER_NO_MATCH,
+    SHOPPER,
+    WAITING,
+    Base,
+    requests_table,
+)
 from handover.store import Conflict, HandoverStore, delete_conversation, make_engine
 from tests.handover.helpers import FakeClock
 
@@ -216,3 +226,35 @@ def test_processes_starting_together_on_an_empty_database_all_get_the_schema(
         assert store.join("after-start", email="a@example.com").position == 1
         for engine in engines:
             engine.dispose()
+
+
+def test_a_queue_table_from_before_the_order_check_gets_the_column(db_url: str) -> None:
+    """A database written by an earlier release has no order_check column: the store adds
+    it at start instead of failing on every read, and its rows stay readable."""
+    engine = make_engine(db_url)
+    Base.metadata.drop_all(engine)
+    old = sa.MetaData()
+    sa.Table(
+        requests_table.name,
+        old,
+        *(c.copy() for c in requests_table.columns if c.name != "order_check"),
+    )
+    old.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO handover_requests (conversation_id, status, created_at) "
+                "VALUES ('before', 'waiting', 1.0)"
+            )
+        )
+    engine.dispose()
+
+    store = HandoverStore(make_engine(db_url))
+    [earlier] = store.queue()
+    assert (earlier.conversation_id, earlier.order_check) == ("before", None)
+    store.join("after", order_number="40012345", email="a@example.com", order_check=ORDER_NO_MATCH)
+    after = store.open_request("after")
+    assert after is not None and after.order_check == ORDER_NO_MATCH
+    # a second process starting later finds the column there and changes nothing
+    HandoverStore(make_engine(db_url)).create_schema()
+    store.engine.dispose()
