@@ -437,6 +437,7 @@
 
   var handoverBar = el('div', { className: 'rwc-handover', role: 'status' });
   handoverBar.hidden = true;
+  var handoverState = '';  // the latest handover_status state the bar shows
   var handoverText = el('span', { className: 'rwc-handover-text' });
   var leaveQueue = el('button', { type: 'button', className: 'rwc-button rwc-small' }, t('leave_queue'));
   handoverBar.appendChild(handoverText);
@@ -861,6 +862,11 @@
     }
     addMessage('shopper', shown || text);
     setQuickReplies([]);
+    if (handoverState === 'closed' || handoverState === 'left') {
+      // "The agent has left" is old news once the shopper talks to the bot again.
+      handoverState = '';
+      handoverBar.hidden = true;
+    }
     socket.emit('user_uttered', { message: text });
     showTyping(true);
     if (ENDING.test(shown || text) && shopperTurns >= 2) { askRating(); }
@@ -870,6 +876,7 @@
 
   function showHandover(data) {
     if (!data || typeof data.state !== 'string') { return; }
+    handoverState = data.state;
     leaveQueue.hidden = data.state !== 'waiting';
     if (data.state === 'waiting') {
       // Whole sentences per case, not fragments: word order differs between languages.

@@ -167,6 +167,14 @@ def test_agent_messages_and_queue_status(browser_stack: dict[str, Any], driver: 
         lambda d: "chatting with Sam" in d.find_element(By.CSS_SELECTOR, ".rwc-handover").text
     )
 
+    # The agent closes: the bar says so until the shopper talks to the bot again.
+    requests.post(
+        f"{rasa}/webhooks/webchat/agent/status/{cid}", json={"state": "closed"}, timeout=10
+    )
+    wait.until(lambda d: "left the chat" in d.find_element(By.CSS_SELECTOR, ".rwc-handover").text)
+    send(driver, "how can I pay?")
+    wait.until(ec.invisibility_of_element_located((By.CSS_SELECTOR, ".rwc-handover")))
+
 
 def test_the_newest_message_stays_in_view_when_buttons_or_the_queue_bar_appear(
     browser_stack: dict[str, Any], driver: Any
