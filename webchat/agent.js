@@ -340,8 +340,23 @@
       .catch(function (err) { setStatus("Not sent: " + err.message); });
   }
 
+  // Closing hands the shopper back to the bot and cannot be undone: the first click only
+  // asks ("Click again to close"), a second within five seconds closes.
+  var closeArmed = null;
+
+  function disarmClose() {
+    if (closeArmed !== null) { clearTimeout(closeArmed); closeArmed = null; }
+    $("close").textContent = "Close chat";
+  }
+
   function closeChat() {
     if (state.selected === null) { return; }
+    if (closeArmed === null) {
+      $("close").textContent = "Click again to close";
+      closeArmed = setTimeout(disarmClose, 5000);
+      return;
+    }
+    disarmClose();
     api("POST", "/requests/" + state.selected + "/close").then(function () {
       setStatus("Chat closed; the bot has taken over again.");
       state.lastChat = "";

@@ -265,8 +265,14 @@ def test_agent_console_claims_chats_and_closes(desk_server: dict[str, Any], brow
     )
     wait_until(lambda: "Hello Anna, Sam here." in find("chat-log").text)
 
+    # The first click only asks; closing takes a second one.
+    find("close").click()
+    wait_until(lambda: find("close").text == "Click again to close")
+    time.sleep(0.5)
+    assert store.get(first.id).status == ACTIVE
     find("close").click()
     wait_until(lambda: store.get(first.id).status == CLOSED)
+    assert find("close").get_attribute("textContent") == "Close chat"
     wait_until(lambda: desk_server["resumed"] == [("shopper-1", RESUME_AFTER_CLOSE)])
     wait_until(lambda: "closed" in find("status").text)
 
