@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from actions.clients.changes import Address
+from channels import languages
 
 COUNTRY_WORDS = {
     "se": "SE", "sweden": "SE", "sverige": "SE",
@@ -18,8 +19,10 @@ COUNTRY_WORDS = {
     "dk": "DK", "denmark": "DK", "danmark": "DK",
     "de": "DE", "germany": "DE", "deutschland": "DE",
 }  # fmt: skip
-COUNTRY_NAMES = {"SE": "Sweden", "FI": "Finland", "NO": "Norway", "DK": "Denmark",
-                 "DE": "Germany"}  # fmt: skip
+# A plain 4- or 5-digit postcode could belong to several countries; in a chat in one of
+# the shop's languages it is that country's (the confirmation names it, so the shopper
+# can still say otherwise).
+_POSTCODE_OF_LANGUAGE = {"nb": ("NO", r"\d{4}"), "fi": ("FI", r"\d{5}"), "sv": ("SE", r"\d{5}")}
 # "111 22 Stockholm", "SE-111 22 Stockholm", "10115 Berlin", "0150 Oslo"
 POSTCODE_CITY = re.compile(
     r"^(?:(?P<prefix>[A-Za-z]{1,2})-)?(?P<postcode>\d{3} \d{2}|\d{4,5})\s+(?P<city>[^\d,]{2,60})$"
@@ -28,8 +31,9 @@ STREET = re.compile(r"^(?=.*\d)(?=.*[^\W\d_]).{3,100}$")
 MAX_TEXT = 300
 
 
-def parse_address(text: str) -> Address | None:
-    """The address in `text`, or None when street, postcode + city or country is missing."""
+def parse_address(text: str, language: str | None = None) -> Address | None:
+    """The address in `text`, or None when street, postcode + city or country is missing
+    (a chat's `language` lets a plain postcode stand for its country)."""
     if not text or len(text) > MAX_TEXT:
         return None
     parts = [" ".join(p.split()) for p in re.split(r"[,\n;]+", text) if p.strip()]
@@ -54,7 +58,7 @@ def parse_address(text: str) -> Address | None:
         return None
     name = ", ".join(parts[: place - 1]) or None
     prefix = (match["prefix"] or "").lower()
-    country = country or COUNTRY_WORDS.get(prefix) or _guess(match["postcode"])
+    country = country or COUNTRY_WORDS.get(prefix) or _guess(match["postcode"], language)
     if country is None:
         return None
     city = match["city"].strip()
@@ -63,14 +67,19 @@ def parse_address(text: str) -> Address | None:
     return Address(street=street, postcode=match["postcode"], city=city, country=country, name=name)
 
 
-def _guess(postcode: str) -> str | None:
-    """Only an unambiguous format: "111 22" is Swedish; 4 or 5 plain digits could be
-    several countries, so the shopper is asked to name it."""
-    return "SE" if re.fullmatch(r"\d{3} \d{2}", postcode) else None
+def _guess(postcode: str, language: str | None = None) -> str | None:
+    """An unambiguous format: "111 22" is Swedish. 4 or 5 plain digits could be several
+    countries: in a Norwegian, Finnish or Swedish chat they are that country's, else the
+    shopper is asked to name it."""
+    if re.fullmatch(r"\d{3} \d{2}", postcode):
+        return "SE"
+    country, shape = _POSTCODE_OF_LANGUAGE.get(language or "", (None, ""))
+    return country if country and re.fullmatch(shape, postcode) else None
 
 
-def one_line(address: Address) -> str:
-    """'Storgatan 12, 111 22 Stockholm, Sweden' for the confirmation question."""
-    country = COUNTRY_NAMES.get(address.country, address.country)
+def one_line(address: Address, language: str = "en") -> str:
+    """'Storgatan 12, 111 22 Stockholm, Sweden' for the confirmation question, the country
+    in the conversation's language ('Sverige', 'Ruotsi')."""
+    country = languages.country_text(address.country, language)
     head = f"{address.name}, " if address.name else ""
     return f"{head}{address.street}, {address.postcode} {address.city}, {country}"

@@ -108,14 +108,21 @@ class ActionCheckOpeningHours(Action):
     ) -> list[EventType]:
         hours = (self._settings or load_handover_settings()).opening_hours
         now = (self._clock or time.time)()
+        # An order this chat has already proven (order number + email) is what the agent
+        # needs: the handover form then only asks for the one line (it used to ask again
+        # for the number the shopper had just been told about).
+        proven = verified(tracker)
+        reuse: list[EventType] = []
+        if proven and not tracker.get_slot("order_number") and not tracker.get_slot("email"):
+            reuse = [SlotSet("order_number", proven[0]), SlotSet("email", proven[1])]
         if hours.is_open(now):
-            return [SlotSet("agents_available", True)]
+            return [SlotSet("agents_available", True), *reuse]
         dispatcher.utter_message(
             response="utter_agents_closed",
             opening_hours=hours.describe(language_of(tracker)),
             next_opening=hours.describe_next_opening(now, language_of(tracker)),
         )
-        return [SlotSet("agents_available", False)]
+        return [SlotSet("agents_available", False), *reuse]
 
 
 class _EmailValidation(FormValidationAction):

@@ -87,7 +87,11 @@ class ActionInvoiceStatus(Action):
         invoice = order.invoice
         if invoice is None:
             dispatcher.utter_message(
-                response="utter_invoice_none", payment_method=order.payment_method, **details
+                response="utter_invoice_none",
+                payment_method=languages.payment_method_text(
+                    order.payment_method, language_of(tracker)
+                ),
+                **details,
             )
             return [*reset, ANSWERED]
         dispatcher.utter_message(

@@ -45,6 +45,8 @@ _STOP_WORDS_NORDIC = """
     dere lageret finnes jeg kjøpe kjope fortsatt noen et hva koster prisen
     størrelse storrelse størrelser takk og meg trenger ser produktet selger hvor mye
     er vis igjen
+    str stl strl storleken størrelsen storrelsen koossa kokoisena kokoisia kokoon koon
+    small medium large
 """
 _NORDIC_STOP_WORDS = frozenset(_STOP_WORDS_NORDIC.split())
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split()) | _NORDIC_STOP_WORDS
@@ -55,10 +57,13 @@ SIZE = re.compile(r"\d{1,3}(?:/\d{1,3})?|x{0,3}[sl]|m", re.IGNORECASE)
 # A size the shopper asks about: "in 38", "size M", "in a size 40", "in XL". Only after
 # "in"/"size" (and their sv/fi/nb words), so that a stray "s" or a number in a name is no size.
 ASKED_SIZE = re.compile(
-    r"\b(?:in|size|storlek|koko|kokoa|størrelse)\s+(?:(?:a|the)\s+)?(?:size\s+)?"
-    r"(\d{2}(?:/\d{2})?|xxs|xs|s|m|l|xl|xxl)\b",
+    r"\b(?:in|size|storlek|storleken|stl|strl|str|koko|kokoa|koossa|størrelse|storrelse)"
+    r"\.?\s+(?:(?:a|the)\s+)?(?:size\s+)?"
+    r"(\d{2}(?:/\d{2})?|xxs|xs|s|m|l|xl|xxl|small|medium|large)\b",
     re.IGNORECASE,
 )
+# Sizes written out ("in a medium") as the catalogue names them.
+_SIZE_WORDS = {"SMALL": "S", "MEDIUM": "M", "LARGE": "L"}
 MATCHES_SHOWN = 3
 # A shopper's sentence often keeps words the catalogue does not have ("can I still buy the
 # wool blend coat"): when every word together finds nothing, the search is retried with
@@ -74,7 +79,10 @@ def search_terms(text: str) -> str:
 def asked_size(text: str) -> str | None:
     """The size a product question names, upper-cased like the catalogue's ("M", "38")."""
     found = ASKED_SIZE.search(text)
-    return found.group(1).upper() if found else None
+    if not found:
+        return None
+    size = found.group(1).upper()
+    return _SIZE_WORDS.get(size, size)
 
 
 def named(terms: str) -> bool:
@@ -83,10 +91,15 @@ def named(terms: str) -> bool:
 
 
 async def search_by_name(client: ProductClient, terms: str) -> list[Product]:
-    """Products for every word of `terms`, else for the words after the first few."""
+    """Products for every word of `terms`, else for the words after the first few, else
+    (a Swedish, Finnish or Norwegian sentence names the product first: "farkkutakkia
+    löytyykö nyt") for the words before the last few."""
     words = terms.split()
-    for start in range(min(SEARCH_RETRIES, len(words) - 1) + 1):
-        products = await call(client.search, " ".join(words[start:]), MATCHES_SHOWN + 1)
+    tries = min(SEARCH_RETRIES, len(words) - 1)
+    spans = [(start, len(words)) for start in range(tries + 1)]
+    spans += [(0, len(words) - cut) for cut in range(1, tries + 1)]
+    for start, end in spans:
+        products = await call(client.search, " ".join(words[start:end]), MATCHES_SHOWN + 1)
         if products:
             return products
     return []

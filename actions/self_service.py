@@ -321,7 +321,7 @@ class ValidateSelfServiceForm(ValidateOrderStatusForm):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        address = parse_address(value) if isinstance(value, str) else None
+        address = parse_address(value, language_of(tracker)) if isinstance(value, str) else None
         if address is None:
             return self.invalid(dispatcher, tracker, NEW_ADDRESS, "utter_invalid_address")
         return {NEW_ADDRESS: json.dumps(address.as_json())}
@@ -378,7 +378,8 @@ class ActionChangeConfirm(Action):
             return [*events, *skip, ANSWERED]
         if kind == "size":
             return [*events, *self._size(tracker, order)]
-        detail = one_line(address) if address else summary(order, language_of(tracker))
+        language = language_of(tracker)
+        detail = one_line(address, language) if address else summary(order, language)
         return [*events, *self._ask(), SlotSet("change_summary", detail)]
 
     @staticmethod
@@ -821,7 +822,10 @@ class ActionChangeExecute(Action):
             if address is None:
                 dispatcher.utter_message(response="utter_change_expired")
                 return [*done, ANSWERED]
-            return [*done, *await self._address(dispatcher, proven, key, address)]
+            return [
+                *done,
+                *await self._address(dispatcher, proven, key, address, language_of(tracker)),
+            ]
         if kind == "size":
             item, size = chosen_item(tracker), tracker.get_slot(NEW_SIZE)
             if item is None or not isinstance(size, str) or not size:
@@ -841,6 +845,7 @@ class ActionChangeExecute(Action):
         proven: tuple[str, str],
         key: str,
         address: Address,
+        language: str = "en",
     ) -> list[EventType]:
         number, email = proven
         with turn_budget():
@@ -876,7 +881,9 @@ class ActionChangeExecute(Action):
                 return [SlotSet(UNKNOWN_MARKER, "address"), NEEDS_HUMAN]
         log_change("address", "done")
         dispatcher.utter_message(
-            response="utter_address_done", order_ref=number, change_summary=one_line(change.address)
+            response="utter_address_done",
+            order_ref=number,
+            change_summary=one_line(change.address, language),
         )
         return [SlotSet(CHANGE_MARKER, "address"), ANSWERED]
 
@@ -1006,7 +1013,7 @@ class ActionChangeExecute(Action):
         dispatcher.utter_message(
             response="utter_cancel_done_paid" if paid else "utter_cancel_done_invoice",
             order_ref=number,
-            payment_method=order.payment_method,
+            payment_method=languages.payment_method_text(order.payment_method, language),
             amount=money(order, language),
         )
         return [SlotSet(CHANGE_MARKER, "cancel"), ANSWERED]

@@ -361,6 +361,27 @@ def clock_text(moment: dt.time | dt.datetime, language: object) -> str:
     return format_time(moment, "short", locale=locale_of(language))
 
 
+#: Payment methods as the order service names them, in each language's words.
+PAYMENT_METHODS: dict[str, dict[str, str]] = {
+    "credit card": {"sv": "kreditkort", "fi": "luottokortti", "nb": "kredittkort"},
+    "direct debit": {"sv": "autogiro", "fi": "suoraveloitus", "nb": "AvtaleGiro"},
+    "invoice": {"sv": "faktura", "fi": "lasku", "nb": "faktura"},
+}
+
+
+def payment_method_text(method: str, language: object) -> str:
+    """'credit card' as 'kreditkort' in a Swedish answer; a name such as PayPal, or a
+    method not listed, as the service wrote it."""
+    code = language_or_default(language)
+    return PAYMENT_METHODS.get(method, {}).get(code, method)
+
+
+def country_text(code: str, language: object) -> str:
+    """'SE' as 'Sweden', 'Sverige', 'Ruotsi', 'Sverige': Babel's territory names."""
+    locale = Locale.parse(LOCALES[language_or_default(language)])
+    return str(locale.territories.get(code.upper(), code))
+
+
 def money_text(amount: Decimal | float, currency: str, language: object) -> str:
     """'€128.90' (en_GB), '128,90 €' (fi_FI), '1 299,00 kr' (sv_SE for SEK)."""
     return format_currency(amount, currency, locale=locale_of(language))

@@ -92,6 +92,9 @@ LANGUAGE_FIELD = "language"
 #: written in, found here (not sent by the browser), so that the bot's introduction comes
 #: in the shopper's language and not in English before an answer in Swedish.
 WRITTEN_LANGUAGE_FIELD = "written_language"
+#: The conversation's current language, sent with every message for the NLU
+#: (components/language.py CURRENT_LANGUAGE_KEY).
+CURRENT_LANGUAGE_FIELD = "conversation_language"
 # socket.io events that carry data over the wire can never be this large (engine.io
 # refuses bigger messages); a larger frame is a malformed one.
 MAX_SOCKET_MESSAGE_BYTES = 64 * 1024
@@ -268,6 +271,13 @@ class WebchatInput(SocketIOInput):
         await self.sio.emit(event, data, room=conversation_id)
 
     # --- socket.io ---------------------------------------------------------------------
+
+    async def _conversation_language(self, conversation_id: str) -> str | None:
+        """The conversation's `language` slot in the tracker store, if there is one."""
+        engine = _engine_of(getattr(getattr(self._app, "ctx", None), "agent", None))
+        if engine is None:
+            return None
+        return await asyncio.to_thread(languages.conversation_language, engine, conversation_id)
 
     async def _language(self, sid: str) -> str:
         """The language of the socket's conversation: its `language` slot in the tracker
@@ -473,6 +483,11 @@ class WebchatInput(SocketIOInput):
             if not hint and text.strip() != SESSION_START:
                 written = written_language(text)
                 metadata = {WRITTEN_LANGUAGE_FIELD: written} if written else None
+            if text.strip() != SESSION_START:
+                # The NLU leaves a settled language only on strong evidence (LanguageRecognizer).
+                current = await self._conversation_language(conversation_id)
+                if current is not None:
+                    metadata = {**(metadata or {}), CURRENT_LANGUAGE_FIELD: current}
             if text.strip() == SESSION_START:
                 await self._start_session(conversation_id, output, text, on_new_message, metadata)
                 return

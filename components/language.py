@@ -48,6 +48,7 @@ OURS: dict[str, Language] = {
     "fi": Language.FINNISH,
     "nb": Language.BOKMAL,
 }
+OURS_CODES = frozenset(OURS)
 #: Close neighbours the detector may answer instead; they never switch the language.
 DECOYS: tuple[Language, ...] = (Language.DANISH, Language.GERMAN)
 
@@ -204,8 +205,40 @@ class LanguageGuess:
         return None if detected is None else (detected, 0, len(text))
 
 
+#: Metadata the web chat channel sends with every message: the page's language and the
+#: conversation's current one (its `language` slot), so that a settled conversation is not
+#: flipped by a message that only looks like another language.
+PAGE_LANGUAGE_KEY = "language"
+CURRENT_LANGUAGE_KEY = "conversation_language"
+
+#: Small words that only a sentence of the language has. A product name ("canvas
+#: trainers", "leather ankle boots") or a two-word reply ("ja kolla": Finnish to the
+#: detector) is no reason to leave the language a Swedish page or conversation is in.
+_FUNCTION_WORDS_TEXT = {
+    "en": """i you my me is are am the a an to do does can could where what how when why
+        please it of for with and not have has was will would this that we your there""",
+    "sv": """jag du min mitt mina är ar och det en ett att kan var vad hur när nar inte har
+        med för for på pa ni vi den som mig dig""",
+    "fi": """minä mä sinä sä mun sun mulla sulla on ja ei en se että etta mitä mita miten
+        missä missa milloin voi voiko onko kun te teillä teilla me olen tämä tama mikä mika""",
+    "nb": """jeg du min mitt mine er og det en et å kan hvor hva hvordan når nar ikke har
+        med for på pa dere vi den som meg deg""",
+}
+FUNCTION_WORDS = {code: frozenset(words.split()) for code, words in _FUNCTION_WORDS_TEXT.items()}
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class LanguageRecognizer(GraphComponent, EntityExtractorMixin):
+    """Adds a `language` entity when a message says which language to continue in.
+
+    A conversation that is already in a language chosen on evidence (the page's, or a
+    Swedish, Finnish or Norwegian one) leaves it only on stronger evidence than a first
+    message needs: `switch_min_words` words including a small word of the new language
+    ("where is my parcel", not "canvas trainers"), or a request by name ("kan vi ta det
+    på engelska?"). An English conversation by default (no page language) switches on the
+    plain rule, so a Swedish first message still gets Swedish at once.
+    """
+
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
@@ -213,12 +246,34 @@ class LanguageRecognizer(GraphComponent, EntityExtractorMixin):
             "min_confidence": 0.5,
             # ... in a message of at least this many words.
             "min_words": 2,
+            # Leaving a language the page or earlier messages chose needs this many words,
+            # one of them a small word of the new language (FUNCTION_WORDS).
+            "switch_min_words": 3,
         }
 
     def __init__(self, config: dict[str, Any], guess: LanguageGuess | None = None) -> None:
         self.guess = guess or LanguageGuess(
             min_confidence=float(config["min_confidence"]), min_words=int(config["min_words"])
         )
+        self.switch_min_words = int(config.get("switch_min_words", 3))
+
+    @staticmethod
+    def settled_language(message: Message) -> str | None:
+        """The language the conversation is settled in, if chosen on evidence: the page's
+        hint, or a current language other than the default English."""
+        metadata = message.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            return None
+        page = metadata.get(PAGE_LANGUAGE_KEY)
+        current = metadata.get(CURRENT_LANGUAGE_KEY)
+        if current in OURS_CODES and (page or current != "en"):
+            return str(current)
+        return str(page) if page in OURS_CODES else None
+
+    def strong_enough(self, text: str, code: str) -> bool:
+        words = [w.lower() for w in _WORD.findall(language_text(text))]
+        small = FUNCTION_WORDS.get(code, frozenset())
+        return len(words) >= self.switch_min_words and any(w in small for w in words)
 
     @classmethod
     def create(
@@ -238,6 +293,10 @@ class LanguageRecognizer(GraphComponent, EntityExtractorMixin):
             if found is None:
                 continue
             code, start, end = found
+            settled = self.settled_language(message)
+            named = intent == SWITCH_INTENT and named_span(text) is not None
+            if settled and code != settled and not named and not self.strong_enough(text, code):
+                continue
             # Another extractor (or an annotated example) may already have named it.
             others = [e for e in message.get(ENTITIES, []) if e.get("entity") != ENTITY]
             entity = {

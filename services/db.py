@@ -32,7 +32,8 @@ CREATE TABLE products (
     category TEXT NOT NULL,
     colour TEXT NOT NULL,
     price TEXT NOT NULL,
-    currency TEXT NOT NULL DEFAULT 'EUR'
+    currency TEXT NOT NULL DEFAULT 'EUR',
+    nordic_names TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE product_sizes (
     article_number TEXT NOT NULL REFERENCES products(article_number),
@@ -124,9 +125,9 @@ def seed(conn: sqlite3.Connection, today: date) -> SeedData:
         conn.executescript(SCHEMA)
         for p in data.products:
             conn.execute(
-                "INSERT INTO products (article_number, name, category, colour, price)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (p.article_number, p.name, p.category, p.colour, p.price),
+                "INSERT INTO products (article_number, name, category, colour, price, nordic_names)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (p.article_number, p.name, p.category, p.colour, p.price, p.nordic_names),
             )
             conn.executemany(
                 "INSERT INTO product_sizes VALUES (?, ?, ?, ?)",
@@ -279,25 +280,36 @@ def _stem(word: str) -> str:
     return word
 
 
+def _nordic_match(word: str, name: str) -> bool:
+    """A Swedish, Finnish or Norwegian word for one of the product's names: the name, the
+    name with an ending of up to four letters ("takkia", "farkkuja", "ullkappan"; not
+    "jeansjacka" for "jeans"), the head of a compound ("kappa" for
+    "ullkappa"; not "jeans" for "jeansjacka", whose head is the jacket), or the name
+    whose plural `_stem` folded ("sneaker")."""
+    return (
+        word == name
+        or (len(name) >= 4 and word.startswith(name) and len(word) - len(name) <= 4)
+        or (len(word) >= 4 and name.endswith(word))
+        or (len(word) >= 4 and name.startswith(word) and len(name) - len(word) <= 2)
+    )
+
+
+def _matches(word: str, row: sqlite3.Row) -> bool:
+    """An English word inside the name, colour or category, or a Nordic name's word."""
+    if any(word in str(row[column]).lower() for column in ("name", "colour", "category")):
+        return True
+    names = re.findall(r"[\w/-]+", str(row["nordic_names"]).lower())
+    return any(_nordic_match(word, name) for name in names)
+
+
 def search_products(conn: sqlite3.Connection, query: str, limit: int) -> list[dict[str, Any]]:
-    """Products matching every word of `query` in name, colour or category."""
+    """Products matching every word of `query` (English or Nordic names, colour, category)."""
     words = [_stem(w) for w in re.findall(r"[\w/-]+", query.lower())][:8]
     if not words:
         return []
-    clause = " AND ".join(
-        "(lower(name) LIKE ? ESCAPE '\\' OR lower(colour) LIKE ? ESCAPE '\\'"
-        " OR lower(category) LIKE ? ESCAPE '\\')"
-        for _ in words
-    )
-    params: list[Any] = []
-    for word in words:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        params += [pattern, pattern, pattern]
-    rows = conn.execute(
-        f"SELECT * FROM products WHERE {clause} ORDER BY name, article_number LIMIT ?",  # noqa: S608 - placeholders only
-        [*params, limit],
-    ).fetchall()
-    return [_product(conn, r) for r in rows]
+    rows = conn.execute("SELECT * FROM products ORDER BY name, article_number").fetchall()
+    found = [r for r in rows if all(_matches(word, r) for word in words)]
+    return [_product(conn, r) for r in found[:limit]]
 
 
 def counts(conn: sqlite3.Connection) -> dict[str, int]:

@@ -22,6 +22,9 @@ class SeedProduct:
     colour: str
     price: str  # decimal as text: SQLite has no decimal type and floats would round
     sizes: tuple[tuple[str, int], ...]
+    # What Swedish, Finnish and Norwegian shoppers call it (names, kinds, colour), searched
+    # beside the English name; answers keep the catalogue's name.
+    nordic_names: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,56 @@ _PRODUCTS: tuple[tuple[str, str, str, str, str, tuple[str, ...]], ...] = (
     ("260310", "Pyjama set", "nightwear", "pale blue", "44.95", CLOTHING),
     ("260318", "Cashmere socks", "accessories", "heather", "19.95", ONE_SIZE),
 )
+# Names of the products in the shop's other languages, as a shop's catalogue would have
+# them (sv | fi | nb; a few Finnish stems such as "farkku" and "kenk" so that the inflected
+# "farkkuja" and "kenkiä" are found).
+_NORDIC_NAMES: dict[str, str] = {
+    "204518": "linneklänning sommarklänning linne klänning sand beige | pellavamekko kesämekko"
+    " pellava mekko hiekka beige | linkjole sommerkjole lin kjole sand beige",
+    "204519": "omlottklänning midiklänning klänning grön flaskgrön | kietaisumekko midimekko"
+    " mekko vihreä | omslagskjole midikjole kjole grønn flaskegrønn",
+    "204533": "stickad klänning tröjklänning stickklänning klänning beige | neulemekko"
+    " villamekko mekko beige | strikkekjole genserkjole strikket kjole beige",
+    "211402": "chinos byxor marinblå | chinot chinohousut housut housu tummansininen"
+    " laivastonsininen | chinos bukse bukser marineblå",
+    "211407": "vida byxor byxor svart svarta | leveälahkeiset housut housu musta mustat"
+    " | vide bukser bukse svart",
+    "211415": "raka jeans jeans blå | suorat farkut farkku siniset sininen | rette jeans"
+    " olabukse blå",
+    "211416": "tajta jeans smala jeans svart svarta | kapeat farkut pillifarkut farkku musta"
+    " mustat | smale jeans svart",
+    "218020": "t-shirt t-tröja ekologisk bomull vit | t-paita paita luomupuuvilla valkoinen"
+    " | t-skjorte økologisk bomull hvit",
+    "218021": "t-shirt t-tröja ekologisk bomull svart | t-paita paita luomupuuvilla musta"
+    " | t-skjorte økologisk bomull svart",
+    "218044": "randig tröja bretonsk topp marinblå | raidallinen paita raitapaita"
+    " tummansininen | stripete genser bretonsk topp marineblå",
+    "218060": "sidenblus blus siden | silkkipusero pusero silkki | silkebluse bluse silke",
+    "222310": "merinotröja ulltröja tröja merinoull grå | merinovillapaita villapaita"
+    " neulepusero neule harmaa | merinogenser ullgenser genser merinoull grå",
+    "222318": "kofta stickad kofta grov kofta | neuletakki villatakki takki | kofte"
+    " strikkejakke cardigan",
+    "230105": "regnjacka quiltad jacka jacka oliv grön | sadetakki tikattu takki takki"
+    " oliivi vihreä | regnjakke quiltet jakke jakke oliven grønn",
+    "230122": "ullkappa kappa ullrock rock | villakangastakki villatakki takki talvitakki"
+    " | ullkåpe kåpe ullfrakk frakk",
+    "230140": "jeansjacka jacka ljusblå | farkkutakki takki vaaleansininen | dongerijakke"
+    " olajakke jakke lyseblå",
+    "241007": "skinnboots boots kängor stövletter skor | nilkkurit nahkanilkkurit saappaat"
+    " kengät kenk | skinnstøvletter støvletter boots sko",
+    "241015": "sneakers gympaskor tygskor skor vit | lenkkarit tennarit kangaskengät kengät"
+    " kenk valkoinen | joggesko tøysko sneakers sko hvit",
+    "241022": "loafers mockaskor skor brun | loaferit mokkakengät kengät kenk ruskea"
+    " | loafers semskede sko brun",
+    "252201": "skärp bälte läderbälte brun | vyö nahkavyö ruskea | belte skinnbelte brun",
+    "252230": "halsduk ullhalsduk grå | kaulaliina villahuivi huivi harmaa | skjerf"
+    " ullskjerf grå",
+    "252244": "tygkasse kasse väska | kangaskassi kassi laukku | handlenett veske",
+    "260310": "pyjamas pyjamaset ljusblå | pyjama yöasu vaaleansininen | pyjamas pysjamas"
+    " lyseblå",
+    "260318": "kashmirstrumpor strumpor sockor | kashmirsukat sukat | kasjmirsokker sokker",
+}
+
 # Sold out in every size, so the assistant's "not in stock" wording has a demo.
 SOLD_OUT = frozenset({"230122"})
 
@@ -344,7 +397,11 @@ def build_seed(today: date) -> SeedData:
         stock = tuple(
             (size, 0 if article in SOLD_OUT else rng.choice((0, 2, 5, 12, 30))) for size in sizes
         )
-        data.products.append(SeedProduct(article, name, category, colour, price, stock))
+        data.products.append(
+            SeedProduct(
+                article, name, category, colour, price, stock, _NORDIC_NAMES.get(article, "")
+            )
+        )
 
     plan = list(DEMO_ORDERS)
     used_emails = {email for _, email, _, _ in plan}

@@ -69,3 +69,36 @@ def test_echo_for_the_confirmation() -> None:
     address = parse_address("Storgatan 12, 111 22 Stockholm")
     assert address is not None
     assert one_line(address) == "Storgatan 12, 111 22 Stockholm, Sweden"
+    # the country in the conversation's language, not English inside a Nordic answer
+    assert one_line(address, "sv") == "Storgatan 12, 111 22 Stockholm, Sverige"
+    assert one_line(address, "fi") == "Storgatan 12, 111 22 Stockholm, Ruotsi"
+    assert one_line(address, "nb") == "Storgatan 12, 111 22 Stockholm, Sverige"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "country"),
+    [
+        ("storgata 5, 7011 trondheim", "nb", "NO"),
+        ("kauppakatu 3, 40100 jyväskylä", "fi", "FI"),
+        ("kungsgatan 4, 41119 göteborg", "sv", "SE"),
+        ("storgata 5, 7011 trondheim, sverige", "nb", "SE"),  # named wins
+    ],
+)
+def test_a_plain_postcode_belongs_to_the_chats_country(
+    text: str, language: str, country: str
+) -> None:
+    address = parse_address(text, language)
+    assert address is not None and address.country == country
+
+
+def test_without_the_chats_language_a_plain_postcode_is_not_guessed() -> None:
+    assert parse_address("storgata 5, 7011 trondheim") is None
+    assert parse_address("storgata 5, 7011 trondheim", "en") is None
+
+
+def test_payment_methods_in_the_answers_language() -> None:
+    from channels.languages import payment_method_text
+
+    assert payment_method_text("credit card", "nb") == "kredittkort"
+    assert payment_method_text("credit card", "en") == "credit card"
+    assert payment_method_text("PayPal", "fi") == "PayPal"

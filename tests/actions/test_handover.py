@@ -86,6 +86,23 @@ async def test_within_opening_hours_agents_are_available(dispatcher, make_tracke
     assert dispatcher.messages == []
 
 
+async def test_an_order_proven_in_the_chat_is_handed_to_the_handover_form(
+    dispatcher, make_tracker, domain
+) -> None:
+    action = ActionCheckOpeningHours(settings=HandoverSettings(), clock=lambda: MONDAY_NOON)
+    proven = {e["name"]: e["value"] for e in remember("40012347", "carla.munoz@example.net")}
+    tracker = make_tracker(slots=proven)
+    events = await action.run(dispatcher, tracker, domain)
+    assert slot_events(events) == {
+        "agents_available": True,
+        "order_number": "40012347",
+        "email": "carla.munoz@example.net",
+    }
+    # nothing proven: the form asks as usual
+    events = await action.run(dispatcher, make_tracker(), domain)
+    assert slot_events(events) == {"agents_available": True}
+
+
 async def test_outside_opening_hours_the_bot_says_when(dispatcher, make_tracker, domain) -> None:
     action = ActionCheckOpeningHours(settings=HandoverSettings(), clock=lambda: SUNDAY_NOON)
     events = await action.run(dispatcher, make_tracker(intent="human_handoff"), domain)

@@ -11,7 +11,7 @@ from service_fakes import FakeProductClient, make_product, slot_events
 
 from actions.clients import NotFound, ServiceUnavailable
 from actions.clients.products import ProductClient
-from actions.products import ActionProductInfo, ValidateProductForm, search_terms
+from actions.products import ActionProductInfo, ValidateProductForm, asked_size, search_terms
 from devkit.servers import stop
 from devkit.stack import start_reference_service
 
@@ -159,11 +159,29 @@ def test_search_terms_drop_sizes(text):
         "paljonko linen dress maksaa",
         "har dere linen dress på lager?",
         "hva koster linen dress",
+        "finnes linen dress i str L?",  # "str" found "Straight leg jeans" in English
+        "har ni linen dress i stl 38",
+        "löytyykö linen dress koossa M",
+        "linen dress in a medium",
     ],
 )
 def test_search_terms_drop_swedish_finnish_and_norwegian_filler_words(text):
     # The catalogue search needs every word: "linen dress i lager" found nothing.
     assert search_terms(text) == "linen dress"
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("finnes skinny jeans i str L?", "L"),
+        ("har ni raka jeans i stl. 40", "40"),
+        ("onko suoria farkkuja koossa M", "M"),
+        ("do you have the linen dress in a medium", "M"),
+        ("skinny jeans", None),
+    ],
+)
+def test_the_size_asked_for_in_each_language(text: str, size: str | None) -> None:
+    assert asked_size(text) == size
 
 
 @pytest.fixture(scope="module")

@@ -146,10 +146,60 @@ def test_the_named_language(text: str, asked: str | None):
     assert named_language(text) == asked
 
 
-def _process(recognizer: LanguageRecognizer, text: str, intent: str) -> list[dict]:
-    message = Message({TEXT: text, INTENT: {"name": intent, "confidence": 0.9}})
+def _process(
+    recognizer: LanguageRecognizer,
+    text: str,
+    intent: str,
+    metadata: dict[str, str] | None = None,
+) -> list[dict]:
+    data = {TEXT: text, INTENT: {"name": intent, "confidence": 0.9}}
+    message = Message({**data, "metadata": metadata} if metadata else data)
     recognizer.process([message])
     return [e for e in message.get(ENTITIES, []) if e["entity"] == "language"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "metadata"),
+    [
+        # an English product name in a Swedish chat (page hint, or switched by evidence)
+        ("canvas trainers", "inform", {"language": "sv", "conversation_language": "sv"}),
+        ("leather ankle boots", "product_info", {"conversation_language": "sv"}),
+        ("straight leg jeans", "product_info", {"conversation_language": "nb"}),
+        # two words the detector reads as Finnish, in a Swedish chat
+        ("ja kolla", "affirm", {"language": "sv", "conversation_language": "sv"}),
+    ],
+)
+def test_a_settled_language_is_not_left_on_weak_evidence(
+    recognizer: LanguageRecognizer, text: str, intent: str, metadata: dict[str, str]
+) -> None:
+    without = _process(recognizer, text, intent)
+    assert without and without[0]["value"] != metadata["conversation_language"]  # the risk
+    assert _process(recognizer, text, intent, metadata) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "metadata", "language"),
+    [
+        # a real sentence in another language still switches a settled chat
+        ("where is my parcel, it should have come", "track_parcel",
+         {"language": "sv", "conversation_language": "sv"}, "en"),
+        # so does asking for a language by name, however short
+        ("på engelska tack", "switch_language", {"conversation_language": "sv"}, "en"),
+        # and a chat in English by default (no page language) switches on a first message
+        ("hej, var är mitt paket? det skulle komma igår", "track_parcel",
+         {"conversation_language": "en"}, "sv"),
+        ("ja kolla", "affirm", None, "fi"),  # unchanged without anything settled
+    ],
+)  # fmt: skip
+def test_strong_evidence_or_nothing_settled_switches(
+    recognizer: LanguageRecognizer,
+    text: str,
+    intent: str,
+    metadata: dict[str, str] | None,
+    language: str,
+) -> None:
+    [entity] = _process(recognizer, text, intent, metadata)
+    assert entity["value"] == language
 
 
 def test_asking_for_a_language_wins_over_the_detector(recognizer: LanguageRecognizer):

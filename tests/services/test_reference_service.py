@@ -100,6 +100,26 @@ def test_product_and_search(base_url: str) -> None:
     assert bad_limit.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("query", "articles"),
+    [
+        ("ullkappa", {"230122"}),  # sv
+        ("villakangastakkia", {"230122"}),  # fi, partitive
+        ("farkkuja", {"211415", "211416"}),  # fi, consonant gradation: a stem in the names
+        ("kåpe", {"230122"}),  # nb, head of "ullkåpe"
+        ("svarta jeans", {"211416"}),  # sv colour and an English word
+        ("jeansjacka", {"230140"}),
+    ],
+)
+def test_search_finds_products_by_their_nordic_names(
+    base_url: str, query: str, articles: set[str]
+) -> None:
+    found = requests.get(f"{base_url}/products", params={"q": query}, timeout=5).json()
+    assert {p["article_number"] for p in found["products"]} == articles
+    # the catalogue's name stays what the answer shows
+    assert all(p["name"] and "nordic" not in p for p in found["products"])
+
+
 def test_search_escapes_like_wildcards(base_url: str) -> None:
     found = requests.get(f"{base_url}/products", params={"q": "%"}, timeout=5).json()
     assert found["products"] == []
