@@ -142,6 +142,14 @@ SKIP = "skip"  # change_answer when there is nothing to confirm
 # A yes changes the order for good: one the NLU is unsure of ("hmm" was read as affirm
 # with 0.75 and cancelled an order) is asked again. The buttons' payloads come with 1.0.
 MIN_YES_CONFIDENCE = 0.8
+# A yes that opens an answer to "Cancel order ...?" and goes on with the cancelling verb,
+# in each language; no "not"/"don't"/"inte"/"ei"/"ikke" anywhere after it.
+YES_CANCEL = re.compile(
+    r"^\s*(?:ok(?:ay)?[\s,!.]+)?(?:yes|yeah|yep|yup|sure|ja|japp|jo|joo|jep|kyllä|kylla)\b"
+    r"(?!.*\b(?:not|don'?t|dont|no|inte|ej|ei|älä|ala|ikke)\b)"
+    r".*\b(?:cancel|avbryt|avbeställ|avbestall|makulera|peru|peruuta|avbestill|kanseller|annuller)",
+    re.IGNORECASE,
+)
 ADDRESS_FIELDS = frozenset({"street", "postcode", "city", "country", "name"})
 
 
@@ -736,6 +744,15 @@ class ValidateChangeConfirmationForm(FormValidationAction):
             return {}
         intent = tracker.latest_message.get("intent") or {}
         name = str(intent.get("name"))
+        text = str(tracker.latest_message.get("text") or "")
+        if (
+            kind_of(tracker) == "cancel"
+            and name in ("cancel_order", "stop")
+            and YES_CANCEL.match(text)
+        ):
+            # "yes cancel it", "ja avbryt den", "joo peru vaan": the NLU reads the verb
+            # ("cancel" as stop: 0.51), the shopper said yes to the cancellation.
+            return {ANSWER: "yes"}
         if name == "affirm" and float(intent.get("confidence") or 0) < MIN_YES_CONFIDENCE:
             return {ANSWER: "other"}
         return {ANSWER: {"affirm": "yes", "deny": "no", "stop": "no"}.get(name, "other")}

@@ -226,6 +226,30 @@ async def test_yes_no_and_unclear(make_tracker, dispatcher, domain, intent, reas
     assert slots["change_answer"] == answer
 
 
+@pytest.mark.parametrize(
+    ("kind", "text", "intent", "answer"),
+    [
+        ("cancel", "ok yes cancel it", "stop", "yes"),  # stop 0.51: it used to be a "no"
+        ("cancel", "joo peru vaan", "cancel_order", "yes"),
+        ("cancel", "ja avbryt den", "stop", "yes"),
+        ("cancel", "yes but don't cancel it", "stop", "no"),
+        ("cancel", "forget it", "stop", "no"),
+        ("address", "yes cancel it", "stop", "no"),  # a yes to a cancellation only
+    ],
+)
+async def test_a_yes_with_the_cancelling_verb_confirms_a_cancellation(
+    make_tracker, dispatcher, domain, kind, text, intent, answer
+):
+    tracker = make_tracker(
+        slots={"requested_slot": "change_answer", "change_reasks": 0, "change_kind": kind},
+        intent=intent,
+        text=text,
+        active_loop="change_confirmation_form",
+    )
+    slots = slot_events(await ValidateChangeConfirmationForm().run(dispatcher, tracker, domain))
+    assert slots["change_answer"] == answer
+
+
 @pytest.mark.parametrize(("reasks", "answer"), [(0, None), (1, "unclear")])
 async def test_an_unsure_yes_changes_nothing(make_tracker, dispatcher, domain, reasks, answer):
     """'hmm', read as affirm with 0.75, cancelled an order: it is asked again instead."""
