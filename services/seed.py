@@ -151,11 +151,9 @@ _NORDIC_NAMES: dict[str, str] = {
     "241022": "loafers mockaskor skor brun | loaferit mokkakengät kengät kenk ruskea"
     " | loafers semskede sko brun",
     "252201": "skärp bälte läderbälte brun | vyö nahkavyö ruskea | belte skinnbelte brun",
-    "252230": "halsduk ullhalsduk grå | kaulaliina villahuivi huivi harmaa | skjerf"
-    " ullskjerf grå",
+    "252230": "halsduk ullhalsduk grå | kaulaliina villahuivi huivi harmaa | skjerf ullskjerf grå",
     "252244": "tygkasse kasse väska | kangaskassi kassi laukku | handlenett veske",
-    "260310": "pyjamas pyjamaset ljusblå | pyjama yöasu vaaleansininen | pyjamas pysjamas"
-    " lyseblå",
+    "260310": "pyjamas pyjamaset ljusblå | pyjama yöasu vaaleansininen | pyjamas pysjamas lyseblå",
     "260318": "kashmirstrumpor strumpor sockor | kashmirsukat sukat | kasjmirsokker sokker",
 }
 
