@@ -700,12 +700,16 @@ class ValidateChangeConfirmationForm(FormValidationAction):
             return {}
         text = str(value)
         size = size_answer(text) or size_in_request(text)
+        product = await _product(self.products, item.article_number)
+        if product is not None and (size is None or size.lower() not in _sizes_of(product)):
+            # "42 then", "nei vent, ta heller 43", "ok XL": one word of the answer is one
+            # of the article's sizes (it used to be "we don't make it in size 42 then").
+            size = _one_size_named(text, product) or size
         if size is None and len(text) <= 12 and re.search(r"\w", text):
             size = canonical_size(text)
         if size is None:
             dispatcher.utter_message(response="utter_size_not_understood", item=item.name)
             return self._retry(tracker, NEW_SIZE)
-        product = await _product(self.products, item.article_number)
         if product is not None:
             stock = {s.size.lower(): s for s in product.sizes}
             known = stock.get(size.lower())
@@ -771,6 +775,22 @@ class ValidateChangeConfirmationForm(FormValidationAction):
         if float(tracker.get_slot(REASKS) or 0) < 1:
             return {ANSWER: None, REASKS: 1.0}  # the form asks once more
         return {ANSWER: "unclear"}
+
+
+def _sizes_of(product: Product) -> set[str]:
+    return {s.size.lower() for s in product.sizes}
+
+
+def _one_size_named(text: str, product: Product) -> str | None:
+    """The article's size that the only size-like word of `text` names, if exactly one."""
+    sizes = _sizes_of(product)
+    # whole words only: the "m" of "I'm" is no size M
+    words = re.findall(r"(?<![\w'\u2019])[\w/]+(?![\w'\u2019])", text)
+    named = {w.lower() for w in words if w.lower() in sizes}
+    if len(named) != 1:
+        return None
+    [word] = named
+    return next(s.size for s in product.sizes if s.size.lower() == word)
 
 
 def _intent(tracker: Tracker) -> str:

@@ -404,6 +404,30 @@ async def test_a_size_in_stock_is_taken_with_a_fresh_key(
     assert dispatcher.messages == []
 
 
+@pytest.mark.parametrize(
+    "text", ["42 then", "ok 42 then", "nei vent, ta heller 42", "hmm, make it 42 instead"]
+)
+async def test_a_size_inside_a_short_sentence_is_taken(
+    service, make_tracker, dispatcher, domain, text
+):
+    """It was "we don't make the canvas trainers in size 42 then"."""
+    result = await validate_size(service, make_tracker, dispatcher, domain, text)
+    assert result["new_size"] == "42" and len(result["change_key"]) >= 8
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [("I'm not sure", "230122"), ("not 41 but 42 or 43", "241015")],  # a coat in XS-XL; shoes
+)
+async def test_no_size_is_guessed_from_a_letter_or_from_several_sizes(
+    service, make_tracker, dispatcher, domain, text, item
+):
+    result = await validate_size(service, make_tracker, dispatcher, domain, text, item=item)
+    assert result["new_size"] is None
+    assert "change_key" not in result
+
+
 async def test_a_size_that_does_not_exist_lists_the_sizes(
     service, make_tracker, dispatcher, domain
 ):
