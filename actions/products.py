@@ -19,6 +19,7 @@ from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormV
 from actions.inputs import normalise_article_number
 from actions.misses import previous_turn_missed
 from actions.orders import language_of
+from actions.sizes import canonical_size
 from channels import languages
 
 # Words that carry no product meaning; dropped so the service searches for "linen dress".
@@ -62,8 +63,6 @@ ASKED_SIZE = re.compile(
     r"(\d{2}(?:/\d{2})?|xxs|xs|s|m|l|xl|xxl|small|medium|large)\b",
     re.IGNORECASE,
 )
-# Sizes written out ("in a medium") as the catalogue names them.
-_SIZE_WORDS = {"SMALL": "S", "MEDIUM": "M", "LARGE": "L"}
 MATCHES_SHOWN = 3
 # A shopper's sentence often keeps words the catalogue does not have ("can I still buy the
 # wool blend coat"): when every word together finds nothing, the search is retried with
@@ -79,10 +78,8 @@ def search_terms(text: str) -> str:
 def asked_size(text: str) -> str | None:
     """The size a product question names, upper-cased like the catalogue's ("M", "38")."""
     found = ASKED_SIZE.search(text)
-    if not found:
-        return None
-    size = found.group(1).upper()
-    return _SIZE_WORDS.get(size, size)
+    # "in a medium" as the catalogue names it: "M"
+    return canonical_size(found.group(1)) if found else None
 
 
 def named(terms: str) -> bool:

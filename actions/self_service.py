@@ -701,17 +701,17 @@ class ValidateChangeConfirmationForm(FormValidationAction):
         text = str(value)
         size = size_answer(text) or size_in_request(text)
         product = await _product(self.products, item.article_number)
-        if product is not None and (size is None or size.lower() not in _sizes_of(product)):
+        stock = {s.size.lower(): s for s in product.sizes} if product is not None else {}
+        if stock and (size is None or size.lower() not in stock):
             # "42 then", "nei vent, ta heller 43", "ok XL": one word of the answer is one
             # of the article's sizes (it used to be "we don't make it in size 42 then").
-            size = _one_size_named(text, product) or size
+            size = _one_size_named(text, stock) or size
         if size is None and len(text) <= 12 and re.search(r"\w", text):
             size = canonical_size(text)
         if size is None:
             dispatcher.utter_message(response="utter_size_not_understood", item=item.name)
             return self._retry(tracker, NEW_SIZE)
         if product is not None:
-            stock = {s.size.lower(): s for s in product.sizes}
             known = stock.get(size.lower())
             in_stock = ", ".join(product.sizes_in_stock) or "-"
             if known is None:
@@ -777,20 +777,16 @@ class ValidateChangeConfirmationForm(FormValidationAction):
         return {ANSWER: "unclear"}
 
 
-def _sizes_of(product: Product) -> set[str]:
-    return {s.size.lower() for s in product.sizes}
-
-
-def _one_size_named(text: str, product: Product) -> str | None:
-    """The article's size that the only size-like word of `text` names, if exactly one."""
-    sizes = _sizes_of(product)
+def _one_size_named(text: str, stock: dict[str, Any]) -> str | None:
+    """The article's size (`stock`: lower-cased size -> its stock line) that the only
+    size-like word of `text` names, if exactly one."""
     # whole words only: the "m" of "I'm" is no size M
     words = re.findall(r"(?<![\w'\u2019])[\w/]+(?![\w'\u2019])", text)
-    named = {w.lower() for w in words if w.lower() in sizes}
+    named = {w.lower() for w in words if w.lower() in stock}
     if len(named) != 1:
         return None
     [word] = named
-    return next(s.size for s in product.sizes if s.size.lower() == word)
+    return str(stock[word].size)
 
 
 def _intent(tracker: Tracker) -> str:

@@ -286,11 +286,8 @@ class WebchatInput(SocketIOInput):
         assert self.sio is not None
         session = await self.sio.get_session(sid)
         conversation_id = session.get("conversation_id")
-        engine = _engine_of(getattr(getattr(self._app, "ctx", None), "agent", None))
-        if conversation_id and engine is not None:
-            current = await asyncio.to_thread(
-                languages.conversation_language, engine, str(conversation_id)
-            )
+        if conversation_id:
+            current = await self._conversation_language(str(conversation_id))
             if current is not None:
                 return current
         return languages.language_or_default(session.get(LANGUAGE_FIELD))

@@ -42,12 +42,20 @@ class ShopperPushes:
         except Exception:
             logger.exception("could not reach the shopper's widget")
 
-    async def agent_joined(self, claimed: RequestView, text: str) -> None:
+    async def _active(self, conversation_id: str, agent: str | None) -> None:
         await self.emit(
-            claimed.conversation_id,
-            "handover_status",
-            {"state": "active", "agent_name": claimed.agent},
+            conversation_id, "handover_status", {"state": "active", "agent_name": agent}
         )
+
+    async def _waiting(self, conversation_id: str, position: int, minutes: int) -> None:
+        await self.emit(
+            conversation_id,
+            "handover_status",
+            {"state": "waiting", "position": position, "estimated_wait_minutes": minutes},
+        )
+
+    async def agent_joined(self, claimed: RequestView, text: str) -> None:
+        await self._active(claimed.conversation_id, claimed.agent)
         await self.emit(claimed.conversation_id, "bot_uttered", {"text": text, "sender": "system"})
         await self.broadcast_positions()
 
@@ -70,37 +78,20 @@ class ShopperPushes:
         if request is None:
             return
         if request.status == ACTIVE:
-            await self.emit(
-                conversation_id,
-                "handover_status",
-                {"state": "active", "agent_name": request.agent},
-            )
+            await self._active(conversation_id, request.agent)
             return
         if request.status == WAITING:
             positions = await asyncio.to_thread(self._store.waiting_positions)
             if conversation_id not in positions:
                 return  # claimed meanwhile: the join push is on its way
-            position, minutes = positions[conversation_id]
-            await self.emit(
-                conversation_id,
-                "handover_status",
-                {"state": "waiting", "position": position, "estimated_wait_minutes": minutes},
-            )
+            await self._waiting(conversation_id, *positions[conversation_id])
 
     async def broadcast_positions(self) -> None:
         """Tell every waiting shopper whose position or estimate changed."""
         positions = await asyncio.to_thread(self._store.waiting_positions)
         for conversation_id, (position, minutes) in positions.items():
             if self._last_positions.get(conversation_id) != (position, minutes):
-                await self.emit(
-                    conversation_id,
-                    "handover_status",
-                    {
-                        "state": "waiting",
-                        "position": position,
-                        "estimated_wait_minutes": minutes,
-                    },
-                )
+                await self._waiting(conversation_id, position, minutes)
         self._last_positions = positions
 
     def start(self) -> None:

@@ -281,11 +281,11 @@ def _stem(word: str) -> str:
 
 
 def _nordic_match(word: str, name: str) -> bool:
-    """A Swedish, Finnish or Norwegian word for one of the product's names: the name, the
+    """A Swedish, Finnish or Norwegian word for one of the product's names: the name; the
     name with an ending of up to four letters ("takkia", "farkkuja", "ullkappan"; not
-    "jeansjacka" for "jeans"), the head of a compound ("kappa" for
-    "ullkappa"; not "jeans" for "jeansjacka", whose head is the jacket), or the name
-    whose plural `_stem` folded ("sneaker")."""
+    "jeansjacka" for "jeans"); the head of a compound ("kappa" for "ullkappa"; not
+    "jeans" for "jeansjacka", whose head is the jacket); or the name whose plural
+    `_stem` folded ("sneaker" for "sneakers")."""
     return (
         word == name
         or (len(name) >= 4 and word.startswith(name) and len(word) - len(name) <= 4)
