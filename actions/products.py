@@ -19,7 +19,7 @@ from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormV
 from actions.inputs import normalise_article_number
 from actions.misses import previous_turn_missed
 from actions.orders import language_of
-from actions.sizes import canonical_size
+from actions.sizes import canonical_size, one_size_named
 from channels import languages
 
 # Words that carry no product meaning; dropped so the service searches for "linen dress".
@@ -30,6 +30,7 @@ _STOP_WORDS_TEXT = """
     can could still buy get order sell sell carry left there yet again hi hello hey
     is this that these those them they would like know if still got
     question questions product products item items article one ones something
+    then too also
 """
 # The same in Swedish, Finnish and Norwegian ("har ni wool blend coat i lager?", "onko
 # teillä ... varastossa", "har dere ... på lager"), with and without diacritics: the
@@ -48,6 +49,8 @@ _STOP_WORDS_NORDIC = """
     er vis igjen
     str stl strl storleken størrelsen storrelsen koossa kokoisena kokoisia kokoon koon
     small medium large
+    då da dom dem de så sa också ocksa også ogsa sitten entä enta myös myos niitä niita
+    ne sen
 """
 _NORDIC_STOP_WORDS = frozenset(_STOP_WORDS_NORDIC.split())
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split()) | _NORDIC_STOP_WORDS
@@ -63,11 +66,18 @@ ASKED_SIZE = re.compile(
     r"(\d{2}(?:/\d{2})?|xxs|xs|s|m|l|xl|xxl|small|medium|large)\b",
     re.IGNORECASE,
 )
+# A size word standing alone in a short follow-up ("hva med XL?", "och 42?"); a lone s, m
+# or l only in capitals (the "m" of "I m" is no size).
+BARE_SIZE = re.compile(r"(?<![\w'\u2019])((?i:xxs|xs|xl|xxl)|S|M|L|\d{2})(?![\w'\u2019])")
+FOLLOW_UP_WORDS = 6
 MATCHES_SHOWN = 3
 # A shopper's sentence often keeps words the catalogue does not have ("can I still buy the
 # wool blend coat"): when every word together finds nothing, the search is retried with
 # the leading words dropped, this many times at most (the product noun tends to come last).
 SEARCH_RETRIES = 3
+# The article of the last answer that named one product: "and in M?", "vad kostar dom?",
+# "onko sitä kokoa L" ask about it without naming it. An article number is no personal data.
+SHOWN_SLOT = "shown_article"
 
 
 def search_terms(text: str) -> str:
@@ -168,6 +178,10 @@ class ValidateProductForm(ServiceFormValidation):
             terms = search_terms(text)
             if intent == "product_info" and not text.startswith("/") and named(terms):
                 return {"product_query": text.strip()[:200]}
+            shown = tracker.get_slot(SHOWN_SLOT)
+            if intent == "product_info" and not text.startswith("/") and shown:
+                # "finns den i M?", "what about size 38" after a product answer
+                return {"product_query": str(shown)}
             return {}
         return self.raw_attempt(tracker, domain, "product_query", HAS_DIGIT)
 
@@ -209,8 +223,11 @@ class ActionProductInfo(Action):
             SlotSet("article_number", None),
             SlotSet(ATTEMPTS_SLOT, 0.0),
         ]
-        query = tracker.get_slot("product_query")
+        query = tracker.get_slot("product_query") or self._about_shown(tracker)
         if not isinstance(query, str) or not query.strip():
+            if _intent(tracker) == "follow_up":  # "and in M?" with no product before it
+                dispatcher.utter_message(response="utter_rephrase_no_suggestions")
+                return reset
             dispatcher.utter_message(response="utter_too_many_attempts")
             return [*reset, NEEDS_HUMAN]
         try:
@@ -226,10 +243,41 @@ class ActionProductInfo(Action):
         except ServiceError as exc:
             log_failure("product lookup", exc)
             return [*reset, apologise(dispatcher)]
-        self._answer(dispatcher, products, language_of(tracker), asked_size(query))
+        size = asked_size(query)
+        if size is None and len(products) == 1:
+            size = self._size_asked_now(tracker, products[0])
+        self._answer(dispatcher, products, language_of(tracker), size)
+        shown = SlotSet(SHOWN_SLOT, products[0].article_number if len(products) == 1 else None)
         if not products and previous_turn_missed(tracker):
-            return [*reset, NEEDS_HUMAN]  # a second miss in a row: offer a person
-        return [*reset, ANSWERED]
+            return [*reset, shown, NEEDS_HUMAN]  # a second miss in a row: offer a person
+        return [*reset, shown, ANSWERED]
+
+    @staticmethod
+    def _about_shown(tracker: Tracker) -> str | None:
+        """The product a follow-up asks about: the one it names ("and the linen dress?"),
+        else the one just shown."""
+        if _intent(tracker) != "follow_up":
+            return None
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if named(search_terms(text)) and not text.startswith("/"):
+            return text.strip()[:200]
+        shown = tracker.get_slot(SHOWN_SLOT)
+        return str(shown) if shown else None
+
+    @staticmethod
+    def _size_asked_now(tracker: Tracker, product: Product) -> str | None:
+        """A size in the shopper's latest message ("och i S då?", "har dere den i str 40?")
+        when it is one of the product's sizes: the query may be the article shown before."""
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if text.startswith("/"):
+            return None
+        stock = {s.size.lower(): s for s in product.sizes}
+        found = asked_size(text) or one_size_named(text, stock)
+        if found is None and len(text.split()) <= FOLLOW_UP_WORDS:
+            # a size the product lacks ("hva med XL?"): the answer names the sizes it has
+            bare = BARE_SIZE.search(text)
+            found = canonical_size(bare.group(1)) if bare else None
+        return found
 
     @staticmethod
     def _answer(
@@ -268,3 +316,7 @@ class ActionProductInfo(Action):
             for p in products[:MATCHES_SHOWN]
         ]
         dispatcher.utter_message(response="utter_product_matches", matches=lines, buttons=buttons)
+
+
+def _intent(tracker: Tracker) -> str:
+    return str(((tracker.latest_message or {}).get("intent") or {}).get("name"))

@@ -237,3 +237,15 @@ def same_size(a: str | None, b: str | None) -> bool:
 def is_size_request(text: str) -> bool:
     """Whether a request to change an order is about an item's size."""
     return bool(SIZE_REQUEST.search(text or ""))
+
+
+def one_size_named(text: str, stock: dict[str, Any]) -> str | None:
+    """The article's size (`stock`: lower-cased size -> its stock line) that the only
+    size-like word of `text` names, if exactly one."""
+    # whole words only: the "m" of "I'm" is no size M
+    words = re.findall(r"(?<![\w'\u2019])[\w/]+(?![\w'\u2019])", text)
+    named = {w.lower() for w in words if w.lower() in stock}
+    if len(named) != 1:
+        return None
+    [word] = named
+    return str(stock[word].size)

@@ -80,7 +80,11 @@ async def test_by_article_number(make_tracker, dispatcher, domain):
     assert message["price"] == "€59.95"
     assert message["sizes"] == "M, L"  # S has no stock
     assert message["sold_out_note"] == " Sold out in S."
-    assert slot_events(events) == {**RESET, "service_outcome": "answered"}
+    assert slot_events(events) == {
+        **RESET,
+        "shown_article": "204518",  # a follow-up ("and in L?") asks about it
+        "service_outcome": "answered",
+    }
 
 
 async def test_by_name_with_one_match(make_tracker, dispatcher, domain):
@@ -262,3 +266,87 @@ async def test_a_size_in_the_question_gets_the_stock_of_that_size(
     [message] = dispatcher.messages
     assert (message["response"], message["size"]) == (response, size)
     assert client.calls == [("search", ("linen summer dress", 4))]
+
+
+# Follow-ups on the product just shown: "and in M?", "vad kostar dom?", "onko sitä kokoa L".
+
+
+async def follow_up(make_tracker, dispatcher, domain, text, *, shown="204518", intent="follow_up"):
+    client = FakeProductClient(make_product())
+    act = ActionProductInfo(client=client)  # type: ignore[arg-type]
+    tracker = make_tracker(slots={"shown_article": shown}, text=text, intent=intent)
+    events = await act.run(dispatcher, tracker, domain)
+    return client, slot_events(events)
+
+
+@pytest.mark.parametrize(
+    ("text", "response", "size"),
+    [
+        ("and in M?", "utter_product_size_in_stock", "M"),
+        ("och i S då?", "utter_product_size_sold_out", "S"),  # sv: no "in"/"size" word
+        ("onko sitä kokoa L", "utter_product_size_in_stock", "L"),
+        ("hva med XL?", "utter_product_size_unknown", "XL"),
+    ],
+)
+async def test_a_follow_up_with_a_size_asks_about_the_product_shown(
+    make_tracker, dispatcher, domain, text, response, size
+):
+    client, slots = await follow_up(make_tracker, dispatcher, domain, text)
+    assert client.calls == [("product", ("204518",))]
+    [message] = dispatcher.messages
+    assert (message["response"], message["size"]) == (response, size)
+    assert slots["service_outcome"] == "answered"
+    assert slots["shown_article"] == "204518"
+
+
+@pytest.mark.parametrize("text", ["how much is it?", "vad kostar dom?", "paljonko se maksaa"])
+async def test_a_follow_up_without_a_size_repeats_the_product_answer(
+    make_tracker, dispatcher, domain, text
+):
+    client, _ = await follow_up(make_tracker, dispatcher, domain, text)
+    assert client.calls == [("product", ("204518",))]
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_product_info"
+    assert message["price"] == "€59.95"
+
+
+async def test_a_follow_up_naming_another_product_searches_for_it(make_tracker, dispatcher, domain):
+    act, client = action([make_product("231004", name="Wool blend coat")])
+    tracker = make_tracker(
+        slots={"shown_article": "204518"}, text="and the wool coat?", intent="follow_up"
+    )
+    events = await act.run(dispatcher, tracker, domain)
+    assert client.calls == [("search", ("wool coat", 4))]
+    assert slot_events(events)["shown_article"] == "231004"
+
+
+async def test_a_follow_up_with_no_product_before_it_asks_to_rephrase(
+    make_tracker, dispatcher, domain
+):
+    client, slots = await follow_up(make_tracker, dispatcher, domain, "and in M?", shown=None)
+    assert client.calls == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_rephrase_no_suggestions"]
+    assert "service_outcome" not in slots  # not handed to a person for one unclear message
+
+
+async def test_several_matches_forget_the_product_shown_before(make_tracker, dispatcher, domain):
+    act, _ = action([make_product(), make_product("204519")])
+    tracker = make_tracker(slots={"product_query": "dress", "shown_article": "241015"})
+    events = await act.run(dispatcher, tracker, domain)
+    assert slot_events(events)["shown_article"] is None  # "and in M?" then means none of them
+
+
+@pytest.mark.parametrize("text", ["finns den i M?", "what about size 38", "har dere den i str 40?"])
+async def test_a_product_question_without_a_name_is_about_the_product_shown(
+    make_tracker, dispatcher, domain, text
+):
+    tracker = make_tracker(slots={"shown_article": "204518"}, text=text, intent="product_info")
+    slots = await ValidateProductForm().extract_product_query(dispatcher, tracker, domain)
+    assert slots == {"product_query": "204518"}
+
+
+async def test_a_product_question_without_a_name_and_nothing_shown_asks_which(
+    make_tracker, dispatcher, domain
+):
+    tracker = make_tracker(text="finns den i M?", intent="product_info")
+    assert await ValidateProductForm().extract_product_query(dispatcher, tracker, domain) == {}
