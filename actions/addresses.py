@@ -8,6 +8,7 @@ can infer); whether the shop delivers there is the service's call (its 422 field
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from actions.clients.changes import Address
 from channels import languages
@@ -29,6 +30,23 @@ POSTCODE_CITY = re.compile(
 )
 STREET = re.compile(r"^(?=.*\d)(?=.*[^\W\d_]).{3,100}$")
 MAX_TEXT = 300
+# A correction of the address about to be confirmed starts with words like these: "no,
+# it's Storgatan 14", "sorry, the street is Kungsgatan 3", "nej det är Storgatan 14", "ei,
+# se on Mannerheimintie 5", "nei, det er Storgata 14". What follows is the address.
+CORRECTION_LEAD = re.compile(
+    r"^(?:(?:oh|ah|no|nope|sorry|oops|wait|nej|nä|förlåt|oj|ei|voi|sori|anteeksi|hups|nei|uff|"
+    r"beklager|unnskyld)\b[\s,.!:-]*)*"
+    r"(?:(?:it should be|it'?s|it\u2019s|it is|the street is|street is|make it|should be|"
+    r"det är|det ska vara|gatan är|se on|sen pitäisi olla|pitäisi olla|det er|det skal være|"
+    r"gata er)\b[\s,:]*)?",
+    re.IGNORECASE,
+)
+# A street alone, with its number: "Storgatan 14", "Mannerheimintie 5 A 12", "12 Rose Lane".
+STREET_ONLY = re.compile(
+    r"^(?:[^\W\d_][\w.'\u2019-]{3,}(?: [^\W\d_][\w.'\u2019-]*){0,3}"
+    r" \d{1,4}(?: ?[A-Za-z])?(?: \d{1,4})?"
+    r"|\d{1,4}[A-Za-z]? [^\W\d_][\w.'\u2019-]+(?: [^\W\d_][\w.'\u2019-]*){0,3})$"
+)
 
 
 def parse_address(text: str, language: str | None = None) -> Address | None:
@@ -75,6 +93,23 @@ def _guess(postcode: str, language: str | None = None) -> str | None:
         return "SE"
     country, shape = _POSTCODE_OF_LANGUAGE.get(language or "", (None, ""))
     return country if country and re.fullmatch(shape, postcode) else None
+
+
+def corrected_address(text: str, previous: Address, language: str | None = None) -> Address | None:
+    """The address a correction gives while `previous` waits for its yes: a whole new
+    address, or a street alone that replaces the street ("no, it's Storgatan 14")."""
+    rest = CORRECTION_LEAD.sub("", " ".join((text or "").split())[:MAX_TEXT], count=1)
+    rest = rest.strip(" .!")
+    if not rest:
+        return None
+    whole = parse_address(rest, language)
+    if whole is not None:
+        return whole
+    if STREET_ONLY.match(rest):
+        # typed in lower case ("storgatan 14"): the label wants "Storgatan 14"
+        street = rest[0].upper() + rest[1:] if rest.islower() else rest
+        return replace(previous, street=street)
+    return None
 
 
 def one_line(address: Address, language: str = "en") -> str:

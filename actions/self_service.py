@@ -30,7 +30,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.addresses import one_line, parse_address
+from actions.addresses import corrected_address, one_line, parse_address
 from actions.calls import ANSWERED, NEEDS_HUMAN, OUTCOME_SLOT, apologise, call, turn_budget
 from actions.clients import factory
 from actions.clients.changes import Address, ChangeClient, new_idempotency_key
@@ -49,6 +49,7 @@ from actions.sizes import (
     items_of,
     load_items,
     mentioned_articles,
+    one_size_named,
     same_size,
     size_answer,
     size_in_request,
@@ -596,6 +597,8 @@ def _answered_already(tracker: Tracker) -> bool:
 
 # Intents that mean "leave it" while the item or size question waits.
 LEAVE_INTENTS = frozenset({"deny", "stop"})
+# What a correction of the address at its confirmation is read as ("its storgatan 14").
+CORRECTION_INTENTS = frozenset({"inform", "change_address", "nlu_fallback", "out_of_scope"})
 
 
 class ValidateChangeConfirmationForm(FormValidationAction):
@@ -607,6 +610,25 @@ class ValidateChangeConfirmationForm(FormValidationAction):
 
     def name(self) -> str:
         return "validate_change_confirmation_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """A corrected address at the confirmation replaces the address, and the question
+        is asked again about it with a new key (it was re-asked as if nothing was said).
+        The form returns only its own slots, so these events are added here."""
+        corrected = _address_correction(tracker)
+        events = await super().run(dispatcher, tracker, domain)
+        if corrected is None:
+            return events
+        language = language_of(tracker)
+        return [
+            *events,
+            SlotSet(NEW_ADDRESS, json.dumps(corrected.as_json())),
+            SlotSet("change_summary", one_line(corrected, language)),
+            SlotSet(KEY, new_idempotency_key()),
+            SlotSet(REASKS, 0.0),
+        ]
 
     @property
     def products(self) -> ProductClient:
@@ -705,7 +727,7 @@ class ValidateChangeConfirmationForm(FormValidationAction):
         if stock and (size is None or size.lower() not in stock):
             # "42 then", "nei vent, ta heller 43", "ok XL": one word of the answer is one
             # of the article's sizes (it used to be "we don't make it in size 42 then").
-            size = _one_size_named(text, stock) or size
+            size = one_size_named(text, stock) or size
         if size is None and len(text) <= 12 and re.search(r"\w", text):
             size = canonical_size(text)
         if size is None:
@@ -757,6 +779,8 @@ class ValidateChangeConfirmationForm(FormValidationAction):
             # "yes cancel it", "ja avbryt den", "joo peru vaan": the NLU reads the verb
             # ("cancel" as stop: 0.51), the shopper said yes to the cancellation.
             return {ANSWER: "yes"}
+        if _address_correction(tracker):
+            return {ANSWER: None}  # no answer yet: run() sets the corrected address
         if name == "affirm" and float(intent.get("confidence") or 0) < MIN_YES_CONFIDENCE:
             return {ANSWER: "other"}
         return {ANSWER: {"affirm": "yes", "deny": "no", "stop": "no"}.get(name, "other")}
@@ -777,16 +801,17 @@ class ValidateChangeConfirmationForm(FormValidationAction):
         return {ANSWER: "unclear"}
 
 
-def _one_size_named(text: str, stock: dict[str, Any]) -> str | None:
-    """The article's size (`stock`: lower-cased size -> its stock line) that the only
-    size-like word of `text` names, if exactly one."""
-    # whole words only: the "m" of "I'm" is no size M
-    words = re.findall(r"(?<![\w'\u2019])[\w/]+(?![\w'\u2019])", text)
-    named = {w.lower() for w in words if w.lower() in stock}
-    if len(named) != 1:
+def _address_correction(tracker: Tracker) -> Address | None:
+    """The corrected address in the answer to an address confirmation ("its storgatan
+    14"), if that is what the answer is."""
+    if kind_of(tracker) != "address" or _intent(tracker) not in CORRECTION_INTENTS:
         return None
-    [word] = named
-    return str(stock[word].size)
+    if tracker.get_slot("requested_slot") != ANSWER or _answered_already(tracker):
+        return None
+    previous = _stored_address(tracker)
+    text = str(tracker.latest_message.get("text") or "")
+    address = corrected_address(text, previous, language_of(tracker)) if previous else None
+    return address if address != previous else None
 
 
 def _intent(tracker: Tracker) -> str:

@@ -95,6 +95,12 @@ WRITTEN_LANGUAGE_FIELD = "written_language"
 #: The conversation's current language, sent with every message for the NLU
 #: (components/language.py CURRENT_LANGUAGE_KEY).
 CURRENT_LANGUAGE_FIELD = "conversation_language"
+#: Sent (true) once the shopper has written in this conversation over this socket: an
+#: English conversation is then English on evidence, not by default, and a street name
+#: ("its storgatan 14") no longer turns it Swedish (components/language.py WROTE_BEFORE_KEY).
+WROTE_BEFORE_FIELD = "shopper_wrote_before"
+#: The socket session's note of the conversation the shopper has written in.
+_WROTE_IN = "wrote_in"
 # socket.io events that carry data over the wire can never be this large (engine.io
 # refuses bigger messages); a larger frame is a malformed one.
 MAX_SOCKET_MESSAGE_BYTES = 64 * 1024
@@ -485,6 +491,8 @@ class WebchatInput(SocketIOInput):
                 current = await self._conversation_language(conversation_id)
                 if current is not None:
                     metadata = {**(metadata or {}), CURRENT_LANGUAGE_FIELD: current}
+                    if (await sio.get_session(sid)).get(_WROTE_IN) == conversation_id:
+                        metadata[WROTE_BEFORE_FIELD] = True
             if text.strip() == SESSION_START:
                 await self._start_session(conversation_id, output, text, on_new_message, metadata)
                 return
@@ -501,6 +509,9 @@ class WebchatInput(SocketIOInput):
                     text, output, conversation_id, input_channel=self.name(), metadata=metadata
                 )
             )
+            session = await sio.get_session(sid)
+            if session.get(_WROTE_IN) != conversation_id:
+                await sio.save_session(sid, {**session, _WROTE_IN: conversation_id})
 
         @sio.on("leave_queue")
         async def leave_queue(sid: str, data: Any = None, *_ignored: Any) -> None:

@@ -210,6 +210,9 @@ class LanguageGuess:
 #: flipped by a message that only looks like another language.
 PAGE_LANGUAGE_KEY = "language"
 CURRENT_LANGUAGE_KEY = "conversation_language"
+#: True when the shopper has written before in the conversation: its current language,
+#: English too, was then chosen on evidence (or kept through earlier messages).
+WROTE_BEFORE_KEY = "shopper_wrote_before"
 
 #: Small words that only a sentence of the language has. A product name ("canvas
 #: trainers", "leather ankle boots") or a two-word reply ("ja kolla": Finnish to the
@@ -231,12 +234,13 @@ FUNCTION_WORDS = {code: frozenset(words.split()) for code, words in _FUNCTION_WO
 class LanguageRecognizer(GraphComponent, EntityExtractorMixin):
     """Adds a `language` entity when a message says which language to continue in.
 
-    A conversation that is already in a language chosen on evidence (the page's, or a
-    Swedish, Finnish or Norwegian one) leaves it only on stronger evidence than a first
-    message needs: `switch_min_words` words including a small word of the new language
-    ("where is my parcel", not "canvas trainers"), or a request by name ("kan vi ta det
-    på engelska?"). An English conversation by default (no page language) switches on the
-    plain rule, so a Swedish first message still gets Swedish at once.
+    A conversation that is already in a language chosen on evidence (the page's, a
+    Swedish, Finnish or Norwegian one, or English once the shopper has written) leaves it
+    only on stronger evidence than a first message needs: `switch_min_words` words
+    including a small word of the new language ("where is my parcel", not "canvas
+    trainers"), or a request by name ("kan vi ta det på engelska?"). A first message in
+    an English conversation by default (no page language) switches on the plain rule, so
+    a Swedish first message still gets Swedish at once.
     """
 
     @staticmethod
@@ -260,13 +264,15 @@ class LanguageRecognizer(GraphComponent, EntityExtractorMixin):
     @staticmethod
     def settled_language(message: Message) -> str | None:
         """The language the conversation is settled in, if chosen on evidence: the page's
-        hint, or a current language other than the default English."""
+        hint, a current language other than the default English, or English once the
+        shopper has written in it ("oh no its storgatan 14" turned a chat Swedish)."""
         metadata = message.get("metadata") or {}
         if not isinstance(metadata, dict):
             return None
         page = metadata.get(PAGE_LANGUAGE_KEY)
         current = metadata.get(CURRENT_LANGUAGE_KEY)
-        if current in OURS_CODES and (page or current != "en"):
+        wrote = metadata.get(WROTE_BEFORE_KEY) is True
+        if current in OURS_CODES and (page or current != "en" or wrote):
             return str(current)
         return str(page) if page in OURS_CODES else None
 

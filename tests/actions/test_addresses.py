@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.addresses import one_line, parse_address
+from actions.addresses import corrected_address, one_line, parse_address
 from actions.clients.changes import Address
 
 
@@ -102,3 +102,33 @@ def test_payment_methods_in_the_answers_language() -> None:
     assert payment_method_text("credit card", "nb") == "kredittkort"
     assert payment_method_text("credit card", "en") == "credit card"
     assert payment_method_text("PayPal", "fi") == "PayPal"
+
+
+STORGATAN = Address("Storgatan 12", "111 22", "Stockholm", "SE")
+
+
+@pytest.mark.parametrize(
+    ("text", "street"),
+    [
+        ("its storgatan 14", "Storgatan 14"),
+        ("oh no its storgatan 14", "Storgatan 14"),
+        ("no, it's Storgatan 14 B", "Storgatan 14 B"),
+        ("no wait it should be storgatan 41", "Storgatan 41"),
+        ("nej det är Kungsgatan 3", "Kungsgatan 3"),
+        ("ei, se on Hämeenkatu 5 A 12", "Hämeenkatu 5 A 12"),
+        ("nei, det er 12 Rose Lane", "12 Rose Lane"),
+    ],
+)
+def test_a_street_alone_corrects_the_street(text: str, street: str) -> None:
+    corrected = corrected_address(text, STORGATAN, "sv")
+    assert corrected == Address(street, "111 22", "Stockholm", "SE")
+
+
+def test_a_whole_address_replaces_the_address() -> None:
+    corrected = corrected_address("sorry, Drottninggatan 5, 111 51 Stockholm", STORGATAN, "sv")
+    assert corrected == Address("Drottninggatan 5", "111 51", "Stockholm", "SE")
+
+
+@pytest.mark.parametrize("text", ["ok 12", "yes", "sorry", "the jeans", "is that right?", ""])
+def test_what_is_no_address_corrects_nothing(text: str) -> None:
+    assert corrected_address(text, STORGATAN, "en") is None

@@ -6,6 +6,7 @@ out after the confirmation" path uses a trickling fake service.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -544,6 +545,46 @@ async def test_the_free_text_address_is_parsed_or_re_asked(
     slots = slot_events(await ValidateSelfServiceForm().run(dispatcher, tracker, domain))
     assert slots["new_address"] == stored
     assert responses(dispatcher) == ([] if stored else ["utter_invalid_address"])
+
+
+@pytest.mark.parametrize("intent", ["inform", "change_address"])
+async def test_a_corrected_street_at_the_confirmation_is_asked_about_again(
+    make_tracker, dispatcher, domain, intent
+):
+    """'its storgatan 14' while the address waits for its yes: that street, the rest kept,
+    a new confirmation key, and the question again (it was re-asked as if unanswered)."""
+    tracker = make_tracker(
+        slots={
+            "requested_slot": "change_answer",
+            "change_kind": "address",
+            "change_key": "key-before",
+            "new_address": STOCKHOLM_JSON,
+        },
+        intent=intent,
+        text="its storgatan 14",
+        active_loop="change_confirmation_form",
+    )
+    slots = slot_events(await ValidateChangeConfirmationForm().run(dispatcher, tracker, domain))
+    assert json.loads(slots["new_address"])["street"] == "Storgatan 14"
+    assert slots["change_summary"] == "Storgatan 14, 111 22 Stockholm, Sweden"
+    assert slots["change_answer"] is None  # asked again, now about Storgatan 14
+    assert slots["change_key"] not in (None, "key-before")
+
+
+async def test_a_yes_at_the_address_confirmation_is_no_correction(make_tracker, dispatcher, domain):
+    tracker = make_tracker(
+        slots={
+            "requested_slot": "change_answer",
+            "change_kind": "address",
+            "new_address": STOCKHOLM_JSON,
+        },
+        intent="affirm",
+        text="yes its storgatan 12",
+        active_loop="change_confirmation_form",
+    )
+    slots = slot_events(await ValidateChangeConfirmationForm().run(dispatcher, tracker, domain))
+    assert slots["change_answer"] == "yes"
+    assert "new_address" not in slots
 
 
 async def test_the_address_is_echoed_for_the_confirmation(

@@ -167,6 +167,12 @@ def _process(
         ("straight leg jeans", "product_info", {"conversation_language": "nb"}),
         # two words the detector reads as Finnish, in a Swedish chat
         ("ja kolla", "affirm", {"language": "sv", "conversation_language": "sv"}),
+        # a street name correcting an address in a chat the shopper has written English in
+        (
+            "oh no its storgatan 14",
+            "inform",
+            {"conversation_language": "en", "shopper_wrote_before": True},
+        ),
     ],
 )
 def test_a_settled_language_is_not_left_on_weak_evidence(
@@ -188,6 +194,9 @@ def test_a_settled_language_is_not_left_on_weak_evidence(
         # and a chat in English by default (no page language) switches on a first message
         ("hej, var är mitt paket? det skulle komma igår", "track_parcel",
          {"conversation_language": "en"}, "sv"),
+        # and a Swedish sentence after English messages
+        ("jag har flyttat, kan ni ändra adressen", "change_address",
+         {"conversation_language": "en", "shopper_wrote_before": True}, "sv"),
         ("ja kolla", "affirm", None, "fi"),  # unchanged without anything settled
     ],
 )  # fmt: skip
