@@ -4,6 +4,7 @@ every failure of the order service gets an answer and the offer of a person."""
 from __future__ import annotations
 
 import string
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -142,3 +143,34 @@ async def test_invoice_form_validates_like_the_order_form(make_tracker, dispatch
     slots = slot_events(await ValidateInvoiceForm().run(dispatcher, tracker, domain))
     assert slots["email"] is None
     assert [m["response"] for m in dispatcher.messages] == ["utter_invalid_email"]
+
+
+def proven_slots(at: float) -> dict:
+    return {"verified_order": "40012354", "verified_email": EMAIL, "verified_at": at}
+
+
+async def test_an_order_proven_in_the_chat_is_the_invoices_order(make_tracker, dispatcher, domain):
+    """'when is the invoice due?' + 'yes' after an order status answer: that order's
+    invoice, without asking for the order again."""
+    tracker = make_tracker(
+        slots=proven_slots(time.time()), intent="affirm", text="yes", active_loop="invoice_form"
+    )
+    slots = slot_events(await ValidateInvoiceForm().run(dispatcher, tracker, domain))
+    assert (slots["order_number"], slots["email"]) == ("40012354", EMAIL)
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize(
+    ("slots", "asked"),
+    [
+        ({"order_number": "40012361"}, "40012361"),  # another order named: that one
+        (proven_slots(time.time() - 3600), None),  # proven an hour ago: asked again
+    ],
+)
+async def test_another_order_or_an_old_proof_is_not_reused(
+    make_tracker, dispatcher, domain, slots, asked
+):
+    tracker = make_tracker(slots=slots, intent="affirm", text="yes", active_loop="invoice_form")
+    events = slot_events(await ValidateInvoiceForm().run(dispatcher, tracker, domain))
+    assert events.get("order_number", slots.get("order_number")) == asked
+    assert events.get("email") is None
