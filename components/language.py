@@ -189,7 +189,7 @@ class LanguageGuess:
             return None
         top = values[0]
         if top.value < self.min_confidence:
-            return None
+            return by_small_words(text, values)
         return _LANGUAGE_CODE.get(top.language)  # a decoy: None
 
     def language_of(self, text: str, intent: str | None) -> tuple[str, int, int] | None:
@@ -228,6 +228,33 @@ _FUNCTION_WORDS_TEXT = {
         med for på pa dere vi den som meg deg""",
 }
 FUNCTION_WORDS = {code: frozenset(words.split()) for code, words in _FUNCTION_WORDS_TEXT.items()}
+#: Small words that are no evidence in this reading: English has "on" and "for" too, and
+#: "ja" is yes in Swedish and Norwegian but "and" in Finnish.
+_NO_EVIDENCE = frozenset({"on", "for", "ja"})
+#: lingua must give the language the small words point to at least this much belief
+#: (one small word alone needs the second figure).
+SMALL_WORDS_MIN_CONFIDENCE, ONE_SMALL_WORD_MIN_CONFIDENCE = 0.25, 0.3
+
+
+def by_small_words(text: str, values: list[Any]) -> str | None:
+    """A second reading when lingua is unsure (below `min_confidence`): short Nordic
+    messages with English product names or codes ("hej kan ni kolla mitt paket", Finnish
+    0.39 / Swedish 0.35; "hva koster merino genseren deres?", Danish 0.39 / Bokmål 0.31).
+    The language whose small words (FUNCTION_WORDS) the message has more of than any
+    other language's, English included, if lingua gives it some belief too."""
+    words = [w.lower() for w in _WORD.findall(language_text(text))]
+    hits = {
+        code: sum(w in small and w not in _NO_EVIDENCE for w in words)
+        for code, small in FUNCTION_WORDS.items()
+    }
+    hits["en"] = sum(w in FUNCTION_WORDS["en"] for w in words)
+    ranked = sorted(hits.items(), key=lambda item: item[1], reverse=True)
+    (best, count), (_, runner_up) = ranked[0], ranked[1]
+    if best == "en" or count == 0 or count == runner_up:
+        return None
+    belief = next((v.value for v in values if _LANGUAGE_CODE.get(v.language) == best), 0.0)
+    needed = ONE_SMALL_WORD_MIN_CONFIDENCE if count == 1 else SMALL_WORDS_MIN_CONFIDENCE
+    return best if belief >= needed else None
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)

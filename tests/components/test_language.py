@@ -126,9 +126,27 @@ def test_below_the_confidence_threshold_nothing_switches(guess: LanguageGuess):
     assert LanguageGuess(guess.detector, min_confidence=0.0).detect(text) == "sv"
 
 
-def test_norwegian_close_to_danish_does_not_switch(guess: LanguageGuess):
-    # Bokmål and Danish tie on this one (0.46 each): no clear evidence, no switch.
-    assert guess.detect("Hvor er pakken min? Den skulle ha kommet i går") is None
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # Bokmål and Danish tie (0.46 each); "hvor", "er", "min", "den" are Norwegian
+        ("Hvor er pakken min? Den skulle ha kommet i går", "nb"),
+        # lingua: Danish 0.39, Bokmål 0.31
+        ("hva koster merino genseren deres?", "nb"),
+        # lingua: Finnish 0.39, Swedish 0.35 (an English word and a tracking number)
+        ("hej kan ni kolla mitt paket JX482913077GB", "sv"),
+        ("har ni canvas trainers i storlek 38?", "sv"),  # Swedish 0.35
+        # no small word of any language, or as many of two: lingua's doubt stands
+        ("hej tack", None),
+        ("wool blend coat", None),
+    ],
+)
+def test_when_lingua_is_unsure_the_small_words_decide(
+    guess: LanguageGuess, text: str, language: str | None
+) -> None:
+    values = guess.detector.compute_language_confidence_values(text)
+    assert values[0].value < 0.5  # below the threshold: the first reading says nothing
+    assert guess.detect(text) == language
 
 
 @pytest.mark.parametrize(
