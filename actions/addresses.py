@@ -49,6 +49,31 @@ STREET_ONLY = re.compile(
 )
 
 
+# Inside the street's part, what comes before these is the shopper talking, not the street:
+# "det skal være Storgata 15", "väärä osoite. Mannerheimintie 21 B 5", "it's Storgatan 14".
+# A full stop counts after a word of 3+ letters only ("St. Eriksgatan 5" keeps its "St.").
+LEAD_IN = re.compile(
+    r"^.*(?:(?<=[^\W\d_]{3})[.!?]\s+|\b(?:it'?s|it\u2019s|it is|should be|make it|"
+    r"det är|det ska vara|ska vara|det skal være|skal være|det er|se on|sen pitäisi olla|"
+    r"pitäisi olla|pitäis olla|pitäs olla|address is|adressen är|adressen er|osoite on)\s+)",
+    re.IGNORECASE,
+)
+# A part before the street with one of these words is talk ("nei vent feil husnummer",
+# "ei hetkinen"), not a name or c/o line.
+TALK = re.compile(
+    r"\b(?:no|nope|sorry|oops|wait|wrong|mistake|typo|nej|nä|fel|förlåt|vänta|oj|ei|väärä|"
+    r"sori|anteeksi|hups|hetkinen|odota|nei|vent|feil|beklager|unnskyld|husnummer|"
+    r"gatunummer|talonumero|house|number|address|adress|adressen|adresse|osoite|osote)\b",
+    re.IGNORECASE,
+)
+
+
+def _street_of(part: str) -> str:
+    """The street in the part before the postcode, without what the shopper said first."""
+    rest = LEAD_IN.sub("", part, count=1).strip()
+    return rest if rest != part and STREET.match(rest) else part
+
+
 def parse_address(text: str, language: str | None = None) -> Address | None:
     """The address in `text`, or None when street, postcode + city or country is missing
     (a chat's `language` lets a plain postcode stand for its country)."""
@@ -71,10 +96,10 @@ def parse_address(text: str, language: str | None = None) -> Address | None:
         return None
     match = POSTCODE_CITY.match(parts[place])
     assert match is not None
-    street = parts[place - 1]
+    street = _street_of(parts[place - 1])
     if not STREET.match(street):
         return None
-    name = ", ".join(parts[: place - 1]) or None
+    name = ", ".join(p for p in parts[: place - 1] if not TALK.search(p)) or None
     prefix = (match["prefix"] or "").lower()
     country = country or COUNTRY_WORDS.get(prefix) or _guess(match["postcode"], language)
     if country is None:

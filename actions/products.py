@@ -19,7 +19,7 @@ from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormV
 from actions.inputs import normalise_article_number
 from actions.misses import previous_turn_missed
 from actions.orders import language_of
-from actions.sizes import canonical_size, one_size_named
+from actions.sizes import bare_sizes, canonical_size, one_size_named
 from channels import languages
 
 # Words that carry no product meaning; dropped so the service searches for "linen dress".
@@ -66,9 +66,7 @@ ASKED_SIZE = re.compile(
     r"(\d{2}(?:/\d{2})?|xxs|xs|s|m|l|xl|xxl|small|medium|large)\b",
     re.IGNORECASE,
 )
-# A size word standing alone in a short follow-up ("hva med XL?", "och 42?"); a lone s, m
-# or l only in capitals (the "m" of "I m" is no size).
-BARE_SIZE = re.compile(r"(?<![\w'\u2019])((?i:xxs|xs|xl|xxl)|S|M|L|\d{2})(?![\w'\u2019])")
+# A size standing alone counts in a follow-up of at most this many words ("hva med XL?").
 FOLLOW_UP_WORDS = 6
 MATCHES_SHOWN = 3
 # A shopper's sentence often keeps words the catalogue does not have ("can I still buy the
@@ -275,8 +273,7 @@ class ActionProductInfo(Action):
         found = asked_size(text) or one_size_named(text, stock)
         if found is None and len(text.split()) <= FOLLOW_UP_WORDS:
             # a size the product lacks ("hva med XL?"): the answer names the sizes it has
-            bare = BARE_SIZE.search(text)
-            found = canonical_size(bare.group(1)) if bare else None
+            found = next(iter(bare_sizes(text)), None)
         return found
 
     @staticmethod

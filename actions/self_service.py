@@ -42,6 +42,7 @@ from actions.inputs import normalise_email, normalise_order_number
 from actions.orders import ValidateOrderStatusForm, language_of
 from actions.sizes import (
     Item,
+    bare_sizes,
     canonical_size,
     dump_items,
     find_item,
@@ -597,8 +598,14 @@ def _answered_already(tracker: Tracker) -> bool:
 
 # Intents that mean "leave it" while the item or size question waits.
 LEAVE_INTENTS = frozenset({"deny", "stop"})
+# Shop questions that the rules answer while a change waits for its Yes / No, item or size
+# (data/rules/leaving_forms.yml); the question is asked again after the answer.
+QUESTION_INTENTS = frozenset({
+    "payment_methods", "delivery_methods", "delivery_time", "returns", "contact", "privacy",
+    "cancellation_fee", "bot_challenge",
+})  # fmt: skip
 # What a correction of the address at its confirmation is read as ("its storgatan 14").
-CORRECTION_INTENTS = frozenset({"inform", "change_address", "nlu_fallback", "out_of_scope"})
+CORRECTION_INTENTS = frozenset({"inform", "change_address", "nlu_fallback", "out_of_scope", "deny"})
 
 
 class ValidateChangeConfirmationForm(FormValidationAction):
@@ -651,6 +658,8 @@ class ValidateChangeConfirmationForm(FormValidationAction):
         """The latest message as an answer to the question for `slot`, if it is one."""
         if tracker.get_slot("requested_slot") != slot or _answered_already(tracker):
             return None
+        if _intent(tracker) in QUESTION_INTENTS:
+            return None  # the form rejects the message and a rule answers it
         return str(tracker.latest_message.get("text") or "").strip()
 
     async def extract_change_item(
@@ -771,6 +780,10 @@ class ValidateChangeConfirmationForm(FormValidationAction):
         intent = tracker.latest_message.get("intent") or {}
         name = str(intent.get("name"))
         text = str(tracker.latest_message.get("text") or "")
+        if name in QUESTION_INTENTS and not _size_correction(tracker, text):
+            # "wait, does cancelling cost anything?": no answer, so the form rejects the
+            # message, a rule answers it (data/rules/leaving_forms.yml) and asks again
+            return {}
         if (
             kind_of(tracker) == "cancel"
             and name in ("cancel_order", "stop")
@@ -781,6 +794,11 @@ class ValidateChangeConfirmationForm(FormValidationAction):
             return {ANSWER: "yes"}
         if _address_correction(tracker):
             return {ANSWER: None}  # no answer yet: run() sets the corrected address
+        other_size = _size_correction(tracker, text)
+        if other_size:
+            # "actually make it 43", "no wait, S instead": validate_new_size checks the
+            # size (stock, the ordered one) and gives the new question its own key
+            return {NEW_SIZE: other_size, ANSWER: None}
         if name == "affirm" and float(intent.get("confidence") or 0) < MIN_YES_CONFIDENCE:
             return {ANSWER: "other"}
         return {ANSWER: {"affirm": "yes", "deny": "no", "stop": "no"}.get(name, "other")}
@@ -812,6 +830,15 @@ def _address_correction(tracker: Tracker) -> Address | None:
     text = str(tracker.latest_message.get("text") or "")
     address = corrected_address(text, previous, language_of(tracker)) if previous else None
     return address if address != previous else None
+
+
+def _size_correction(tracker: Tracker, text: str) -> str | None:
+    """Another size than the one waiting for its yes, named in the answer to the size
+    change's confirmation: the last size that stands alone in it."""
+    if kind_of(tracker) != "size" or text.startswith("/"):
+        return None
+    sizes = size_answer(text) or size_in_request(text) or next(reversed(bare_sizes(text)), None)
+    return sizes if sizes and not same_size(sizes, tracker.get_slot(NEW_SIZE)) else None
 
 
 def _intent(tracker: Tracker) -> str:

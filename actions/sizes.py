@@ -249,3 +249,13 @@ def one_size_named(text: str, stock: dict[str, Any]) -> str | None:
         return None
     [word] = named
     return str(stock[word].size)
+
+
+# A size word standing alone ("hva med XL?", "actually make it 43", "no wait, S instead");
+# a lone s, m or l only in capitals (the "m" of "I m" is no size).
+BARE_SIZE = re.compile(r"(?<![\w'\u2019])((?i:xxs|xs|xl|xxl)|S|M|L|\d{2})(?![\w'\u2019])")
+
+
+def bare_sizes(text: str) -> list[str]:
+    """Every size standing alone in `text`, in order, as the catalogue writes them."""
+    return [canonical_size(m.group(1)) for m in BARE_SIZE.finditer(text or "")]

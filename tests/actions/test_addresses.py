@@ -132,3 +132,44 @@ def test_a_whole_address_replaces_the_address() -> None:
 @pytest.mark.parametrize("text", ["ok 12", "yes", "sorry", "the jeans", "is that right?", ""])
 def test_what_is_no_address_corrects_nothing(text: str) -> None:
     assert corrected_address(text, STORGATAN, "en") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # the words before the street are the shopper talking, not a name line or street
+        (
+            "nei vent feil husnummer, det skal være Storgata 15, 7011 Trondheim",
+            "nb",
+            Address("Storgata 15", "7011", "Trondheim", "NO"),
+        ),
+        (
+            "ei hetkinen, väärä osoite. Mannerheimintie 21 B 5, 00100 Helsinki",
+            "fi",
+            Address("Mannerheimintie 21 B 5", "00100", "Helsinki", "FI"),
+        ),
+        (
+            "sorry it's Storgatan 14, 111 22 Stockholm",
+            "en",
+            Address("Storgatan 14", "111 22", "Stockholm", "SE"),
+        ),
+        # an abbreviation's full stop and a real name line stay
+        (
+            "St. Eriksgatan 5, 112 39 Stockholm",
+            "sv",
+            Address("St. Eriksgatan 5", "112 39", "Stockholm", "SE"),
+        ),
+        (
+            "c/o Berg, Storgatan 12, 111 22 Stockholm",
+            "sv",
+            Address("Storgatan 12", "111 22", "Stockholm", "SE", name="c/o Berg"),
+        ),
+    ],
+)
+def test_what_the_shopper_says_around_an_address_is_not_part_of_it(
+    text: str, language: str, expected: Address
+) -> None:
+    # "levere ordre 40012361 til vent feil husnummer, det skal være storgata 15, ..." was
+    # confirmed and sent to the order service
+    assert parse_address(text, language) == expected
+    assert corrected_address(text, STORGATAN, language) == expected

@@ -697,3 +697,19 @@ async def test_address_timeout_after_the_confirmation_never_claims_success(
     assert responses(dispatcher) == ["utter_address_unknown"]
     assert slots["self_service_unknown"] == "address"
     assert slots["service_outcome"] == "needs_human"
+
+
+@pytest.mark.parametrize("kind", ["cancel", "size", "address"])
+async def test_a_shop_question_at_the_confirmation_is_left_to_the_rules(
+    make_tracker, dispatcher, domain, kind
+):
+    """'wait, does cancelling cost anything?' got 'I need a clear yes or no': now the form
+    takes no answer from it, so it rejects the message and a rule answers the question."""
+    tracker = make_tracker(
+        slots={"requested_slot": "change_answer", "change_reasks": 0, "change_kind": kind},
+        intent="cancellation_fee",
+        text="wait, does cancelling cost anything?",
+        active_loop="change_confirmation_form",
+    )
+    form = ValidateChangeConfirmationForm()
+    assert await form.extract_change_answer(dispatcher, tracker, domain) == {}

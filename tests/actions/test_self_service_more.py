@@ -772,3 +772,51 @@ def test_new_responses_have_swedish_finnish_and_norwegian(domain, name):
             p.split("}")[0] for p in variation["text"].split("{")[1:]
         }
         assert len(variation.get("buttons") or []) == len(english.get("buttons") or [])
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "size"),
+    [
+        ("actually make it 43, they run small right?", "inform", "43"),
+        ("no wait, 41 instead", "deny", "41"),  # a "no" that names another size
+        ("yes but 44 please", "affirm", "44"),
+    ],
+)
+async def test_another_size_at_the_confirmation_is_asked_about_again(
+    service, make_tracker, dispatcher, domain, text, intent, size
+):
+    """'from 40 to 42?' - 'actually make it 43': the question again about 43, with its
+    own key (it was "I need a clear yes or no", and a yes then ordered 42)."""
+    slots = await confirm_size(
+        service, make_tracker, dispatcher, domain, LIAM_ORDER, LIAM,
+        "the trainers in my order should be size 42",
+    )  # fmt: skip
+    form = ValidateChangeConfirmationForm(ProductClient(service))
+    asked = {**slots, "order_number": LIAM_ORDER, "change_kind": "size", "change_key": "key-for-42"}
+    tracker = make_tracker(
+        slots={**asked, "requested_slot": "change_answer"},
+        text=text,
+        intent=intent,
+        active_loop="change_confirmation_form",
+    )
+    events = slot_events(await form.run(dispatcher, tracker, domain))
+    assert events["new_size"] == size
+    assert events["change_answer"] is None  # asked again, now about the new size
+    assert events["change_key"] not in (None, "key-for-42")
+
+
+async def test_the_same_size_with_a_yes_is_a_yes(service, make_tracker, dispatcher, domain):
+    slots = await confirm_size(
+        service, make_tracker, dispatcher, domain, LIAM_ORDER, LIAM,
+        "the trainers in my order should be size 42",
+    )  # fmt: skip
+    form = ValidateChangeConfirmationForm(ProductClient(service))
+    tracker = make_tracker(
+        slots={**slots, "order_number": LIAM_ORDER, "change_kind": "size",
+               "change_key": "key-for-42", "requested_slot": "change_answer"},
+        text="yes 42 is right",
+        intent="affirm",
+        active_loop="change_confirmation_form",
+    )  # fmt: skip
+    events = slot_events(await form.run(dispatcher, tracker, domain))
+    assert events["change_answer"] == "yes"
