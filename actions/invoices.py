@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -24,7 +23,6 @@ from actions.clients.orders import Invoice, OrderClient
 from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT
 from actions.inputs import mask_email, normalise_email, normalise_order_number
 from actions.orders import ValidateOrderStatusForm, friendly_date, language_of
-from actions.verified import verified
 from channels import languages
 
 logger = logging.getLogger(__name__)
@@ -37,24 +35,14 @@ def format_amount(invoice: Invoice, language: str = "en") -> str:
 
 
 class ValidateInvoiceForm(ValidateOrderStatusForm):
-    """The order form's extraction and validation; "my invoice" again counts as an answer.
-    An order this chat has just proven is the one the invoice question is about: "when do
-    I pay the invoice?" + "yes" after an order status answer asked for the order again."""
+    """The order form's extraction and validation (an order proven in the chat is used:
+    "when do I pay the invoice?" + "yes" after an order status answer asked for the order
+    again); "my invoice" again counts as an answer."""
 
     answer_intents = ANSWER_INTENTS | {"invoice"}
 
     def name(self) -> str:
         return "validate_invoice_form"
-
-    async def extract_order_number(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        proven = verified(tracker)
-        starting = tracker.get_slot("requested_slot") is None
-        given = tracker.get_slot("order_number") or tracker.get_slot("email")
-        if proven and starting and not given:
-            return {"order_number": proven[0], "email": proven[1]}
-        return await super().extract_order_number(dispatcher, tracker, domain)
 
 
 class ActionInvoiceStatus(Action):
