@@ -23,6 +23,7 @@ from actions.clients.orders import Invoice, OrderClient
 from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT
 from actions.inputs import mask_email, normalise_email, normalise_order_number
 from actions.orders import ValidateOrderStatusForm, friendly_date, language_of
+from actions.verified import remember
 from channels import languages
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ class ActionInvoiceStatus(Action):
             except ServiceError as exc:
                 log_failure("invoice lookup", exc)
                 return [*reset, apologise(dispatcher)]
+        # a proven order: a copy of this invoice or a person asked for next needs no questions
+        reset = [*reset, *remember(number, email)]
         details = {"order_ref": order.order_number, "masked_email": mask_email(email)}
         invoice = order.invoice
         if invoice is None:

@@ -405,6 +405,14 @@ class ActionChangeConfirm(Action):
         text = _request_text(tracker)
         item = find_item(text, items) or (items[0] if len(items) == 1 else None)
         size = size_in_request(text) if item else None
+        if item and size is None:
+            # "the trainers 40 are too small, can I get 41 instead?": the last size of the
+            # item's kind (a number for a number) that is not the one it has
+            others = [
+                s for s in bare_sizes(text)
+                if s.isdigit() == item.size.isdigit() and not same_size(s, item.size)
+            ]  # fmt: skip
+            size = others[-1] if others else None
         return [
             SlotSet(ITEMS, dump_items(items)),
             SlotSet(ITEM, item.article_number if item else None),

@@ -59,6 +59,8 @@ async def test_unpaid_invoice_tells_amount_with_currency_and_due_date(
     assert "j***@example.com" in text and EMAIL not in text
     assert slots["service_outcome"] == "answered"
     assert slots["order_number"] is None and slots["email"] is None  # ready for another
+    # proven: a copy of the invoice or a person asked for next needs no questions
+    assert (slots["verified_order"], slots["verified_email"]) == ("40012354", EMAIL)
 
 
 async def test_overdue_invoice_is_said_and_a_person_offered(make_tracker, dispatcher, domain):
@@ -107,6 +109,7 @@ async def test_wrong_email_or_number_is_not_found_and_offers_a_person(
     _, slots = await run_action(make_tracker, dispatcher, domain, NotFound("HTTP 404"))
     assert [m["response"] for m in dispatcher.messages] == ["utter_order_not_found"]
     assert slots["service_outcome"] == "needs_human"
+    assert "verified_order" not in slots  # nothing proven
 
 
 @pytest.mark.parametrize("failure", [ServiceUnavailable("timeout"), BadResponse("invalid JSON")])
