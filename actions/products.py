@@ -50,7 +50,7 @@ _STOP_WORDS_NORDIC = """
     str stl strl storleken størrelsen storrelsen koossa kokoisena kokoisia kokoon koon
     small medium large
     då da dom dem de så sa också ocksa også ogsa sitten entä enta myös myos niitä niita
-    ne sen
+    ne sen onks onkse löytyyks loytyyks teil niit mul mulle saako saanko voiks
 """
 _NORDIC_STOP_WORDS = frozenset(_STOP_WORDS_NORDIC.split())
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split()) | _NORDIC_STOP_WORDS

@@ -291,7 +291,19 @@ def _nordic_match(word: str, name: str) -> bool:
         or (len(name) >= 4 and word.startswith(name) and len(word) - len(name) <= 4)
         or (len(word) >= 4 and name.endswith(word))
         or (len(word) >= 4 and name.startswith(word) and len(name) - len(word) <= 2)
+        or _graded(word, name)
     )
+
+
+def _graded(word: str, name: str) -> bool:
+    """A Finnish inflection that changes the stem's last letters ("pillifarkkuja" for
+    "pillifarkut", "neuletakkia" for "neuletakki"): the same word up to the name's last
+    two letters, then an ending of at most four letters."""
+    common = next(
+        (i for i, (a, b) in enumerate(zip(word, name, strict=False)) if a != b),
+        min(len(word), len(name)),
+    )
+    return common >= 4 and common >= len(name) - 2 and len(word) - common <= 4
 
 
 def _matches(word: str, row: sqlite3.Row) -> bool:

@@ -167,6 +167,7 @@ def test_search_terms_drop_sizes(text):
         "har ni linen dress i stl 38",
         "löytyykö linen dress koossa M",
         "linen dress in a medium",
+        "onks teil linen dress?",  # Finnish as it is typed: "onks", "teil"
     ],
 )
 def test_search_terms_drop_swedish_finnish_and_norwegian_filler_words(text):

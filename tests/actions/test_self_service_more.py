@@ -822,7 +822,9 @@ async def test_the_same_size_with_a_yes_is_a_yes(service, make_tracker, dispatch
     assert events["change_answer"] == "yes"
 
 
-async def test_a_bare_size_in_the_request_is_the_new_size(service, make_tracker, dispatcher, domain):
+async def test_a_bare_size_in_the_request_is_the_new_size(
+    service, make_tracker, dispatcher, domain
+):
     """'the canvas trainers are too small, can I get 41 instead?' asked which size."""
     slots = await confirm_size(
         service, make_tracker, dispatcher, domain, LIAM_ORDER, LIAM,

@@ -106,6 +106,7 @@ def test_product_and_search(base_url: str) -> None:
         ("ullkappa", {"230122"}),  # sv
         ("villakangastakkia", {"230122"}),  # fi, partitive
         ("farkkuja", {"211415", "211416"}),  # fi, consonant gradation: a stem in the names
+        ("pillifarkkuja", {"211416"}),  # fi, "pillifarkut" in another stem grade
         ("kåpe", {"230122"}),  # nb, head of "ullkåpe"
         ("svarta jeans", {"211416"}),  # sv colour and an English word
         ("jeansjacka", {"230140"}),
