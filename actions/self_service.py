@@ -845,8 +845,12 @@ def _size_correction(tracker: Tracker, text: str) -> str | None:
     change's confirmation: the last size that stands alone in it."""
     if kind_of(tracker) != "size" or text.startswith("/"):
         return None
-    sizes = size_answer(text) or size_in_request(text) or next(reversed(bare_sizes(text)), None)
-    return sizes if sizes and not same_size(sizes, tracker.get_slot(NEW_SIZE)) else None
+    size = size_answer(text) or size_in_request(text) or next(reversed(bare_sizes(text)), None)
+    if size is None or same_size(size, tracker.get_slot(NEW_SIZE)):
+        return None
+    item = chosen_item(tracker)
+    # "no, keep the 40" names the size the item has: that is a no, not another size
+    return None if item is not None and same_size(size, item.size) else size
 
 
 def _intent(tracker: Tracker) -> str:

@@ -805,7 +805,13 @@ async def test_another_size_at_the_confirmation_is_asked_about_again(
     assert events["change_key"] not in (None, "key-for-42")
 
 
-async def test_the_same_size_with_a_yes_is_a_yes(service, make_tracker, dispatcher, domain):
+@pytest.mark.parametrize(
+    ("text", "intent", "answer"),
+    [("yes 42 is right", "affirm", "yes"), ("no, keep the 40", "deny", "no")],
+)
+async def test_the_sizes_of_the_question_are_a_yes_or_a_no(
+    service, make_tracker, dispatcher, domain, text, intent, answer
+):
     slots = await confirm_size(
         service, make_tracker, dispatcher, domain, LIAM_ORDER, LIAM,
         "the trainers in my order should be size 42",
@@ -814,12 +820,12 @@ async def test_the_same_size_with_a_yes_is_a_yes(service, make_tracker, dispatch
     tracker = make_tracker(
         slots={**slots, "order_number": LIAM_ORDER, "change_kind": "size",
                "change_key": "key-for-42", "requested_slot": "change_answer"},
-        text="yes 42 is right",
-        intent="affirm",
+        text=text,
+        intent=intent,
         active_loop="change_confirmation_form",
     )  # fmt: skip
     events = slot_events(await form.run(dispatcher, tracker, domain))
-    assert events["change_answer"] == "yes"
+    assert events["change_answer"] == answer
 
 
 async def test_a_bare_size_in_the_request_is_the_new_size(
