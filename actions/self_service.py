@@ -408,9 +408,10 @@ class ActionChangeConfirm(Action):
         if item and size is None:
             # "the trainers 40 are too small, can I get 41 instead?": the last size of the
             # item's kind (a number for a number) that is not the one it has
+            numeric = (item.size or "").isdigit()
             others = [
                 s for s in bare_sizes(text)
-                if s.isdigit() == item.size.isdigit() and not same_size(s, item.size)
+                if s.isdigit() == numeric and not same_size(s, item.size)
             ]  # fmt: skip
             size = others[-1] if others else None
         return [
