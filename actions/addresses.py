@@ -30,16 +30,25 @@ POSTCODE_CITY = re.compile(
 )
 STREET = re.compile(r"^(?=.*\d)(?=.*[^\W\d_]).{3,100}$")
 MAX_TEXT = 300
-# A correction of the address about to be confirmed starts with words like these: "no,
-# it's Storgatan 14", "sorry, the street is Kungsgatan 3", "nej det är Storgatan 14", "ei,
-# se on Mannerheimintie 5", "nei, det er Storgata 14". What follows is the address.
+# What shoppers say around an address instead of it, in the four languages: talk words
+# ("nei vent feil husnummer", "ei hetkinen", "oh no") and what comes right before the
+# address ("it's", "det skal være", "se on"). One list for both uses below.
+_TALK_WORDS = (
+    r"oh|ah|no|nope|sorry|oops|wait|wrong|mistake|typo|house|number|address|"
+    r"nej|nä|fel|förlåt|vänta|oj|adress|adressen|"
+    r"ei|voi|väärä|sori|anteeksi|hups|hetkinen|odota|osoite|osote|talonumero|"
+    r"nei|vent|feil|beklager|unnskyld|uff|husnummer|gatunummer|adresse"
+)
+_SAYS = (
+    r"it should be|it'?s|it\u2019s|it is|the street is|street is|make it|should be|address is|"
+    r"det är|det ska vara|ska vara|gatan är|adressen är|"
+    r"se on|sen pitäisi olla|pitäisi olla|pitäis olla|pitäs olla|osoite on|"
+    r"det er|det skal være|skal være|gata er|adressen er"
+)
+# A correction of the address about to be confirmed: talk words, then perhaps "it's",
+# then the address ("no, it's Storgatan 14", "nej det är Kungsgatan 3").
 CORRECTION_LEAD = re.compile(
-    r"^(?:(?:oh|ah|no|nope|sorry|oops|wait|nej|nä|förlåt|oj|ei|voi|sori|anteeksi|hups|nei|uff|"
-    r"beklager|unnskyld)\b[\s,.!:-]*)*"
-    r"(?:(?:it should be|it'?s|it\u2019s|it is|the street is|street is|make it|should be|"
-    r"det är|det ska vara|gatan är|se on|sen pitäisi olla|pitäisi olla|det er|det skal være|"
-    r"gata er)\b[\s,:]*)?",
-    re.IGNORECASE,
+    rf"^(?:(?:{_TALK_WORDS})\b[\s,.!:-]*)*(?:(?:{_SAYS})\b[\s,:]*)?", re.IGNORECASE
 )
 # A street alone, with its number: "Storgatan 14", "Mannerheimintie 5 A 12", "12 Rose Lane".
 STREET_ONLY = re.compile(
@@ -47,25 +56,13 @@ STREET_ONLY = re.compile(
     r" \d{1,4}(?: ?[A-Za-z])?(?: \d{1,4})?"
     r"|\d{1,4}[A-Za-z]? [^\W\d_][\w.'\u2019-]+(?: [^\W\d_][\w.'\u2019-]*){0,3})$"
 )
-
-
-# Inside the street's part, what comes before these is the shopper talking, not the street:
-# "det skal være Storgata 15", "väärä osoite. Mannerheimintie 21 B 5", "it's Storgatan 14".
-# A full stop counts after a word of 3+ letters only ("St. Eriksgatan 5" keeps its "St.").
-LEAD_IN = re.compile(
-    r"^.*(?:(?<=[^\W\d_]{3})[.!?]\s+|\b(?:it'?s|it\u2019s|it is|should be|make it|"
-    r"det är|det ska vara|ska vara|det skal være|skal være|det er|se on|sen pitäisi olla|"
-    r"pitäisi olla|pitäis olla|pitäs olla|address is|adressen är|adressen er|osoite on)\s+)",
-    re.IGNORECASE,
-)
-# A part before the street with one of these words is talk ("nei vent feil husnummer",
-# "ei hetkinen"), not a name or c/o line.
-TALK = re.compile(
-    r"\b(?:no|nope|sorry|oops|wait|wrong|mistake|typo|nej|nä|fel|förlåt|vänta|oj|ei|väärä|"
-    r"sori|anteeksi|hups|hetkinen|odota|nei|vent|feil|beklager|unnskyld|husnummer|"
-    r"gatunummer|talonumero|house|number|address|adress|adressen|adresse|osoite|osote)\b",
-    re.IGNORECASE,
-)
+# Inside the street's part, what comes before "it's" and the like, or before a sentence's
+# full stop, is the shopper talking ("det skal være Storgata 15", "väärä osoite.
+# Mannerheimintie 21 B 5"). A full stop counts after a word of 3+ letters only ("St.
+# Eriksgatan 5" keeps its "St.").
+LEAD_IN = re.compile(rf"^.*(?:(?<=[^\W\d_]{{3}})[.!?]\s+|\b(?:{_SAYS})\s+)", re.IGNORECASE)
+# A part before the street with a talk word is no name or c/o line.
+TALK = re.compile(rf"\b(?:{_TALK_WORDS})\b", re.IGNORECASE)
 
 
 def _street_of(part: str) -> str:

@@ -26,6 +26,11 @@ TOPIC_INTENTS = frozenset({"order_status", "track_parcel", "product_info"})
 HAS_DIGIT = re.compile(r"\d")
 
 
+def latest_intent(tracker: Tracker) -> str | None:
+    """The intent of the shopper's latest message, if it has one."""
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
 def attempts(tracker: Tracker) -> int:
     value = tracker.get_slot(ATTEMPTS_SLOT)
     try:

@@ -25,10 +25,10 @@ from actions.calls import call, log_failure, turn_budget
 from actions.clients import factory
 from actions.clients.errors import NotFound, ServiceError
 from actions.clients.orders import OrderClient
-from actions.forms import ANSWER_INTENTS, HAS_DIGIT, TOPIC_INTENTS
+from actions.forms import ANSWER_INTENTS, HAS_DIGIT, TOPIC_INTENTS, latest_intent
 from actions.inputs import bounded_text, mask_email, normalise_email, normalise_order_number
 from actions.orders import language_of
-from actions.verified import verified
+from actions.verified import reusable, verified
 from handover.models import ORDER_MATCHES, ORDER_NO_MATCH, ORDER_UNCHECKED
 from handover.settings import HandoverSettings, load_handover_settings
 from handover.store import Clock, HandoverStore, make_engine
@@ -87,10 +87,6 @@ def topic_of(tracker: Tracker) -> str:
     return "general"
 
 
-def _intent(tracker: Tracker) -> str | None:
-    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
-
-
 class ActionCheckOpeningHours(Action):
     """Decides between the live queue and leaving a message, by the shop's clock."""
 
@@ -111,9 +107,9 @@ class ActionCheckOpeningHours(Action):
         # An order this chat has already proven (order number + email) is what the agent
         # needs: the handover form then only asks for the one line (it used to ask again
         # for the number the shopper had just been told about).
-        proven = verified(tracker)
+        proven = reusable(tracker)
         reuse: list[EventType] = []
-        if proven and not tracker.get_slot("order_number") and not tracker.get_slot("email"):
+        if proven:
             reuse = [SlotSet("order_number", proven[0]), SlotSet("email", proven[1])]
         if hours.is_open(now):
             return [SlotSet("agents_available", True), *reuse]
@@ -140,7 +136,7 @@ class _EmailValidation(FormValidationAction):
     async def extract_email(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "email" or _intent(tracker) in NOT_AN_ANSWER:
+        if tracker.get_slot("requested_slot") != "email" or latest_intent(tracker) in NOT_AN_ANSWER:
             return {}
         entities = [
             e
@@ -154,7 +150,7 @@ class _EmailValidation(FormValidationAction):
             return {}
         # An answer, or anything with an "@". A question or a goodbye asked meanwhile is
         # not a malformed address; the rules answer it instead.
-        if _intent(tracker) in EMAIL_ANSWER_INTENTS or "@" in text:
+        if latest_intent(tracker) in EMAIL_ANSWER_INTENTS or "@" in text:
             return {"email": text}
         return {}
 
@@ -179,7 +175,7 @@ class ValidateHandoverForm(_EmailValidation):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         # The question ends "If not, just say so": a plain "no" is that answer too.
-        said_no_order = tracker.get_slot("requested_slot") == "order_number" and _intent(
+        said_no_order = tracker.get_slot("requested_slot") == "order_number" and latest_intent(
             tracker
         ) in {"no_order_number", "deny"}
         if said_no_order:
@@ -211,7 +207,7 @@ class ValidateHandoverForm(_EmailValidation):
         search for six digits, "I lost the thread" for seven), and the handover was gone."""
         if tracker.get_slot("requested_slot") != "order_number":
             return {}
-        intent = _intent(tracker)
+        intent = latest_intent(tracker)
         if intent in NOT_AN_ANSWER or intent in TOPIC_INTENTS:
             return {}
         message = tracker.latest_message or {}

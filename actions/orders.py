@@ -31,7 +31,7 @@ from actions.clients.orders import Order, OrderClient
 from actions.clients.tracking import Parcel, TrackingClient
 from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormValidation
 from actions.inputs import mask_email, normalise_email, normalise_order_number
-from actions.verified import remember, verified
+from actions.verified import remember, reusable
 from channels import languages
 
 logger = logging.getLogger(__name__)
@@ -123,10 +123,8 @@ class ValidateOrderStatusForm(ServiceFormValidation):
         # names none is about ("so where is it now?", "when will it arrive?" right after
         # its status, "when is the invoice due?" + yes): it was asked for again. Another
         # number or e-mail in the message wins (the slots hold it already).
-        proven = verified(tracker)
-        starting = tracker.get_slot("requested_slot") is None
-        given = tracker.get_slot("order_number") or tracker.get_slot("email")
-        if proven and starting and not given:
+        proven = reusable(tracker)
+        if proven and tracker.get_slot("requested_slot") is None:  # the form is starting
             return {"order_number": proven[0], "email": proven[1]}
         return self.raw_attempt(tracker, domain, "order_number", HAS_DIGIT)
 

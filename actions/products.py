@@ -15,7 +15,13 @@ from actions.calls import ANSWERED, NEEDS_HUMAN, apologise, call, log_failure, t
 from actions.clients import factory
 from actions.clients.errors import NotFound, ServiceError
 from actions.clients.products import Product, ProductClient
-from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormValidation
+from actions.forms import (
+    ANSWER_INTENTS,
+    ATTEMPTS_SLOT,
+    HAS_DIGIT,
+    ServiceFormValidation,
+    latest_intent,
+)
 from actions.inputs import normalise_article_number
 from actions.misses import previous_turn_missed
 from actions.orders import language_of
@@ -171,16 +177,14 @@ class ValidateProductForm(ServiceFormValidation):
         if tracker.get_slot("requested_slot") is None:
             # The message that starts the form ("do you have straight leg jeans?") names
             # the product itself: search by it instead of asking for what was just said.
-            intent = (message.get("intent") or {}).get("name")
             text = str(message.get("text") or "")
-            terms = search_terms(text)
-            if intent == "product_info" and not text.startswith("/") and named(terms):
+            if latest_intent(tracker) != "product_info" or text.startswith("/"):
+                return {}
+            if named(search_terms(text)):
                 return {"product_query": text.strip()[:200]}
+            # "finns den i M?", "what about size 38" after a product answer
             shown = tracker.get_slot(SHOWN_SLOT)
-            if intent == "product_info" and not text.startswith("/") and shown:
-                # "finns den i M?", "what about size 38" after a product answer
-                return {"product_query": str(shown)}
-            return {}
+            return {"product_query": str(shown)} if shown else {}
         return self.raw_attempt(tracker, domain, "product_query", HAS_DIGIT)
 
     def validate_product_query(
@@ -223,7 +227,7 @@ class ActionProductInfo(Action):
         ]
         query = tracker.get_slot("product_query") or self._about_shown(tracker)
         if not isinstance(query, str) or not query.strip():
-            if _intent(tracker) == "follow_up":  # "and in M?" with no product before it
+            if latest_intent(tracker) == "follow_up":  # "and in M?" with no product before it
                 dispatcher.utter_message(response="utter_rephrase_no_suggestions")
                 return reset
             dispatcher.utter_message(response="utter_too_many_attempts")
@@ -254,7 +258,7 @@ class ActionProductInfo(Action):
     def _about_shown(tracker: Tracker) -> str | None:
         """The product a follow-up asks about: the one it names ("and the linen dress?"),
         else the one just shown."""
-        if _intent(tracker) != "follow_up":
+        if latest_intent(tracker) != "follow_up":
             return None
         text = str((tracker.latest_message or {}).get("text") or "")
         if named(search_terms(text)) and not text.startswith("/"):
@@ -313,7 +317,3 @@ class ActionProductInfo(Action):
             for p in products[:MATCHES_SHOWN]
         ]
         dispatcher.utter_message(response="utter_product_matches", matches=lines, buttons=buttons)
-
-
-def _intent(tracker: Tracker) -> str:
-    return str(((tracker.latest_message or {}).get("intent") or {}).get("name"))

@@ -37,7 +37,7 @@ from actions.clients.changes import Address, ChangeClient, new_idempotency_key
 from actions.clients.errors import Conflict, Invalid, NotFound, ServiceError
 from actions.clients.orders import Order, OrderClient
 from actions.clients.products import Product, ProductClient
-from actions.forms import ATTEMPTS_SLOT, MAX_ATTEMPTS, attempts
+from actions.forms import ATTEMPTS_SLOT, MAX_ATTEMPTS, attempts, latest_intent
 from actions.inputs import normalise_email, normalise_order_number
 from actions.orders import ValidateOrderStatusForm, language_of
 from actions.sizes import (
@@ -667,7 +667,7 @@ class ValidateChangeConfirmationForm(FormValidationAction):
         """The latest message as an answer to the question for `slot`, if it is one."""
         if tracker.get_slot("requested_slot") != slot or _answered_already(tracker):
             return None
-        if _intent(tracker) in QUESTION_INTENTS:
+        if latest_intent(tracker) in QUESTION_INTENTS:
             return None  # the form rejects the message and a rule answers it
         return str(tracker.latest_message.get("text") or "").strip()
 
@@ -677,7 +677,7 @@ class ValidateChangeConfirmationForm(FormValidationAction):
         text = self._answer_text(tracker, ITEM)
         if text is None:
             return {}
-        if _intent(tracker) in LEAVE_INTENTS:
+        if latest_intent(tracker) in LEAVE_INTENTS:
             return {ANSWER: "no"}
         return {ITEM: text} if text and not text.startswith("/") else {}
 
@@ -719,7 +719,7 @@ class ValidateChangeConfirmationForm(FormValidationAction):
             if named and tracker.get_slot(KEY) is None and tracker.get_slot(ANSWER) is None:
                 return {NEW_SIZE: named}
             return {}
-        if _intent(tracker) in LEAVE_INTENTS:
+        if latest_intent(tracker) in LEAVE_INTENTS:
             return {ANSWER: "no"}
         return {NEW_SIZE: text} if text and not text.startswith("/") else {}
 
@@ -789,7 +789,12 @@ class ValidateChangeConfirmationForm(FormValidationAction):
         intent = tracker.latest_message.get("intent") or {}
         name = str(intent.get("name"))
         text = str(tracker.latest_message.get("text") or "")
-        if name in QUESTION_INTENTS and not _size_correction(tracker, text):
+        other_size = _size_correction(tracker, text)
+        if other_size:
+            # "actually make it 43", "no wait, S instead": validate_new_size checks the
+            # size (stock, the ordered one) and gives the new question its own key
+            return {NEW_SIZE: other_size, ANSWER: None}
+        if name in QUESTION_INTENTS:
             # "wait, does cancelling cost anything?": no answer, so the form rejects the
             # message, a rule answers it (data/rules/leaving_forms.yml) and asks again
             return {}
@@ -803,11 +808,6 @@ class ValidateChangeConfirmationForm(FormValidationAction):
             return {ANSWER: "yes"}
         if _address_correction(tracker):
             return {ANSWER: None}  # no answer yet: run() sets the corrected address
-        other_size = _size_correction(tracker, text)
-        if other_size:
-            # "actually make it 43", "no wait, S instead": validate_new_size checks the
-            # size (stock, the ordered one) and gives the new question its own key
-            return {NEW_SIZE: other_size, ANSWER: None}
         if name == "affirm" and float(intent.get("confidence") or 0) < MIN_YES_CONFIDENCE:
             return {ANSWER: "other"}
         return {ANSWER: {"affirm": "yes", "deny": "no", "stop": "no"}.get(name, "other")}
@@ -831,7 +831,7 @@ class ValidateChangeConfirmationForm(FormValidationAction):
 def _address_correction(tracker: Tracker) -> Address | None:
     """The corrected address in the answer to an address confirmation ("its storgatan
     14"), if that is what the answer is."""
-    if kind_of(tracker) != "address" or _intent(tracker) not in CORRECTION_INTENTS:
+    if kind_of(tracker) != "address" or latest_intent(tracker) not in CORRECTION_INTENTS:
         return None
     if tracker.get_slot("requested_slot") != ANSWER or _answered_already(tracker):
         return None
@@ -852,10 +852,6 @@ def _size_correction(tracker: Tracker, text: str) -> str | None:
     item = chosen_item(tracker)
     # "no, keep the 40" names the size the item has: that is a no, not another size
     return None if item is not None and same_size(size, item.size) else size
-
-
-def _intent(tracker: Tracker) -> str:
-    return str((tracker.latest_message.get("intent") or {}).get("name"))
 
 
 class ActionChangeExecute(Action):

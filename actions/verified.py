@@ -29,6 +29,14 @@ def verified(tracker: Tracker, now: float | None = None) -> tuple[str, str] | No
     return (number, email) if 0 <= age <= VERIFIED_FOR else None
 
 
+def reusable(tracker: Tracker) -> tuple[str, str] | None:
+    """The proven order, for a form whose order slots hold nothing the shopper gave (a
+    number or email in the message is another order, or a correction)."""
+    if tracker.get_slot("order_number") or tracker.get_slot("email"):
+        return None
+    return verified(tracker)
+
+
 def remember(number: str, email: str) -> list[EventType]:
     """Slots that let the next change in this conversation skip the questions."""
     return [

@@ -462,7 +462,9 @@ class WebchatInput(SocketIOInput):
 
         @sio.on(self.user_message_evt)
         async def handle_message(sid: str, data: Any = None, *_ignored: Any) -> None:
-            conversation_id = (await sio.get_session(sid)).get("conversation_id")
+            # read once: nothing before the message is passed on changes these fields
+            session = await sio.get_session(sid)
+            conversation_id = session.get("conversation_id")
             if not conversation_id:
                 await self._notice(sid, NO_SESSION)
                 return
@@ -481,7 +483,7 @@ class WebchatInput(SocketIOInput):
             output = WebchatOutput(sio, self.bot_message_evt, self.buttons)
             # The page's language (allow-listed in session_request) is the only metadata
             # passed on; Rasa reads it only when this message starts a session.
-            hint = (await sio.get_session(sid)).get(LANGUAGE_FIELD)
+            hint = session.get(LANGUAGE_FIELD)
             metadata = {LANGUAGE_FIELD: hint} if hint else None
             if not hint and text.strip() != SESSION_START:
                 written = written_language(text)
@@ -491,7 +493,7 @@ class WebchatInput(SocketIOInput):
                 current = await self._conversation_language(conversation_id)
                 if current is not None:
                     metadata = {**(metadata or {}), CURRENT_LANGUAGE_FIELD: current}
-                    if (await sio.get_session(sid)).get(_WROTE_IN) == conversation_id:
+                    if session.get(_WROTE_IN) == conversation_id:
                         metadata[WROTE_BEFORE_FIELD] = True
             if text.strip() == SESSION_START:
                 await self._start_session(conversation_id, output, text, on_new_message, metadata)
@@ -509,9 +511,10 @@ class WebchatInput(SocketIOInput):
                     text, output, conversation_id, input_channel=self.name(), metadata=metadata
                 )
             )
-            session = await sio.get_session(sid)
             if session.get(_WROTE_IN) != conversation_id:
-                await sio.save_session(sid, {**session, _WROTE_IN: conversation_id})
+                # read again: the turn may have saved the session meanwhile
+                current_session = await sio.get_session(sid)
+                await sio.save_session(sid, {**current_session, _WROTE_IN: conversation_id})
 
         @sio.on("leave_queue")
         async def leave_queue(sid: str, data: Any = None, *_ignored: Any) -> None:
