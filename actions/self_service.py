@@ -37,7 +37,7 @@ from actions.clients.changes import Address, ChangeClient, new_idempotency_key
 from actions.clients.errors import Conflict, Invalid, NotFound, ServiceError
 from actions.clients.orders import Order, OrderClient
 from actions.clients.products import Product, ProductClient
-from actions.forms import ATTEMPTS_SLOT, MAX_ATTEMPTS, attempts, latest_intent
+from actions.forms import ATTEMPTS_SLOT, HAS_DIGIT, MAX_ATTEMPTS, attempts, latest_intent
 from actions.inputs import normalise_email, normalise_order_number
 from actions.orders import ValidateOrderStatusForm, language_of
 from actions.sizes import (
@@ -292,13 +292,68 @@ class ActionChangeStart(Action):
         return events
 
 
+# Messages at the address question that the self-service form's rules answer (a shop
+# question, "never mind", bye, a person: data/rules/leaving_forms.yml, self_service.yml)
+# when they hold no digit, so cannot be an address with a house number or postcode.
+NOT_AN_ADDRESS = frozenset({
+    "payment_methods", "delivery_methods", "delivery_time", "returns", "contact", "privacy",
+    "bot_challenge", "greet", "goodbye", "thank", "stop", "deny", "human_handoff", "insult",
+    "order_status", "track_parcel", "product_info",
+})  # fmt: skip
+
+
 class ValidateSelfServiceForm(ValidateOrderStatusForm):
     """Order number and email for a change, by the same rules as the order status form."""
 
     answer_intents = ValidateOrderStatusForm.answer_intents | set(KIND_BY_INTENT)
 
+    def __init__(self, client: OrderClient | None = None) -> None:
+        self._client = client
+
     def name(self) -> str:
         return "validate_self_service_form"
+
+    @property
+    def client(self) -> OrderClient:
+        if self._client is None:
+            self._client = factory.order_client()
+        return self._client
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Before the new address is asked for, the order is looked up: a parcel that has
+        left, or an order that is not found, ends the form, and action_change_confirm says
+        why (nobody types an address for a change that cannot happen)."""
+        events = await super().run(dispatcher, tracker, domain)
+        asks = [e for e in events if e.get("name") == "requested_slot"]
+        if (
+            kind_of(tracker) != "address"
+            or not asks
+            or asks[-1].get("value") != NEW_ADDRESS
+            or tracker.get_slot("requested_slot") == NEW_ADDRESS
+            or not await self._address_cannot_change(tracker)
+        ):
+            return events
+        return [e for e in events if e.get("name") != "requested_slot"] + [
+            SlotSet("requested_slot", None)
+        ]
+
+    async def _address_cannot_change(self, tracker: Tracker) -> bool:
+        """Whether the order just given is unknown or past an address change. A service
+        that fails says nothing: the address is asked for and the lookup tried again."""
+        number = normalise_order_number(tracker.get_slot("order_number"))
+        email = normalise_email(tracker.get_slot("email"))
+        if not number or not email:
+            return False
+        with turn_budget():
+            try:
+                order = await call(self.client.lookup, number, email)
+            except NotFound:
+                return True
+            except ServiceError:
+                return False
+        return order.status in ADDRESS_TOO_LATE
 
     async def required_slots(
         self,
@@ -322,6 +377,8 @@ class ValidateSelfServiceForm(ValidateOrderStatusForm):
         text = (tracker.latest_message.get("text") or "").strip()
         if not text or text.startswith("/"):
             return {}
+        if not HAS_DIGIT.search(text) and latest_intent(tracker) in NOT_AN_ADDRESS:
+            return {}  # "how long does delivery take?": the form rejects it, a rule answers
         return {NEW_ADDRESS: text}
 
     def validate_new_address(
@@ -365,8 +422,7 @@ class ActionChangeConfirm(Action):
             # Nothing to look up: the service answers the same for any address.
             return [*self._ask(), SlotSet("change_summary", email)]
         number = normalise_order_number(tracker.get_slot("order_number"))
-        address = _stored_address(tracker) if kind == "address" else None
-        if not number or not email or (kind == "address" and address is None):
+        if not number or not email:
             dispatcher.utter_message(response="utter_too_many_attempts")
             return [*skip, NEEDS_HUMAN]
         with turn_budget():
@@ -388,6 +444,11 @@ class ActionChangeConfirm(Action):
             return [*events, *skip, ANSWERED]
         if kind == "size":
             return [*events, *self._size(tracker, order)]
+        address = _stored_address(tracker) if kind == "address" else None
+        if kind == "address" and address is None:
+            # the form gave up on the address (three unreadable ones)
+            dispatcher.utter_message(response="utter_too_many_attempts")
+            return [*events, *skip, NEEDS_HUMAN]
         language = language_of(tracker)
         detail = one_line(address, language) if address else summary(order, language)
         return [*events, *self._ask(), SlotSet("change_summary", detail)]

@@ -547,6 +547,93 @@ async def test_the_free_text_address_is_parsed_or_re_asked(
     assert responses(dispatcher) == ([] if stored else ["utter_invalid_address"])
 
 
+async def _email_given_for_an_address_change(
+    client, make_tracker, dispatcher, domain, number, email
+) -> dict[str, Any]:
+    """The form's run when the email (the last order detail) has just been typed."""
+    from actions.self_service import ValidateSelfServiceForm
+
+    tracker = make_tracker(
+        slots={"change_kind": "address", "order_number": number, "requested_slot": "email"},
+        text=email,
+        active_loop="self_service_form",
+    )
+    with_candidates(tracker, email=email)
+    return slot_events(await ValidateSelfServiceForm(client).run(dispatcher, tracker, domain))
+
+
+async def test_a_shipped_order_is_refused_before_the_new_address_is_asked_for(
+    service, make_tracker, dispatcher, domain
+):
+    """Nobody types a whole address for a parcel that has already left: the form ends
+    once the order is known, and the confirmation says why."""
+    slots = await _email_given_for_an_address_change(
+        OrderClient(service), make_tracker, dispatcher, domain,
+        "40012345", "anna.berg@example.com",
+    )  # fmt: skip
+    assert slots["requested_slot"] is None
+    assert "new_address" not in slots
+    tracker = make_tracker(slots={"change_kind": "address", "order_number": "40012345", **slots})
+    events = slot_events(
+        await ActionChangeConfirm(OrderClient(service)).run(dispatcher, tracker, domain)
+    )
+    assert responses(dispatcher) == ["utter_address_refused_already_shipped"]
+    assert events["change_answer"] == "skip"
+
+
+@pytest.mark.parametrize(
+    ("number", "email", "client", "asked"),
+    [
+        ("40012363", "mona.tanaka@example.com", "service", "new_address"),  # packed
+        ("40012363", "someone.else@example.com", "service", None),  # not found
+        ("40012363", "mona.tanaka@example.com", "down", "new_address"),
+    ],
+)
+async def test_the_new_address_is_asked_for_only_when_the_order_can_change(
+    service, make_tracker, dispatcher, domain, number, email, client, asked
+):
+    """Packed: the address is asked for. Not found: the form ends and the confirmation
+    says the order was not found. The service down: asked anyway (the lookup is tried
+    again at the confirmation, which apologises if it still fails)."""
+    orders = (
+        OrderClient(service)
+        if client == "service"
+        else FakeOrderClient(ServiceUnavailable("timeout"))
+    )
+    slots = await _email_given_for_an_address_change(
+        orders, make_tracker, dispatcher, domain, number, email
+    )
+    assert slots["requested_slot"] == asked
+    if asked is None:
+        tracker = make_tracker(slots={"change_kind": "address", "order_number": number, **slots})
+        await ActionChangeConfirm(OrderClient(service)).run(dispatcher, tracker, domain)
+        assert responses(dispatcher) == ["utter_order_not_found"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "taken"),
+    [
+        ("how long does delivery take?", "delivery_time", False),
+        ("never mind", "stop", False),
+        ("Storgatan 12, 111 22 Stockholm", "delivery_time", True),  # misread, still an address
+        ("somewhere nice", "inform", True),  # an attempt: the form explains the format
+    ],
+)
+async def test_a_question_at_the_address_prompt_is_left_to_the_rules(
+    make_tracker, dispatcher, domain, text, intent, taken
+):
+    from actions.self_service import ValidateSelfServiceForm
+
+    tracker = make_tracker(
+        slots={"change_kind": "address", "requested_slot": "new_address"},
+        text=text,
+        intent=intent,
+        active_loop="self_service_form",
+    )
+    form = ValidateSelfServiceForm()
+    assert bool(await form.extract_new_address(dispatcher, tracker, domain)) is taken
+
+
 @pytest.mark.parametrize("intent", ["inform", "change_address"])
 async def test_a_corrected_street_at_the_confirmation_is_asked_about_again(
     make_tracker, dispatcher, domain, intent
