@@ -46,22 +46,16 @@ class ValidateInvoiceForm(ValidateOrderStatusForm):
         return "validate_invoice_form"
 
 
-class ActionInvoiceStatus(Action):
+class ActionInvoiceStatus(factory.UsesOrderService, Action):
     """Looks the order up and tells its invoice: paid, unpaid (amount, due date), overdue,
     or that the order was paid at checkout and has no invoice."""
 
     def __init__(self, client: OrderClient | None = None, today: date | None = None) -> None:
-        self._client = client
+        super().__init__(client)
         self._today = today
 
     def name(self) -> str:
         return "action_invoice_status"
-
-    @property
-    def client(self) -> OrderClient:
-        if self._client is None:
-            self._client = factory.order_client()
-        return self._client
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

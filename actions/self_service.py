@@ -35,7 +35,7 @@ from actions.calls import ANSWERED, NEEDS_HUMAN, OUTCOME_SLOT, apologise, call, 
 from actions.clients import factory
 from actions.clients.changes import Address, ChangeClient, new_idempotency_key
 from actions.clients.errors import Conflict, Invalid, NotFound, ServiceError
-from actions.clients.orders import Order, OrderClient
+from actions.clients.orders import Order
 from actions.clients.products import Product, ProductClient
 from actions.forms import ATTEMPTS_SLOT, HAS_DIGIT, MAX_ATTEMPTS, attempts, latest_intent
 from actions.inputs import normalise_email, normalise_order_number
@@ -302,22 +302,13 @@ NOT_AN_ADDRESS = frozenset({
 })  # fmt: skip
 
 
-class ValidateSelfServiceForm(ValidateOrderStatusForm):
+class ValidateSelfServiceForm(factory.UsesOrderService, ValidateOrderStatusForm):
     """Order number and email for a change, by the same rules as the order status form."""
 
     answer_intents = ValidateOrderStatusForm.answer_intents | set(KIND_BY_INTENT)
 
-    def __init__(self, client: OrderClient | None = None) -> None:
-        self._client = client
-
     def name(self) -> str:
         return "validate_self_service_form"
-
-    @property
-    def client(self) -> OrderClient:
-        if self._client is None:
-            self._client = factory.order_client()
-        return self._client
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -394,20 +385,11 @@ class ValidateSelfServiceForm(ValidateOrderStatusForm):
         return {NEW_ADDRESS: json.dumps(address.as_json())}
 
 
-class ActionChangeConfirm(Action):
+class ActionChangeConfirm(factory.UsesOrderService, Action):
     """Looks the proven order up and asks for a yes, or says why the change cannot be."""
-
-    def __init__(self, client: OrderClient | None = None) -> None:
-        self._client = client
 
     def name(self) -> str:
         return "action_change_confirm"
-
-    @property
-    def client(self) -> OrderClient:
-        if self._client is None:
-            self._client = factory.order_client()
-        return self._client
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -43,3 +43,17 @@ def change_client(settings: Settings | None = None) -> ChangeClient:
     """Changes go to the order service (the same retailer system that knows the orders)."""
     s = settings or load_settings()
     return _build(ChangeClient, s.order_service_url, s)
+
+
+class UsesOrderService:
+    """An action that looks orders up: the client is built from the settings on first use,
+    or given (tests pass one for the reference service or a fake)."""
+
+    def __init__(self, client: OrderClient | None = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> OrderClient:
+        if self._client is None:
+            self._client = order_client()
+        return self._client
