@@ -85,7 +85,7 @@ $(STAMP): requirements.lock
 	@python=$$(scripts/find-python.sh) || exit 1; \
 	  if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
 	    rm -rf $(VENV); echo "  creating $(VENV) with $$python"; "$$python" -m venv $(VENV); fi
-	@STEP_TAIL=20 scripts/step.sh "pip install" logs/install.log \
+	@STEP_TAIL=20 STEP_HINT="about 2 minutes with a warm pip cache" scripts/step.sh "pip install" logs/install.log \
 	  bash -c '$(PY) -m pip install --upgrade pip wheel && $(PY) -m pip install --no-deps -r requirements.lock'
 	@touch $@
 

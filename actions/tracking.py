@@ -22,7 +22,7 @@ from actions.calls import (
 from actions.clients import factory
 from actions.clients.errors import NotFound, ServiceError
 from actions.clients.tracking import Parcel, TrackingClient
-from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, ServiceFormValidation
+from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, ServiceFormValidation, latest_intent
 from actions.inputs import normalise_tracking_number
 from actions.orders import friendly_date, language_of
 from channels import languages
@@ -34,6 +34,12 @@ STATUSES = frozenset(
 )
 EVENTS_SHOWN = 3
 VIA_ORDER_SLOT = "tracking_via_order"
+#: The tracking number of the parcel last told about; a question that names none right
+#: after ("when will it come?", "who delivers it?", "när kommer det?") is about it.
+SHOWN_SLOT = "shown_parcel"
+#: The intents a rule sends straight to action_track_parcel after a parcel's status
+#: (data/rules/tracking.yml).
+FOLLOW_UP_INTENTS = frozenset({"follow_up", "delivery_time", "delivery_methods"})
 
 
 def status_text(status: str, language: str = "en") -> str:
@@ -136,6 +142,8 @@ class ActionTrackParcel(Action):
             # the form found no tracking number and offered the order lookup instead
             return [*reset, SlotSet(VIA_ORDER_SLOT, None), ASK_ORDER]
         number = normalise_tracking_number(tracker.get_slot("tracking_number"))
+        if not number and _follows_up_on_parcel(tracker):
+            number = normalise_tracking_number(tracker.get_slot(SHOWN_SLOT))
         if not number:
             dispatcher.utter_message(response="utter_too_many_attempts")
             return [*reset, NEEDS_HUMAN]
@@ -145,7 +153,7 @@ class ActionTrackParcel(Action):
         except NotFound as exc:
             log_failure("parcel lookup", exc)
             dispatcher.utter_message(response="utter_parcel_not_found")
-            return [*reset, NEEDS_HUMAN]
+            return [*reset, SlotSet(SHOWN_SLOT, None), NEEDS_HUMAN]
         except ServiceError as exc:
             log_failure("parcel lookup", exc)
             return [*reset, apologise(dispatcher)]
@@ -166,4 +174,18 @@ class ActionTrackParcel(Action):
                 pickup_address=point.address,
                 pickup_hours=point.opening_hours or languages.say("pickup_hours_unknown", language),
             )
-        return [*reset, ANSWERED]
+        return [*reset, SlotSet(SHOWN_SLOT, parcel.tracking_number), ANSWERED]
+
+
+def _follows_up_on_parcel(tracker: Tracker) -> bool:
+    """Run by a follow-up rule: straight after the shopper's message (not after the
+    tracking form, which may have given up), and that message names no parcel."""
+    if latest_intent(tracker) not in FOLLOW_UP_INTENTS:
+        return False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            return True
+        if kind == "action" and event.get("name") not in ("action_listen", "action_track_parcel"):
+            return False
+    return False

@@ -193,6 +193,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "fi": "{agent} asiakaspalvelustamme liittyi keskusteluun.",
         "nb": "{agent} fra kundeservice har blitt med i chatten.",
     },
+    "queue_message_kept": {
+        "en": "Thanks, your message is kept for the agent, who will read it on joining. "
+        "Until then I won't answer here; press Leave queue if you'd rather carry on with me.",
+        "sv": "Tack, ditt meddelande sparas åt handläggaren, som läser det när hen ansluter. "
+        "Tills dess svarar jag inte här; tryck på Lämna kön om du hellre fortsätter med mig.",
+        "fi": "Kiitos, viestisi säilyy asiakaspalvelijalle, joka lukee sen liittyessään. "
+        "Siihen asti en vastaa täällä; paina Poistu jonosta, jos jatkat mieluummin kanssani.",
+        "nb": "Takk, meldingen din tas vare på til medarbeideren, som leser den når hen blir "
+        "med. Til da svarer jeg ikke her; trykk Forlat køen om du heller vil fortsette med meg.",
+    },
     # --- days and times in answers (actions/orders.py, tracking.py, handover/hours.py)
     "day_today": {"en": "today", "sv": "i dag", "fi": "tänään", "nb": "i dag"},
     "day_tomorrow": {"en": "tomorrow", "sv": "i morgon", "fi": "huomenna", "nb": "i morgen"},

@@ -18,10 +18,11 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
+from channels import languages
 from channels.extensions import ChannelHandle, WebchatExtension
 from channels.settings import WebchatSettings
-from handover.desk_routes import DeskRoutes
-from handover.models import AGENT, SHOPPER
+from handover.desk_routes import DeskRoutes, shopper_language
+from handover.models import AGENT, SHOPPER, WAITING
 from handover.pushes import ShopperPushes
 from handover.rasa_bridge import (
     RESUME_AFTER_CLOSE,
@@ -116,7 +117,22 @@ class AgentDesk(WebchatExtension):
 
     async def on_shopper_message(self, conversation_id: str, text: str) -> bool:
         message = await asyncio.to_thread(self.store.add_shopper_message, conversation_id, text)
-        return message is not None
+        if message is None:
+            return False
+        if await asyncio.to_thread(self._first_words_in_queue, message.request_id):
+            # The bot is silent while the shopper waits: without this line their first
+            # message got no answer at all. Kept with the chat, so the agent reads it too.
+            language = await asyncio.to_thread(shopper_language, self.store, conversation_id)
+            said = languages.say("queue_message_kept", language)
+            await asyncio.to_thread(self.store.add_system_message, message.request_id, said)
+            await self.pushes.system_line(conversation_id, said)
+        return True
+
+    def _first_words_in_queue(self, request_id: int) -> bool:
+        """The request still waits and this is the first thing the shopper wrote in it."""
+        if self.store.get(request_id).status != WAITING:
+            return False
+        return [m.sender for m in self.store.messages(request_id)].count(SHOPPER) == 1
 
     async def on_leave_queue(self, conversation_id: str) -> None:
         request = await asyncio.to_thread(self.store.leave, conversation_id)

@@ -79,6 +79,13 @@ def _json_body(request: Request) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def shopper_language(store: HandoverStore, conversation_id: str) -> str:
+    """The conversation's language (en/sv/fi/nb), from the tracker store's latest
+    `language` slot event (the queue lives in the same database); English if none."""
+    found = languages.conversation_language(store.engine, conversation_id)
+    return languages.language_or_default(found)
+
+
 class DeskRoutes:
     """The handlers; each runs only for a known agent and answers errors as JSON."""
 
@@ -205,10 +212,7 @@ class DeskRoutes:
     # ------------------------------------------------------------------ views
 
     def language(self, conversation_id: str) -> str:
-        """The conversation's language (en/sv/fi/nb), from the tracker store's latest
-        `language` slot event (the queue lives in the same database); English if none."""
-        found = languages.conversation_language(self.store.engine, conversation_id)
-        return languages.language_or_default(found)
+        return shopper_language(self.store, conversation_id)
 
     def request_view(self, req: RequestView, now: float) -> dict[str, Any]:
         data = req.as_dict()

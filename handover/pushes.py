@@ -56,8 +56,11 @@ class ShopperPushes:
 
     async def agent_joined(self, claimed: RequestView, text: str) -> None:
         await self._active(claimed.conversation_id, claimed.agent)
-        await self.emit(claimed.conversation_id, "bot_uttered", {"text": text, "sender": "system"})
+        await self.system_line(claimed.conversation_id, text)
         await self.broadcast_positions()
+
+    async def system_line(self, conversation_id: str, text: str) -> None:
+        await self.emit(conversation_id, "bot_uttered", {"text": text, "sender": "system"})
 
     async def agent_message(self, conversation_id: str, text: str, agent: str) -> None:
         await self.emit(

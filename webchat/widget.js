@@ -868,7 +868,8 @@
       handoverBar.hidden = true;
     }
     socket.emit('user_uttered', { message: text });
-    showTyping(true);
+    // While an agent is awaited or chatting the bot is silent: no "typing" dots then.
+    showTyping(handoverState !== 'waiting' && handoverState !== 'active');
     if (ENDING.test(shown || text) && shopperTurns >= 2) { askRating(); }
     shopperTurns += 1;
     return true;

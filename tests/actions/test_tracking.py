@@ -131,7 +131,11 @@ async def test_parcel_status_events_and_eta(make_tracker, dispatcher, domain):
     lines = message["events"].splitlines()
     assert len(lines) == 3  # the latest three, newest first
     assert lines[0] == "- today 05:30: Arrived at local depot (Hamburg depot)"
-    assert slot_events(events) == {**RESET, "service_outcome": "answered"}
+    assert slot_events(events) == {
+        **RESET,
+        "shown_parcel": "JX482913077GB",  # for a follow-up ("when will it come?")
+        "service_outcome": "answered",
+    }
 
 
 async def test_pickup_point_is_named(make_tracker, dispatcher, domain):
@@ -167,6 +171,7 @@ async def test_unknown_parcel(make_tracker, dispatcher, domain):
     )
     assert [m["response"] for m in dispatcher.messages] == ["utter_parcel_not_found"]
     assert slot_events(events)["service_outcome"] == "needs_human"
+    assert slot_events(events)["shown_parcel"] is None
 
 
 @pytest.mark.parametrize("error", [ServiceUnavailable("timeout"), BadResponse("invalid JSON")])
@@ -187,3 +192,65 @@ async def test_given_up_form(make_tracker, dispatcher, domain):
     events = await act.run(dispatcher, make_tracker(slots={"invalid_attempts": 3.0}), domain)
     assert client.calls == []
     assert slot_events(events)["service_outcome"] == "needs_human"
+
+
+# --- a follow-up right after a parcel's status (rules in data/rules/tracking.yml) ---------
+
+AFTER_STATUS = [
+    {"event": "action", "name": "action_track_parcel"},
+    {"event": "slot", "name": "service_outcome", "value": "answered"},
+    {"event": "action", "name": "action_listen"},
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("när kommer det?", "delivery_time"),
+        ("which company is bringing it?", "delivery_methods"),
+        ("and then?", "follow_up"),
+    ],
+)
+async def test_a_follow_up_is_about_the_parcel_just_told(
+    make_tracker, dispatcher, domain, text, intent
+):
+    act, client = action(make_parcel())
+    tracker = make_tracker(
+        slots={"shown_parcel": "JX482913077GB", "tracking_number": None},
+        text=text,
+        intent=intent,
+        events=AFTER_STATUS,
+    )
+    events = await act.run(dispatcher, tracker, domain)
+    assert client.calls == [("parcel", ("JX482913077GB",))]
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_parcel_status"
+    assert message["eta"] == "Expected delivery: tomorrow."
+    assert slot_events(events)["service_outcome"] == "answered"
+
+
+async def test_a_given_up_form_is_not_taken_for_a_follow_up(make_tracker, dispatcher, domain):
+    """Three invalid tracking numbers, the last one read as delivery_time: the form has
+    ended, so the shopper hears that it gave up, not the previous parcel's status."""
+    act, client = action(make_parcel())
+    tracker = make_tracker(
+        slots={"shown_parcel": "JX482913077GB", "tracking_number": None, "invalid_attempts": 3.0},
+        text="when does 12 arrive",
+        intent="delivery_time",
+        events=AFTER_STATUS,
+    )
+    tracker.events.append({"event": "action", "name": "tracking_form"})
+    tracker.events.append({"event": "active_loop", "name": None})
+    events = await act.run(dispatcher, tracker, domain)
+    assert client.calls == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_too_many_attempts"]
+    assert slot_events(events)["service_outcome"] == "needs_human"
+
+
+async def test_a_shop_question_without_a_parcel_told_before_is_not_a_lookup(
+    make_tracker, dispatcher, domain
+):
+    act, client = action(make_parcel())
+    tracker = make_tracker(slots={"tracking_number": None}, intent="delivery_time")
+    await act.run(dispatcher, tracker, domain)
+    assert client.calls == []

@@ -148,8 +148,14 @@ def test_shopper_to_agent_and_back(stack: dict[str, Any]) -> None:
                 timeout=5,
             )
 
-        # While paused the bot stays silent, but the agent will see what was written.
+        # While paused the bot stays silent, but the agent will see what was written; the
+        # first message in the queue hears that once (it got no answer at all before).
         shopper.say("are you there?")
+        said = [d for e, d in shopper.drain(2.0) if e == "bot_uttered"]
+        assert [(d["sender"], "kept for the agent" in d["text"]) for d in said] == [
+            ("system", True)
+        ]
+        shopper.say("it is the black one")
         assert not [e for e in shopper.drain(2.0) if e[0] == "bot_uttered"]
 
         queue = agent.get("/queue").json()

@@ -54,3 +54,40 @@ async def test_the_console_shows_the_language_and_the_shopper_is_greeted_in_it(
     assert status == 200
     said = [d["text"] for c, e, d in desk.emitted if c == "fi-shopper" and e == "bot_uttered"]
     assert said == ["Sam asiakaspalvelustamme liittyi keskusteluun."]
+
+
+async def test_a_waiting_shopper_hears_once_that_their_message_is_kept_for_the_agent(
+    desk: Desk,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    await _conversation(tmp_path / "rasa.db", "sv-shopper", "sv")
+    request = desk.store.join("sv-shopper", email="a@example.com").request
+
+    def said() -> list[str]:
+        return [d["text"] for c, e, d in desk.emitted if c == "sv-shopper" and e == "bot_uttered"]
+
+    assert await desk.desk.on_shopper_message("sv-shopper", "hallå, är det någon där?")
+    assert said() == [
+        "Tack, ditt meddelande sparas åt handläggaren, som läser det när hen ansluter. "
+        "Tills dess svarar jag inte här; tryck på Lämna kön om du hellre fortsätter med mig."
+    ]
+    # Not again for every message while waiting, and not once the agent is there.
+    assert await desk.desk.on_shopper_message("sv-shopper", "det gäller min faktura")
+    assert len(said()) == 1
+    # The agent reads both messages and what the shopper was told, in order.
+    texts = [(m.sender, m.text) for m in desk.store.messages(request.id)]
+    assert texts[0] == ("shopper", "hallå, är det någon där?")
+    assert texts[1][0] == "system" and texts[1][1].startswith("Tack, ditt meddelande")
+    assert texts[2] == ("shopper", "det gäller min faktura")
+
+    status, _ = await desk.call("POST", "/claim", json={"request_id": request.id})
+    assert status == 200
+    assert await desk.desk.on_shopper_message("sv-shopper", "hej Sam")
+    assert said()[1:] == ["Sam från vår kundtjänst har anslutit till chatten."]
+
+
+async def test_a_shopper_with_no_open_request_is_not_told_anything(
+    desk: Desk,  # noqa: F811
+) -> None:
+    assert not await desk.desk.on_shopper_message("nobody", "hello?")
+    assert desk.emitted == []

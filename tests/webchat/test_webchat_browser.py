@@ -166,6 +166,11 @@ def test_agent_messages_and_queue_status(browser_stack: dict[str, Any], driver: 
     wait.until(
         lambda d: "chatting with Sam" in d.find_element(By.CSS_SELECTOR, ".rwc-handover").text
     )
+    # The bot is silent while an agent chats: no "typing" dots for the shopper's message
+    # (they stayed up for 20 s, as if an answer were coming).
+    send(driver, "thanks, one more thing")
+    wait.until(lambda d: "thanks, one more thing" in texts(d, ".rwc-from-shopper .rwc-text"))
+    assert not driver.find_element(By.CSS_SELECTOR, ".rwc-typing").is_displayed()
 
     # The agent closes: the bar says so until the shopper talks to the bot again.
     requests.post(
