@@ -40,6 +40,8 @@ LOOKS_LIKE_EMAIL = re.compile(r"@")
 IN_TRANSIT = frozenset({"shipped", "out_for_delivery", "delayed"})
 # The order service's delivery method of an order collected at a pick-up point.
 PICKUP_POINT = "pickup point"
+# The tracking service's status of a parcel waiting there.
+AT_PICKUP_POINT = "at_pickup_point"
 FORM = "order_status_form"
 
 
@@ -220,13 +222,26 @@ class ActionOrderStatus(Action):
             except ServiceError as exc:
                 log_failure("order lookup", exc)
                 return [*reset, apologise(dispatcher)]
-            details = await self._details(order, email, language_of(tracker))
-        dispatcher.utter_message(response=f"utter_order_{order.status}", **details)
+            details, parcel = await self._details(order, email, language_of(tracker))
+        response = f"utter_order_{order.status}"
+        if parcel is not None and parcel.status == AT_PICKUP_POINT and parcel.pickup_point:
+            # "should arrive today" was said of a parcel already waiting to be collected
+            response = "utter_order_at_pickup_point"
+            details |= {
+                "pickup_name": parcel.pickup_point.name,
+                "pickup_address": parcel.pickup_point.address,
+                "pickup_hours": parcel.pickup_point.opening_hours
+                or languages.say("pickup_hours_unknown", language_of(tracker)),
+            }
+        dispatcher.utter_message(response=response, **details)
         # a proven order: a change asked for next ("cancel it") needs no questions
         return [*reset, *remember(number, email), ANSWERED]
 
-    async def _details(self, order: Order, email: str, language: str = "en") -> dict[str, str]:
-        """Template values for the status response; a tracking failure only loses a line."""
+    async def _details(
+        self, order: Order, email: str, language: str = "en"
+    ) -> tuple[dict[str, str], Parcel | None]:
+        """Template values for the status response, and the parcel when it was looked up;
+        a tracking failure only loses a line."""
         latest = ""
         parcel: Parcel | None = None
         if order.tracking_number and order.status in IN_TRANSIT:
@@ -244,4 +259,4 @@ class ActionOrderStatus(Action):
             "latest_event": latest,
             "delivery_method": order.delivery_method,
             "delivery_note": delivery_note(order, parcel, language),
-        }
+        }, parcel

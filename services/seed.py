@@ -320,16 +320,19 @@ def _parcel(
     ]
     eta: date | None
     parcel_status = status
-    if status == "shipped":
+    if status == "shipped" and pickup:
+        # Waiting since yesterday, so that its history shows it at any hour of today.
+        yesterday = today - timedelta(days=1)
+        events.append(SeedEvent(_at(yesterday, 5, 30), f"{city} depot", "Arrived at local depot"))
+        events.append(
+            SeedEvent(_at(yesterday, 11, 0), pickup[0], "Ready for collection at the pickup point")
+        )
+        parcel_status = "at_pickup_point"
+        eta = yesterday
+    elif status == "shipped":
         events.append(SeedEvent(_at(today, 5, 30), f"{city} depot", "Arrived at local depot"))
         eta = today + timedelta(days=1)
         parcel_status = "in_transit"
-        if pickup:
-            events.append(
-                SeedEvent(_at(today, 11, 0), pickup[0], "Ready for collection at the pickup point")
-            )
-            parcel_status = "at_pickup_point"
-            eta = today
     elif status == "out_for_delivery":
         events.append(SeedEvent(_at(today, 5, 30), f"{city} depot", "Arrived at local depot"))
         events.append(SeedEvent(_at(today, 7, 45), city, "Out for delivery"))

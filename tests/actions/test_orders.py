@@ -251,6 +251,40 @@ async def test_a_pick_up_point_order_on_its_way_names_the_point(make_tracker, di
     )
 
 
+@pytest.mark.parametrize("language", ["en", "sv", "fi", "nb"])
+async def test_a_parcel_already_at_its_pick_up_point_is_said_to_be_waiting(
+    make_tracker, dispatcher, domain, language
+):
+    """It was "on its way ... should arrive today" while the parcel waited to be collected."""
+    order = make_order("shipped", delivery_method="pickup point")
+    act, _, _ = action(order, parcel=make_parcel("at_pickup_point", pickup=True))
+    await act.run(dispatcher, make_tracker(slots={**FILLED, "language": language}), domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_order_at_pickup_point"
+    assert (message["pickup_name"], message["pickup_address"]) == (
+        "Kiosk am Markt (parcel shop)",
+        "Marktstraße 12, 20357 Hamburg",
+    )
+    assert message["pickup_hours"]
+    variants = domain["responses"]["utter_order_at_pickup_point"]
+    fields = {"order_ref", "masked_email", "pickup_name", "pickup_address", "pickup_hours"}
+    fields |= {"carrier", "tracking_ref"}
+    for variant in variants:
+        for key in fields | {"pickup_hold_days"}:
+            assert "{" + key + "}" in variant["text"]
+    assert fields <= message.keys()
+    assert domain["slots"]["pickup_hold_days"]["initial_value"] == "14"
+
+
+async def test_a_parcel_on_its_way_to_a_pick_up_point_is_still_on_its_way(
+    make_tracker, dispatcher, domain
+):
+    order = make_order("shipped", delivery_method="pickup point")
+    act, _, _ = action(order, parcel=make_parcel("in_transit", pickup=True))
+    await act.run(dispatcher, make_tracker(slots=FILLED), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_order_shipped"]
+
+
 @pytest.mark.parametrize("status", ["received", "packed", "shipped"])
 async def test_a_pick_up_point_order_without_a_named_point_says_where_it_goes(
     make_tracker, dispatcher, domain, status
