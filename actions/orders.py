@@ -246,7 +246,7 @@ class ActionOrderStatus(Action):
         parcel: Parcel | None = None
         if order.tracking_number and order.status in IN_TRANSIT:
             try:
-                parcel = await call(self.tracking.parcel, order.tracking_number)
+                parcel = await call(self.tracking.parcel, order.tracking_number, language)
                 latest = latest_event_text(parcel, language)
             except ServiceError as exc:
                 log_failure("parcel lookup for order status", exc)

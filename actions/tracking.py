@@ -147,9 +147,10 @@ class ActionTrackParcel(Action):
         if not number:
             dispatcher.utter_message(response="utter_too_many_attempts")
             return [*reset, NEEDS_HUMAN]
+        language = language_of(tracker)
         try:
             with turn_budget():
-                parcel = await call(self.client.parcel, number)
+                parcel = await call(self.client.parcel, number, language)
         except NotFound as exc:
             log_failure("parcel lookup", exc)
             dispatcher.utter_message(response="utter_parcel_not_found")
@@ -157,7 +158,6 @@ class ActionTrackParcel(Action):
         except ServiceError as exc:
             log_failure("parcel lookup", exc)
             return [*reset, apologise(dispatcher)]
-        language = language_of(tracker)
         dispatcher.utter_message(
             response="utter_parcel_status",
             tracking_ref=parcel.tracking_number,

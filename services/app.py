@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from services import changes, db
+from services import carrier_texts, changes, db
 
 ORDER_NUMBER = re.compile(r"^\d{8}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
@@ -73,7 +73,11 @@ async def get_parcel(request: web.Request) -> web.Response:
     parcel = db.find_parcel(request.app[CONN], number) if TRACKING_NUMBER.match(number) else None
     if parcel is None:
         return _not_found("parcel with this tracking number")
-    return web.json_response(parcel)
+    language = carrier_texts.requested_language(request.headers.get("Accept-Language"))
+    for event in parcel["events"]:
+        event["description"] = carrier_texts.in_language(event["description"], language)
+        event["location"] = carrier_texts.in_language(event["location"], language)
+    return web.json_response(parcel, headers={"Content-Language": language})
 
 
 async def get_product(request: web.Request) -> web.Response:

@@ -80,6 +80,9 @@ def parse_parcel(data: Any) -> Parcel:
 
 
 class TrackingClient(JsonServiceClient):
-    def parcel(self, tracking_number: str) -> Parcel:
-        data = self.request_json("GET", f"/parcels/{quote(tracking_number, safe='')}")
-        return parse_parcel(data)
+    def parcel(self, tracking_number: str, language: str | None = None) -> Parcel:
+        """The parcel, its event texts in `language` (en, sv, fi, nb) if the carrier has
+        them: asked for with Accept-Language, as carriers' tracking APIs are."""
+        headers = {"Accept-Language": language} if language else None
+        path = f"/parcels/{quote(tracking_number, safe='')}"
+        return parse_parcel(self.request_json("GET", path, headers=headers))

@@ -117,7 +117,12 @@ class FakeOrderClient(Fake):
 
 
 class FakeTrackingClient(Fake):
-    def parcel(self, tracking_number: str) -> Parcel:
+    def __init__(self, result: Any) -> None:
+        super().__init__(result)
+        self.languages: list[str | None] = []
+
+    def parcel(self, tracking_number: str, language: str | None = None) -> Parcel:
+        self.languages.append(language)  # asked in the conversation's language
         return self._answer("parcel", tracking_number)
 
 

@@ -235,6 +235,7 @@ async def test_shipped_order_names_carrier_tracking_number_and_latest_event(
         "Latest update today at 05:30: Arrived at local depot (Hamburg depot)."
     )
     assert tracking.calls == [("parcel", ("JX482913077GB",))]
+    assert tracking.languages == ["en"]  # the carrier's texts in the chat's language
     template = domain["responses"]["utter_order_shipped"][0]["text"]
     for key in ("carrier", "tracking_ref", "latest_event", "masked_email", "expected_delivery"):
         assert "{" + key + "}" in template

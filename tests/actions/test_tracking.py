@@ -254,3 +254,14 @@ async def test_a_shop_question_without_a_parcel_told_before_is_not_a_lookup(
     tracker = make_tracker(slots={"tracking_number": None}, intent="delivery_time")
     await act.run(dispatcher, tracker, domain)
     assert client.calls == []
+
+
+@pytest.mark.parametrize("language", ["en", "sv", "fi", "nb"])
+async def test_the_carrier_is_asked_in_the_conversations_language(
+    make_tracker, dispatcher, domain, language
+):
+    """Its event texts then come in that language (services/carrier_texts.py)."""
+    act, client = action(make_parcel())
+    tracker = make_tracker(slots={"tracking_number": "JX482913077GB", "language": language})
+    await act.run(dispatcher, tracker, domain)
+    assert client.languages == [language]

@@ -64,6 +64,14 @@ def test_parcel_with_events_and_eta(service_url: str) -> None:
     assert parcel.latest_event.timestamp == max(e.timestamp for e in parcel.events)
 
 
+def test_parcel_events_in_the_language_asked_for(service_url: str) -> None:
+    english = TrackingClient(service_url).parcel("JX482913077GB")
+    finnish = TrackingClient(service_url).parcel("JX482913077GB", "fi")
+    assert english.events[-1].description == "Shipment information received"
+    assert finnish.events[-1].description == "Lähetystiedot vastaanotettu"
+    assert [e.timestamp for e in finnish.events] == [e.timestamp for e in english.events]
+
+
 def test_parcel_at_pickup_point(service_url: str) -> None:
     parcel = TrackingClient(service_url).parcel("PK550128734GB")
     assert parcel.status == "at_pickup_point"

@@ -84,6 +84,50 @@ def test_parcel_case_insensitive_and_newest_event_first(base_url: str) -> None:
     assert stamps == sorted(stamps, reverse=True)
 
 
+@pytest.mark.parametrize(
+    ("header", "language", "first_event"),
+    [
+        ("sv-SE,sv;q=0.9,en;q=0.5", "sv", "Försändelseinformation mottagen"),
+        ("fi", "fi", "Lähetystiedot vastaanotettu"),
+        ("no", "nb", "Sendingsinformasjon mottatt"),
+        ("de-DE", "en", "Shipment information received"),
+        (None, "en", "Shipment information received"),
+    ],
+)
+def test_parcel_events_in_the_language_asked_for(
+    base_url: str, header: str | None, language: str, first_event: str
+) -> None:
+    """A carrier answers in the request's language; the shopper read English events in a
+    Swedish answer before."""
+    headers = {"Accept-Language": header} if header else {}
+    response = requests.get(f"{base_url}/parcels/JX482913077GB", headers=headers, timeout=5)
+    assert response.headers["Content-Language"] == language
+    events = response.json()["events"]
+    assert events[-1]["description"] == first_event  # newest first: the oldest is last
+    if language != "en":
+        english = requests.get(f"{base_url}/parcels/JX482913077GB", timeout=5).json()["events"]
+        for ours, theirs in zip(events, english, strict=True):
+            assert ours["description"] != theirs["description"], theirs["description"]
+            assert ours["timestamp"] == theirs["timestamp"]
+
+
+def test_every_seed_event_text_has_its_translations() -> None:
+    """A new text in services/seed.py without translations would reach a Swedish shopper in
+    English."""
+    from services.carrier_texts import LANGUAGES, in_language
+    from services.seed import _CITIES, build_seed
+
+    parcels = build_seed(date(2026, 3, 10)).parcels
+    texts = {e.description for p in parcels for e in p.events}
+    texts |= {e.location for p in parcels for e in p.events if e.location}
+    names = {p.pickup_name or "" for p in parcels}  # names of places, as they are
+    names |= {(p.pickup_address or "").rsplit(" ", 1)[-1] for p in parcels}
+    names |= set(_CITIES)
+    for text in texts - names:
+        for language in LANGUAGES:
+            assert in_language(text, language) != text, (text, language)
+
+
 @pytest.mark.parametrize("number", ["ZZ000000000GB", "nonsense"])
 def test_unknown_parcel_is_404(base_url: str, number: str) -> None:
     assert requests.get(f"{base_url}/parcels/{number}", timeout=5).status_code == 404
