@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -26,10 +27,27 @@ logger = logging.getLogger(__name__)
 
 
 class ValidateErasureForm(_EmailValidation):
-    """The handover forms' email handling: a malformed address is explained and asked again."""
+    """The handover forms' email handling: a malformed address is explained and asked again.
+
+    Only an address written in the message at hand is used: an email the chat already held
+    (from an order lookup or a handover the shopper then declined) had the request
+    registered at once, for "how do I delete my account?", without asking."""
 
     def name(self) -> str:
         return "validate_erasure_form"
+
+    def validate_email(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        email = normalise_email(value)
+        written = str((tracker.latest_message or {}).get("text") or "").lower()
+        if email is not None and email not in written:
+            return {"email": None}  # the form asks for it
+        return super().validate_email(value, dispatcher, tracker, domain)
 
 
 class ActionRegisterErasure(Action):
