@@ -43,6 +43,13 @@ PICKUP_POINT = "pickup point"
 # The tracking service's status of a parcel waiting there.
 AT_PICKUP_POINT = "at_pickup_point"
 FORM = "order_status_form"
+#: A number called an order number that is too short or too long to be one ("order
+#: 4001234", "ordernummer 400123456", "tilaukseni 4001234", "bestilling 4001234").
+NAMED_NUMBER = re.compile(
+    r"(?:\border|\bordernummer|\bordernr|\bordrenummer|\bordrenr|\btilau[sk]\w*|\bbeställning\w*|\bbestilling\w*)"
+    r"\s*(?:no\.?|nr\.?|nro\.?|number|nummer|numero)?\s*[:#]?\s*(\d{5,7}|\d{9,10})(?![\w-])",
+    re.IGNORECASE,
+)
 
 
 def reused_details(tracker: Tracker, number: str, email: str) -> bool:
@@ -126,8 +133,15 @@ class ValidateOrderStatusForm(ServiceFormValidation):
         # its status, "when is the invoice due?" + yes): it was asked for again. Another
         # number or e-mail in the message wins (the slots hold it already).
         proven = reusable(tracker)
-        if proven and tracker.get_slot("requested_slot") is None:  # the form is starting
+        starting = tracker.get_slot("requested_slot") is None
+        if proven and starting:
             return {"order_number": proven[0], "email": proven[1]}
+        if starting and not tracker.get_slot("order_number"):
+            # "order 4001234" in the first message: a number one digit short was not
+            # recognised, and the form asked for the order number as if none was given
+            named = NAMED_NUMBER.search(str((tracker.latest_message or {}).get("text") or ""))
+            if named:
+                return {"order_number": named.group(1)}
         return self.raw_attempt(tracker, domain, "order_number", HAS_DIGIT)
 
     async def extract_email(

@@ -360,6 +360,16 @@ class ValidateSelfServiceForm(factory.UsesOrderService, ValidateOrderStatusForm)
             return [s for s in slots if s != "order_number"]
         return slots
 
+    async def extract_email(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if latest_intent(tracker) == "newsletter" and "@" not in text:
+            # "and stop sending me the catalogue too" while the address to unsubscribe is
+            # asked: a question for the newsletter answer (a rule), not a malformed address
+            return {}
+        return await super().extract_email(dispatcher, tracker, domain)
+
     async def extract_new_address(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:

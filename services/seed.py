@@ -334,7 +334,10 @@ def _parcel(
         eta = today + timedelta(days=1)
         parcel_status = "in_transit"
     elif status == "out_for_delivery":
-        events.append(SeedEvent(_at(today, 5, 30), f"{city} depot", "Arrived at local depot"))
+        # at the depot since last night: before 07:45 that is its latest event, not a scan
+        # from days ago under "out for delivery today"
+        yesterday = today - timedelta(days=1)
+        events.append(SeedEvent(_at(yesterday, 21, 40), f"{city} depot", "Arrived at local depot"))
         events.append(SeedEvent(_at(today, 7, 45), city, "Out for delivery"))
         eta = today
     elif status == "delayed":

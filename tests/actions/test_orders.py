@@ -70,6 +70,34 @@ async def test_entity_values_are_validated_on_activation(make_tracker, dispatche
     assert slots["email"] == "anna.berg@example.com"  # one spelling for service and agent
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i orderd a dres last week and its still not here!!! order 4001234",
+        "var är min beställning 4001234?",
+        "missä tilaukseni 400123456 on",
+    ],
+)
+async def test_a_malformed_order_number_in_the_first_message_is_explained(
+    make_tracker, dispatcher, domain, text
+):
+    """It was not recognised, and the form asked for the number as if none was given."""
+    slots = await run_form(make_tracker, dispatcher, domain, intent="order_status", text=text)
+    assert slots["order_number"] is None
+    assert [m["response"] for m in dispatcher.messages] == ["utter_invalid_order_number"]
+
+
+@pytest.mark.parametrize(
+    "text", ["where is my order?", "change my address to Storgatan 12, 11122 Stockholm"]
+)
+async def test_a_first_message_without_a_named_number_is_not_an_attempt(
+    make_tracker, dispatcher, domain, text
+):
+    slots = await run_form(make_tracker, dispatcher, domain, intent="order_status", text=text)
+    assert slots.get("order_number") is None
+    assert dispatcher.messages == []
+
+
 async def test_invalid_order_number_gets_a_helpful_reask(make_tracker, dispatcher, domain):
     slots = await run_form(
         make_tracker, dispatcher, domain, text="1234", slots={"requested_slot": "order_number"}

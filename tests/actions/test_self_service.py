@@ -634,6 +634,30 @@ async def test_a_question_at_the_address_prompt_is_left_to_the_rules(
     assert bool(await form.extract_new_address(dispatcher, tracker, domain)) is taken
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "taken"),
+    [
+        ("and stop sending me the catalogue too", "newsletter", False),  # rule answers
+        ("anna at example", "inform", True),  # an attempt: the form explains the format
+        ("it's anna@example", "newsletter", True),  # an "@": an attempt whatever the intent
+    ],
+)
+async def test_a_newsletter_question_at_the_unsubscribe_address_prompt_is_left_to_the_rules(
+    make_tracker, dispatcher, domain, text, intent, taken
+):
+    """It got "That doesn't look like an email address"."""
+    from actions.self_service import ValidateSelfServiceForm
+
+    tracker = make_tracker(
+        slots={"change_kind": "unsubscribe", "requested_slot": "email"},
+        text=text,
+        intent=intent,
+        active_loop="self_service_form",
+    )
+    form = ValidateSelfServiceForm()
+    assert bool(await form.extract_email(dispatcher, tracker, domain)) is taken
+
+
 @pytest.mark.parametrize("intent", ["inform", "change_address"])
 async def test_a_corrected_street_at_the_confirmation_is_asked_about_again(
     make_tracker, dispatcher, domain, intent
