@@ -186,6 +186,10 @@ def _follows_up_on_parcel(tracker: Tracker) -> bool:
         kind = event.get("event")
         if kind == "user":
             return True
-        if kind == "action" and event.get("name") not in ("action_listen", "action_track_parcel"):
+        if kind == "action" and event.get("name") not in (
+            "action_listen",
+            "action_extract_slots",
+            "action_track_parcel",
+        ):
             return False
     return False

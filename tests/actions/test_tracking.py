@@ -221,6 +221,8 @@ async def test_a_follow_up_is_about_the_parcel_just_told(
         intent=intent,
         events=AFTER_STATUS,
     )
+    # Rasa runs action_extract_slots after every message, before the predicted action
+    tracker.events.append({"event": "action", "name": "action_extract_slots"})
     events = await act.run(dispatcher, tracker, domain)
     assert client.calls == [("parcel", ("JX482913077GB",))]
     [message] = dispatcher.messages
