@@ -20,7 +20,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.handover import MAX_MESSAGE_CHARS, MIN_DESCRIPTION_CHARS, ValidateHandoverForm
+from actions.clients import factory
+from actions.clients.orders import OrderClient
+from actions.handover import (
+    MAX_MESSAGE_CHARS,
+    MIN_DESCRIPTION_CHARS,
+    ValidateHandoverForm,
+    order_check,
+)
 from actions.handover import _default_store as default_store
 from actions.inputs import bounded_text, mask_email, normalise_email, normalise_order_number
 from actions.orders import language_of
@@ -52,15 +59,19 @@ class ValidateComplaintForm(ValidateHandoverForm):
         return {DESCRIPTION_SLOT: text}
 
 
-class ActionFileComplaint(Action):
-    """Files the complaint: live queue when agents are in, a message for them when not."""
+class ActionFileComplaint(factory.UsesOrderService, Action):
+    """Files the complaint: live queue when agents are in, a message for them when not.
+    With an order number, the agent sees whether it belongs to the email given (as for a
+    handover), before telling anything about that order."""
 
     def __init__(
         self,
         store: HandoverStore | None = None,
         settings: HandoverSettings | None = None,
         clock: Clock | None = None,
+        client: OrderClient | None = None,
     ) -> None:
+        super().__init__(client)
         self._store = store
         self._settings = settings
         self._clock = clock
@@ -87,6 +98,7 @@ class ActionFileComplaint(Action):
         store = self._store or default_store()
         hours = (self._settings or load_handover_settings()).opening_hours
         now = (self._clock or time.time)()
+        check = await order_check(self.client, tracker, order, email) if order else None
         try:
             if not hours.is_open(now):
                 await asyncio.to_thread(
@@ -96,6 +108,7 @@ class ActionFileComplaint(Action):
                     text=text,
                     topic=COMPLAINT,
                     order_number=order,
+                    order_check=check,
                 )
                 dispatcher.utter_message(
                     response="utter_complaint_left",
@@ -110,6 +123,7 @@ class ActionFileComplaint(Action):
                 email=email,
                 topic=COMPLAINT,
                 description=text,
+                order_check=check,
             )
         except SQLAlchemyError:
             logger.exception("could not file the complaint")

@@ -262,6 +262,27 @@ class ValidateLeaveMessageForm(_EmailValidation):
         return {"handover_message": text[:MAX_MESSAGE_CHARS]}
 
 
+async def order_check(
+    client: OrderClient, tracker: Tracker, number: str | None, email: str | None
+) -> str:
+    """Whether the order number and email belong together, for the agent (handovers and
+    complaints): proven earlier in the chat, or asked of the order service now. A service
+    that fails leaves it unchecked; the shopper still reaches the agents."""
+    if number and email and verified(tracker) == (number, email):
+        return ORDER_MATCHES
+    if not number or not email:
+        return ORDER_UNCHECKED
+    try:
+        with turn_budget():
+            await call(client.lookup, number, email)
+    except NotFound:
+        return ORDER_NO_MATCH
+    except ServiceError as exc:
+        log_failure("handover order check", exc)
+        return ORDER_UNCHECKED
+    return ORDER_MATCHES
+
+
 class ActionJoinQueue(Action):
     """Create the waiting request, tell the shopper where they stand, pause the bot."""
 
@@ -286,22 +307,7 @@ class ActionJoinQueue(Action):
         return self._client
 
     async def order_check(self, tracker: Tracker, number: str | None, email: str | None) -> str:
-        """Whether the order number and email belong together, for the agent: proven
-        earlier in the chat, or asked of the order service now. A service that fails
-        leaves it unchecked; the shopper still joins the queue."""
-        if number and email and verified(tracker) == (number, email):
-            return ORDER_MATCHES
-        if not number or not email:
-            return ORDER_UNCHECKED
-        try:
-            with turn_budget():
-                await call(self.client.lookup, number, email)
-        except NotFound:
-            return ORDER_NO_MATCH
-        except ServiceError as exc:
-            log_failure("handover order check", exc)
-            return ORDER_UNCHECKED
-        return ORDER_MATCHES
+        return await order_check(self.client, tracker, number, email)
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -290,6 +290,7 @@ class HandoverStore:
         text: str,
         topic: str | None = None,
         order_number: str | None = None,
+        order_check: str | None = None,
     ) -> RequestView:
         """A message left outside opening hours: a request agents follow up by email."""
         with self._tx() as conn:
@@ -302,6 +303,7 @@ class HandoverStore:
                     topic=_clean(topic, 64),
                     description=_clean(text),
                     order_number=_clean(order_number, 32),
+                    order_check=order_check if order_number else None,
                     created_at=now,
                 )
             ).inserted_primary_key[0]

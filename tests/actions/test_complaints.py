@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from rasa_sdk.events import ConversationPaused, SlotSet
+from service_fakes import FakeOrderClient, make_order
 
+from actions.clients import NotFound, ServiceUnavailable
 from actions.complaints import ActionFileComplaint, ValidateComplaintForm
-from handover.models import OFFLINE, WAITING
+from handover.models import OFFLINE, ORDER_MATCHES, ORDER_NO_MATCH, ORDER_UNCHECKED, WAITING
 from handover.settings import HandoverSettings
 from handover.store import HandoverStore, make_engine
 
@@ -36,8 +38,44 @@ def responses(dispatcher) -> list[str]:
     return [m.get("response") for m in dispatcher.messages]
 
 
-def action(queue, when: float) -> ActionFileComplaint:
-    return ActionFileComplaint(store=queue, settings=HandoverSettings(), clock=lambda: when)
+def action(queue, when: float, orders=None) -> ActionFileComplaint:
+    client = FakeOrderClient(orders if orders is not None else make_order("delivered"))
+    return ActionFileComplaint(
+        store=queue,
+        settings=HandoverSettings(),
+        clock=lambda: when,
+        client=client,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    ("orders", "check"),
+    [
+        (make_order("delivered"), ORDER_MATCHES),
+        (NotFound("HTTP 404"), ORDER_NO_MATCH),
+        (ServiceUnavailable("timeout"), ORDER_UNCHECKED),  # filed all the same
+    ],
+)
+@pytest.mark.parametrize("when", [MONDAY_NOON, SUNDAY_NOON])
+async def test_the_agent_sees_whether_the_order_belongs_to_the_email(
+    dispatcher, make_tracker, domain, queue, orders, check, when
+):
+    """As for a handover: before telling anything about the order, the agent knows
+    whether its number and the email given belong together (complaints had no check)."""
+    tracker = make_tracker(sender_id="zip", slots=FILLED, intent="inform")
+    await action(queue, when, orders).run(dispatcher, tracker, domain)
+    [request] = queue.queue() if when == MONDAY_NOON else queue.offline_requests()
+    assert request.order_check == check
+
+
+async def test_without_an_order_number_nothing_is_checked(dispatcher, make_tracker, domain, queue):
+    slots = {**FILLED, "order_number": None, "handover_no_order": True}
+    tracker = make_tracker(sender_id="zip", slots=slots, intent="inform")
+    act = action(queue, MONDAY_NOON)
+    await act.run(dispatcher, tracker, domain)
+    assert act.client.calls == []  # type: ignore[attr-defined]
+    [request] = queue.queue()
+    assert request.order_check is None
 
 
 async def test_within_opening_hours_the_complaint_joins_the_live_queue(
