@@ -31,6 +31,20 @@ def latest_intent(tracker: Tracker) -> str | None:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
 
+def actions_since_message(tracker: Tracker) -> list[str]:
+    """The actions run since the shopper's latest message, newest first, without Rasa's
+    own bookkeeping (action_listen, action_extract_slots)."""
+    names: list[str] = []
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            break
+        name = event.get("name")
+        if kind == "action" and name not in ("action_listen", "action_extract_slots", None):
+            names.append(str(name))
+    return names
+
+
 def attempts(tracker: Tracker) -> int:
     value = tracker.get_slot(ATTEMPTS_SLOT)
     try:
@@ -95,18 +109,7 @@ class ServiceFormValidation(FormValidationAction, ABC):
         between the message and that marker means the form is being resumed after an
         interruption was answered.
         """
-        for event in reversed(tracker.events):
-            kind = event.get("event")
-            if kind == "user":
-                return False
-            if kind == "action" and event.get("name") not in (
-                self.form_name(),
-                "action_listen",
-                "action_extract_slots",
-                None,
-            ):
-                return True
-        return False
+        return any(name != self.form_name() for name in actions_since_message(tracker))
 
     def invalid(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, hint: str

@@ -28,7 +28,7 @@ from actions.calls import (
 from actions.clients import factory
 from actions.clients.errors import NotFound, ServiceError
 from actions.clients.orders import Order, OrderClient
-from actions.clients.tracking import Parcel, TrackingClient
+from actions.clients.tracking import Parcel, PickupPoint, TrackingClient
 from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormValidation
 from actions.inputs import mask_email, normalise_email, normalise_order_number
 from actions.verified import remember, reusable
@@ -112,6 +112,15 @@ def delivery_note(order: Order, parcel: Parcel | None, language: str = "en") -> 
     return languages.say(
         "order_to_named_pickup_point", language, name=point.name, address=point.address
     )
+
+
+def pickup_point_values(point: PickupPoint, language: str = "en") -> dict[str, str]:
+    """The template values naming a pickup point (its hours said unknown when missing)."""
+    return {
+        "pickup_name": point.name,
+        "pickup_address": point.address,
+        "pickup_hours": point.opening_hours or languages.say("pickup_hours_unknown", language),
+    }
 
 
 def language_of(tracker: Tracker) -> str:
@@ -236,17 +245,13 @@ class ActionOrderStatus(Action):
             except ServiceError as exc:
                 log_failure("order lookup", exc)
                 return [*reset, apologise(dispatcher)]
-            details, parcel = await self._details(order, email, language_of(tracker))
+            language = language_of(tracker)
+            details, parcel = await self._details(order, email, language)
         response = f"utter_order_{order.status}"
         if parcel is not None and parcel.status == AT_PICKUP_POINT and parcel.pickup_point:
             # "should arrive today" was said of a parcel already waiting to be collected
             response = "utter_order_at_pickup_point"
-            details |= {
-                "pickup_name": parcel.pickup_point.name,
-                "pickup_address": parcel.pickup_point.address,
-                "pickup_hours": parcel.pickup_point.opening_hours
-                or languages.say("pickup_hours_unknown", language_of(tracker)),
-            }
+            details |= pickup_point_values(parcel.pickup_point, language)
         dispatcher.utter_message(response=response, **details)
         # a proven order: a change asked for next ("cancel it") needs no questions
         return [*reset, *remember(number, email), ANSWERED]

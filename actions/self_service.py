@@ -37,7 +37,14 @@ from actions.clients.changes import Address, ChangeClient, new_idempotency_key
 from actions.clients.errors import Conflict, Invalid, NotFound, ServiceError
 from actions.clients.orders import Order
 from actions.clients.products import Product, ProductClient
-from actions.forms import ATTEMPTS_SLOT, HAS_DIGIT, MAX_ATTEMPTS, attempts, latest_intent
+from actions.forms import (
+    ATTEMPTS_SLOT,
+    HAS_DIGIT,
+    MAX_ATTEMPTS,
+    actions_since_message,
+    attempts,
+    latest_intent,
+)
 from actions.inputs import normalise_email, normalise_order_number
 from actions.orders import ValidateOrderStatusForm, language_of
 from actions.sizes import (
@@ -645,17 +652,7 @@ def _answered_already(tracker: Tracker) -> bool:
     (an email, an address) still the latest one: that message is no answer to it. Any
     action between it and the form (action_change_confirm) shows it was handled.
     """
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return False
-        if event.get("event") == "action" and event.get("name") not in (
-            "change_confirmation_form",
-            "action_listen",
-            "action_extract_slots",
-            None,
-        ):
-            return True
-    return False
+    return any(name != "change_confirmation_form" for name in actions_since_message(tracker))
 
 
 # Intents that mean "leave it" while the item or size question waits.

@@ -22,9 +22,15 @@ from actions.calls import (
 from actions.clients import factory
 from actions.clients.errors import NotFound, ServiceError
 from actions.clients.tracking import Parcel, TrackingClient
-from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, ServiceFormValidation, latest_intent
+from actions.forms import (
+    ANSWER_INTENTS,
+    ATTEMPTS_SLOT,
+    ServiceFormValidation,
+    actions_since_message,
+    latest_intent,
+)
 from actions.inputs import normalise_tracking_number
-from actions.orders import friendly_date, language_of
+from actions.orders import friendly_date, language_of, pickup_point_values
 from channels import languages
 
 LOOKS_LIKE_TRACKING = re.compile(r"\d{3}|[A-Za-z]{2}\s*\d")
@@ -167,12 +173,9 @@ class ActionTrackParcel(Action):
             events=event_lines(parcel, language) or languages.say("no_scans", language),
         )
         if parcel.pickup_point is not None:
-            point = parcel.pickup_point
             dispatcher.utter_message(
                 response="utter_parcel_pickup_point",
-                pickup_name=point.name,
-                pickup_address=point.address,
-                pickup_hours=point.opening_hours or languages.say("pickup_hours_unknown", language),
+                **pickup_point_values(parcel.pickup_point, language),
             )
         return [*reset, SlotSet(SHOWN_SLOT, parcel.tracking_number), ANSWERED]
 
@@ -182,14 +185,4 @@ def _follows_up_on_parcel(tracker: Tracker) -> bool:
     tracking form, which may have given up), and that message names no parcel."""
     if latest_intent(tracker) not in FOLLOW_UP_INTENTS:
         return False
-    for event in reversed(tracker.events):
-        kind = event.get("event")
-        if kind == "user":
-            return True
-        if kind == "action" and event.get("name") not in (
-            "action_listen",
-            "action_extract_slots",
-            "action_track_parcel",
-        ):
-            return False
-    return False
+    return all(name == "action_track_parcel" for name in actions_since_message(tracker))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from rasa_sdk.events import SlotSet
+from service_fakes import slot_events
 
 from actions.privacy import ActionRegisterErasure, ValidateErasureForm
 from handover.models import OFFLINE
@@ -83,14 +84,8 @@ async def test_the_form_checks_the_email(dispatcher, make_tracker, domain, typed
         assert [m["response"] for m in dispatcher.messages] == ["utter_handover_invalid_email"]
 
 
-@pytest.mark.parametrize(
-    "text", ["how do I delete my account?", "hvordan sletter jeg kontoen min?", "delete my account"]
-)
-async def test_an_email_the_chat_already_held_is_not_used_without_asking(
-    dispatcher, make_tracker, domain, text
-):
-    """An order lookup or a declined handover leaves the email in its slot; the erasure
-    form used it and registered the request for a how-to question."""
+async def activated_with_a_held_email(make_tracker, dispatcher, domain, text):
+    """The erasure form starting on `text` while the chat holds an email."""
     tracker = make_tracker(
         slots={"email": "carla.munoz@example.net"},
         text=text,
@@ -99,23 +94,23 @@ async def test_an_email_the_chat_already_held_is_not_used_without_asking(
     )
     # Rasa validates a prefilled slot at activation by setting it again (forms.py)
     tracker.events.append(SlotSet("email", tracker.get_slot("email")))
-    events = await ValidateErasureForm().run(dispatcher, tracker, domain)
-    assert slot_values(events) == {"email": None}  # the form then asks for it
+    return await ValidateErasureForm().run(dispatcher, tracker, domain)
+
+
+@pytest.mark.parametrize(
+    "text", ["how do I delete my account?", "hvordan sletter jeg kontoen min?", "delete my account"]
+)
+async def test_an_email_the_chat_already_held_is_not_used_without_asking(
+    dispatcher, make_tracker, domain, text
+):
+    """An order lookup or a declined handover leaves the email in its slot; the erasure
+    form used it and registered the request for a how-to question."""
+    events = await activated_with_a_held_email(make_tracker, dispatcher, domain, text)
+    assert slot_events(events) == {"email": None}  # the form then asks for it
     assert dispatcher.messages == []  # no "that doesn't look like an email"
 
 
 async def test_an_email_written_with_the_request_is_used(dispatcher, make_tracker, domain):
-    tracker = make_tracker(
-        slots={"email": "carla.munoz@example.net"},
-        text="please delete my account, it's Carla.Munoz@example.net",
-        intent="delete_account",
-        active_loop="erasure_form",
-    )
-    # Rasa validates a prefilled slot at activation by setting it again (forms.py)
-    tracker.events.append(SlotSet("email", tracker.get_slot("email")))
-    events = await ValidateErasureForm().run(dispatcher, tracker, domain)
-    assert slot_values(events)["email"] == "carla.munoz@example.net"
-
-
-def slot_values(events):
-    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    text = "please delete my account, it's Carla.Munoz@example.net"
+    events = await activated_with_a_held_email(make_tracker, dispatcher, domain, text)
+    assert slot_events(events)["email"] == "carla.munoz@example.net"
