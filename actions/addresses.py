@@ -34,10 +34,15 @@ MAX_TEXT = 300
 # ("nei vent feil husnummer", "ei hetkinen", "oh no") and what comes right before the
 # address ("it's", "det skal være", "se on"). One list for both uses below.
 _TALK_WORDS = (
-    r"oh|ah|no|nope|sorry|oops|wait|wrong|mistake|typo|house|number|address|"
-    r"nej|nä|fel|förlåt|vänta|oj|adress|adressen|"
-    r"ei|voi|väärä|sori|anteeksi|hups|hetkinen|odota|osoite|osote|talonumero|"
-    r"nei|vent|feil|beklager|unnskyld|uff|husnummer|gatunummer|adresse"
+    r"oh|ah|no|nope|sorry|oops|wait|wrong|mistake|typo|house|number|address|actually|i mean|"
+    r"nej|nä|fel|förlåt|vänta|oj|adress|adressen|menar|jag menar|"
+    r"ei|voi|väärä|sori|anteeksi|hups|hetkinen|odota|osoite|osote|talonumero|vaan|eiku|eikun|"
+    r"tarkoitan|nei|vent|feil|beklager|unnskyld|uff|husnummer|gatunummer|adresse|mener|jeg mener"
+)
+# What shoppers add after the address ("storgatan 14, sorry", "hämeenkatu 14 B 5, sori").
+_AFTER_WORDS = (
+    r"sorry|my bad|oops|please|pls|thanks|thank you|förlåt|ursäkta|tack|sori|anteeksi|"
+    r"kiitos|kiitti|beklager|unnskyld|takk"
 )
 _SAYS = (
     r"it should be|it'?s|it\u2019s|it is|the street is|street is|make it|should be|address is|"
@@ -50,6 +55,7 @@ _SAYS = (
 CORRECTION_LEAD = re.compile(
     rf"^(?:(?:{_TALK_WORDS})\b[\s,.!:-]*)*(?:(?:{_SAYS})\b[\s,:]*)?", re.IGNORECASE
 )
+CORRECTION_TAIL = re.compile(rf"(?:[\s,.!:-]*\b(?:{_AFTER_WORDS})\b)+[\s,.!:-]*$", re.IGNORECASE)
 # A street alone, with its number: "Storgatan 14", "Mannerheimintie 5 A 12", "12 Rose Lane".
 STREET_ONLY = re.compile(
     r"^(?:[^\W\d_][\w.'\u2019-]{3,}(?: [^\W\d_][\w.'\u2019-]*){0,3}"
@@ -121,15 +127,16 @@ def corrected_address(text: str, previous: Address, language: str | None = None)
     """The address a correction gives while `previous` waits for its yes: a whole new
     address, or a street alone that replaces the street ("no, it's Storgatan 14")."""
     rest = CORRECTION_LEAD.sub("", " ".join((text or "").split())[:MAX_TEXT], count=1)
-    rest = rest.strip(" .!")
+    rest = CORRECTION_TAIL.sub("", rest).strip(" .!")
     if not rest:
         return None
     whole = parse_address(rest, language)
     if whole is not None:
         return whole
     if STREET_ONLY.match(rest):
-        # typed in lower case ("storgatan 14"): the label wants "Storgatan 14"
-        street = rest[0].upper() + rest[1:] if rest.islower() else rest
+        # typed in lower case ("storgatan 14", "hämeenkatu 14 B 5"): the label wants
+        # "Storgatan 14"
+        street = rest[0].upper() + rest[1:] if rest.split()[0].islower() else rest
         return replace(previous, street=street)
     return None
 

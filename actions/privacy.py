@@ -18,12 +18,36 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.forms import latest_intent
 from actions.handover import _default_store as default_store
 from actions.handover import _EmailValidation
 from actions.inputs import mask_email, normalise_email
 from handover.store import HandoverStore
 
 logger = logging.getLogger(__name__)
+
+
+# Intents that rules answer inside the erasure form, or that end it.
+_RULED = frozenset({
+    "stop", "deny", "goodbye", "thank", "greet", "affirm", "human_handoff", "contact",
+    "cancel_order", "change_address", "delete_conversation",
+})  # fmt: skip
+# Identifiers that make a message something else than a question about the erasure.
+_IDENTIFIERS = frozenset({"order_number", "tracking_number", "article_number", "email"})
+
+
+def asks_about_erasure(tracker: Tracker) -> bool:
+    """Whether the message at the erasure form's email question is a question about the
+    erasure itself: no address in it, no order or parcel, and a question mark or the
+    delete_account / privacy topic."""
+    message = tracker.latest_message or {}
+    text = str(message.get("text") or "")
+    if tracker.get_slot("requested_slot") != "email" or "@" in text or text.startswith("/"):
+        return False
+    if any(e.get("entity") in _IDENTIFIERS for e in message.get("entities") or []):
+        return False
+    intent = latest_intent(tracker)
+    return intent not in _RULED and ("?" in text or intent in ("delete_account", "privacy"))
 
 
 class ValidateErasureForm(_EmailValidation):
@@ -35,6 +59,18 @@ class ValidateErasureForm(_EmailValidation):
 
     def name(self) -> str:
         return "validate_erasure_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """A question about the erasure while its email is asked ("will I lose my order
+        history then?") gets what erasing means, and the email is asked again: it was
+        checked as an address ("that doesn't look like an email address") and the form
+        gave way to the order questions, the request lost."""
+        if asks_about_erasure(tracker):
+            dispatcher.utter_message(response="utter_erasure_details")
+            return [SlotSet("email", None)]
+        return await super().run(dispatcher, tracker, domain)
 
     def validate_email(
         self,

@@ -411,78 +411,95 @@ class ActionChangeConfirm(factory.UsesOrderService, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        skip = [SlotSet(ANSWER, SKIP), SlotSet(KEY, None)]
         kind = kind_of(tracker)
         email = normalise_email(tracker.get_slot("email"))
         if kind == "unsubscribe":
             if not email:
                 dispatcher.utter_message(response="utter_too_many_attempts")
-                return [*skip, NEEDS_HUMAN]
+                return [*SKIPPED, NEEDS_HUMAN]
             # Nothing to look up: the service answers the same for any address.
-            return [*self._ask(), SlotSet("change_summary", email)]
+            return [*fresh_question(), SlotSet("change_summary", email)]
         number = normalise_order_number(tracker.get_slot("order_number"))
         if not number or not email:
             dispatcher.utter_message(response="utter_too_many_attempts")
-            return [*skip, NEEDS_HUMAN]
-        with turn_budget():
-            try:
-                order = await call(self.client.lookup, number, email)
-            except NotFound:
-                log_change(kind, "not_found")
-                dispatcher.utter_message(response="utter_order_not_found")
-                return [*skip, SlotSet(VERIFIED_ORDER, None), NEEDS_HUMAN]
-            except ServiceError as exc:
-                log_change(kind, f"lookup failed ({exc.reason})")
-                return [*skip, apologise(dispatcher)]
-        events = remember(number, email)
-        reason = TOO_LATE.get(kind, {}).get(order.status)
-        if reason:
-            log_change(kind, f"refused before asking ({reason})")
-            prefix = {"address": "address", "size": "size"}.get(kind, "change")
-            dispatcher.utter_message(response=f"utter_{prefix}_refused_{reason}", order_ref=number)
-            return [*events, *skip, ANSWERED]
-        if kind == "size":
-            return [*events, *self._size(tracker, order)]
-        address = _stored_address(tracker) if kind == "address" else None
-        if kind == "address" and address is None:
-            # the form gave up on the address (three unreadable ones)
-            dispatcher.utter_message(response="utter_too_many_attempts")
-            return [*events, *skip, NEEDS_HUMAN]
-        language = language_of(tracker)
-        detail = one_line(address, language) if address else summary(order, language)
-        return [*events, *self._ask(), SlotSet("change_summary", detail)]
+            return [*SKIPPED, NEEDS_HUMAN]
+        return await confirmation_events(self.client, dispatcher, tracker, number, email)
 
-    @staticmethod
-    def _ask() -> list[EventType]:
-        """A fresh question: a new key, no answer yet."""
-        return [SlotSet(KEY, new_idempotency_key()), SlotSet(ANSWER, None), SlotSet(REASKS, 0.0)]
 
-    @staticmethod
-    def _size(tracker: Tracker, order: Order) -> list[EventType]:
-        """The order's items for the item question, and what the request already named
-        (the confirmation form checks both, and asks for what is missing)."""
-        items = items_of(order)
-        text = _request_text(tracker)
-        item = find_item(text, items) or (items[0] if len(items) == 1 else None)
-        size = size_in_request(text) if item else None
-        if item and size is None:
-            # "the trainers 40 are too small, can I get 41 instead?": the last size of the
-            # item's kind (a number for a number) that is not the one it has
-            numeric = (item.size or "").isdigit()
-            others = [
-                s for s in bare_sizes(text)
-                if s.isdigit() == numeric and not same_size(s, item.size)
-            ]  # fmt: skip
-            size = others[-1] if others else None
-        return [
-            SlotSet(ITEMS, dump_items(items)),
-            SlotSet(ITEM, item.article_number if item else None),
-            SlotSet(NEW_SIZE, size),
-            SlotSet(KEY, None),
-            SlotSet(ANSWER, None),
-            SlotSet(REASKS, 0.0),
-            SlotSet(ATTEMPTS_SLOT, 0.0),
-        ]
+# The confirmation is not needed (said why already): no answer to wait for, no key.
+SKIPPED: tuple[EventType, ...] = (SlotSet(ANSWER, SKIP), SlotSet(KEY, None))
+
+
+def fresh_question() -> list[EventType]:
+    """A fresh question: a new key, no answer yet."""
+    return [SlotSet(KEY, new_idempotency_key()), SlotSet(ANSWER, None), SlotSet(REASKS, 0.0)]
+
+
+async def confirmation_events(
+    client: Any,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    number: str,
+    email: str,
+) -> list[EventType]:
+    """Looks the order up and sets up the question about it (its summary, a fresh key),
+    or says why the change cannot be and skips the question. For action_change_confirm,
+    and for the confirmation form when the shopper names another order at the question."""
+    kind = kind_of(tracker)
+    with turn_budget():
+        try:
+            order = await call(client.lookup, number, email)
+        except NotFound:
+            log_change(kind, "not_found")
+            dispatcher.utter_message(response="utter_order_not_found")
+            return [*SKIPPED, SlotSet(VERIFIED_ORDER, None), NEEDS_HUMAN]
+        except ServiceError as exc:
+            log_change(kind, f"lookup failed ({exc.reason})")
+            return [*SKIPPED, apologise(dispatcher)]
+    events = [SlotSet("order_number", number), SlotSet("email", email), *remember(number, email)]
+    reason = TOO_LATE.get(kind, {}).get(order.status)
+    if reason:
+        log_change(kind, f"refused before asking ({reason})")
+        prefix = {"address": "address", "size": "size"}.get(kind, "change")
+        dispatcher.utter_message(response=f"utter_{prefix}_refused_{reason}", order_ref=number)
+        return [*events, *SKIPPED, ANSWERED]
+    if kind == "size":
+        return [*events, *_size_question(tracker, order)]
+    address = _stored_address(tracker) if kind == "address" else None
+    if kind == "address" and address is None:
+        # the form gave up on the address (three unreadable ones)
+        dispatcher.utter_message(response="utter_too_many_attempts")
+        return [*events, *SKIPPED, NEEDS_HUMAN]
+    language = language_of(tracker)
+    detail = one_line(address, language) if address else summary(order, language)
+    return [*events, *fresh_question(), SlotSet("change_summary", detail)]
+
+
+def _size_question(tracker: Tracker, order: Order) -> list[EventType]:
+    """The order's items for the item question, and what the request already named
+    (the confirmation form checks both, and asks for what is missing)."""
+    items = items_of(order)
+    text = _request_text(tracker)
+    item = find_item(text, items) or (items[0] if len(items) == 1 else None)
+    size = size_in_request(text) if item else None
+    if item and size is None:
+        # "the trainers 40 are too small, can I get 41 instead?": the last size of the
+        # item's kind (a number for a number) that is not the one it has
+        numeric = (item.size or "").isdigit()
+        others = [
+            s for s in bare_sizes(text)
+            if s.isdigit() == numeric and not same_size(s, item.size)
+        ]  # fmt: skip
+        size = others[-1] if others else None
+    return [
+        SlotSet(ITEMS, dump_items(items)),
+        SlotSet(ITEM, item.article_number if item else None),
+        SlotSet(NEW_SIZE, size),
+        SlotSet(KEY, None),
+        SlotSet(ANSWER, None),
+        SlotSet(REASKS, 0.0),
+        SlotSet(ATTEMPTS_SLOT, 0.0),
+    ]
 
 
 def _request_text(tracker: Tracker) -> str:
@@ -538,7 +555,8 @@ class ActionAskChangeAnswer(Action):
     ) -> list[EventType]:
         number = normalise_order_number(tracker.get_slot("order_number")) or ""
         detail = str(tracker.get_slot("change_summary") or "").strip()
-        if float(tracker.get_slot(REASKS) or 0):
+        if float(tracker.get_slot(REASKS) or 0) and latest_intent(tracker) not in QUESTION_INTENTS:
+            # not after a shop question the rules just answered: that was no unclear answer
             dispatcher.utter_message(response="utter_change_need_yes_no")
         kind = kind_of(tracker)
         if kind == "size":
@@ -667,11 +685,12 @@ QUESTION_INTENTS = frozenset({
 CORRECTION_INTENTS = frozenset({"inform", "change_address", "nlu_fallback", "out_of_scope", "deny"})
 
 
-class ValidateChangeConfirmationForm(FormValidationAction):
+class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAction):
     """Reads the answers of the confirmation: for a size change the item and the size
     first, then yes, no, or (after one re-ask) unclear."""
 
-    def __init__(self, products: ProductClient | None = None) -> None:
+    def __init__(self, products: ProductClient | None = None, client: Any = None) -> None:
+        super().__init__(client)
         self._products = products
 
     def name(self) -> str:
@@ -682,7 +701,14 @@ class ValidateChangeConfirmationForm(FormValidationAction):
     ) -> list[EventType]:
         """A corrected address at the confirmation replaces the address, and the question
         is asked again about it with a new key (it was re-asked as if nothing was said).
-        The form returns only its own slots, so these events are added here."""
+        Another order named at the question ("no, order 40012365, can you cancel that
+        one?") is looked up, with the e-mail of the message or the one already proven,
+        and the question starts again about it (it was asked with the new number and the
+        old order's items and total). The form returns only its own slots, so these
+        events are added here."""
+        other = _other_order(tracker)
+        if other is not None:
+            return await confirmation_events(self.client, dispatcher, tracker, *other)
         corrected = _address_correction(tracker)
         events = await super().run(dispatcher, tracker, domain)
         if corrected is None:
@@ -876,6 +902,25 @@ class ValidateChangeConfirmationForm(FormValidationAction):
         if float(tracker.get_slot(REASKS) or 0) < 1:
             return {ANSWER: None, REASKS: 1.0}  # the form asks once more
         return {ANSWER: "unclear"}
+
+
+def _other_order(tracker: Tracker) -> tuple[str, str] | None:
+    """Another order than the one waiting for its confirmation, named in the message (the
+    slot mapping has already put its number in `order_number`), with the e-mail to look
+    it up with: the message's, else the one proven with the first order."""
+    proven = verified(tracker)
+    if proven is None or kind_of(tracker) == "unsubscribe" or _answered_already(tracker):
+        return None
+    entities = (tracker.latest_message or {}).get("entities") or []
+    named = [
+        normalise_order_number(e.get("value")) for e in entities
+        if e.get("entity") == "order_number"
+    ]  # fmt: skip
+    others = [n for n in named if n and n != proven[0]]
+    if not others:
+        return None
+    emails = [normalise_email(e.get("value")) for e in entities if e.get("entity") == "email"]
+    return others[-1], next((e for e in reversed(emails) if e), proven[1])
 
 
 def _address_correction(tracker: Tracker) -> Address | None:

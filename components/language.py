@@ -186,7 +186,7 @@ class LanguageGuess:
     def detect(self, text: str) -> str | None:
         values = confidence_values(self.detector, text, self.min_words)
         if not values:
-            return None
+            return by_shop_words(text)
         top = values[0]
         if top.value < self.min_confidence:
             return by_small_words(text, values)
@@ -228,6 +228,34 @@ _FUNCTION_WORDS_TEXT = {
         med for på pa dere vi den som meg deg""",
 }
 FUNCTION_WORDS = {code: frozenset(words.split()) for code, words in _FUNCTION_WORDS_TEXT.items()}
+#: The shop's own words that only one of our languages has: one of them is evidence in a
+#: message too short for the detector ("avbestill 40012350, farid@...", answered in
+#: English) and settles a tie of small words ("... lurer pa status pa ordre 40012353":
+#: "pa" is Swedish and Norwegian). Not for leaving a settled language (strong_enough).
+_SHOP_WORDS_TEXT = {
+    "sv": """avboka avbeställ avbestall avbeställa beställning beställningen
+        bestallning bestallningen ordern paketet leveransen reklamation reklamera storlek
+        storleken kvitto mejl mejlen""",
+    "fi": """peru peruuta perukaa peruutus tilaus tilauksen tilaukseni tilausta tilaukselle
+        paketti paketin pakettini toimitus toimituksen palautus palautan lasku laskun
+        laskuni sposti sähköposti sahkoposti""",
+    "nb": """avbestill avbestille avbestilling kanseller bestillingen bestilling ordre ordren
+        ordrenummer pakken leveringen reklamasjon reklamere størrelse storrelse kvittering
+        eposten""",
+}
+SHOP_WORDS = {code: frozenset(words.split()) for code, words in _SHOP_WORDS_TEXT.items()}
+
+
+def by_shop_words(text: str) -> str | None:
+    """The one language whose shop words (SHOP_WORDS) a short message has, if it has no
+    English small word ("my ordre 40012345" stays undecided)."""
+    words = [w.lower() for w in _WORD.findall(language_text(text))]
+    if any(w in FUNCTION_WORDS["en"] for w in words):
+        return None
+    found = {code for code, vocab in SHOP_WORDS.items() if any(w in vocab for w in words)}
+    return found.pop() if len(found) == 1 else None
+
+
 #: Small words that are no evidence in this reading: English has "on" and "for" too, and
 #: "ja" is yes in Swedish and Norwegian but "and" in Finnish.
 _NO_EVIDENCE = frozenset({"on", "for", "ja"})
@@ -244,7 +272,9 @@ def by_small_words(text: str, values: list[Any]) -> str | None:
     other language's, English included, if lingua gives it some belief too."""
     words = [w.lower() for w in _WORD.findall(language_text(text))]
     hits = {
-        code: sum(w in small and w not in _NO_EVIDENCE for w in words)
+        code: sum(
+            (w in small and w not in _NO_EVIDENCE) or w in SHOP_WORDS.get(code, ()) for w in words
+        )
         for code, small in FUNCTION_WORDS.items()
     }
     hits["en"] = sum(w in FUNCTION_WORDS["en"] for w in words)
@@ -423,7 +453,7 @@ class LanguageRouter(GraphComponent):
             return NO_WORDS
         values = confidence_values(self.detector, text, self.min_words)
         if not values:
-            return None
+            return by_shop_words(text)
         top = values[0]
         runner_up = values[1].value if len(values) > 1 else 0.0
         code = _LANGUAGE_CODE.get(top.language)

@@ -117,6 +117,14 @@ STORGATAN = Address("Storgatan 12", "111 22", "Stockholm", "SE")
         ("nej det är Kungsgatan 3", "Kungsgatan 3"),
         ("ei, se on Hämeenkatu 5 A 12", "Hämeenkatu 5 A 12"),
         ("nei, det er 12 Rose Lane", "12 Rose Lane"),
+        # words after the street: "storgatan 14, sorry" was no correction, the question
+        # was asked again about number 12 and a yes sent the order there
+        ("oh no its storgatan 14, sorry", "Storgatan 14"),
+        ("ei vaan hämeenkatu 14 B 5, sori", "Hämeenkatu 14 B 5"),
+        ("eiku Hämeenkatu 14 B 5", "Hämeenkatu 14 B 5"),
+        ("actually it's Storgatan 16 please", "Storgatan 16"),
+        ("nej jag menar Storgatan 18 tack", "Storgatan 18"),
+        ("nei beklager, Storgata 9. takk!", "Storgata 9"),
     ],
 )
 def test_a_street_alone_corrects_the_street(text: str, street: str) -> None:
@@ -129,7 +137,9 @@ def test_a_whole_address_replaces_the_address() -> None:
     assert corrected == Address("Drottninggatan 5", "111 51", "Stockholm", "SE")
 
 
-@pytest.mark.parametrize("text", ["ok 12", "yes", "sorry", "the jeans", "is that right?", ""])
+@pytest.mark.parametrize(
+    "text", ["ok 12", "yes", "sorry", "the jeans", "is that right?", "", "yes thanks", "kiitos"]
+)
 def test_what_is_no_address_corrects_nothing(text: str) -> None:
     assert corrected_address(text, STORGATAN, "en") is None
 

@@ -114,3 +114,48 @@ async def test_an_email_written_with_the_request_is_used(dispatcher, make_tracke
     text = "please delete my account, it's Carla.Munoz@example.net"
     events = await activated_with_a_held_email(make_tracker, dispatcher, domain, text)
     assert slot_events(events)["email"] == "carla.munoz@example.net"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("will I lose my order history then?", "order_status"),  # 0.40: it was
+        ("mister jeg ordrehistorikken da?", "order_status"),
+        ("is everything really deleted", "delete_account"),
+        ("what happens with my unpaid invoice?", "invoice"),
+    ],
+)
+async def test_a_question_about_the_erasure_is_answered_and_the_email_asked_again(
+    dispatcher, make_tracker, domain, text, intent
+):
+    """It got "that doesn't look like an email address", the form gave way to the order
+    questions and the erasure was never registered."""
+    tracker = make_tracker(
+        slots={"requested_slot": "email"}, text=text, intent=intent, active_loop="erasure_form"
+    )
+    events = await ValidateErasureForm().run(dispatcher, tracker, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_erasure_details"]
+    assert slot_events(events) == {"email": None}  # the form asks for the email again
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "entities"),
+    [
+        ("where is order 40012345?", "order_status", [("order_number", "40012345")]),
+        ("is it anna.berg@example.com?", "inform", [("email", "anna.berg@example.com")]),
+        ("bye?", "goodbye", []),
+        ("can I talk to someone?", "human_handoff", []),
+    ],
+)
+async def test_other_messages_are_not_taken_for_questions_about_the_erasure(
+    dispatcher, make_tracker, domain, text, intent, entities
+):
+    tracker = make_tracker(
+        slots={"requested_slot": "email"},
+        text=text,
+        intent=intent,
+        entities=[{"entity": name, "value": value} for name, value in entities],
+        active_loop="erasure_form",
+    )
+    await ValidateErasureForm().run(dispatcher, tracker, domain)
+    assert "utter_erasure_details" not in [m.get("response") for m in dispatcher.messages]

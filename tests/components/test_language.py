@@ -62,6 +62,24 @@ def test_one_word_never_switches(guess: LanguageGuess, text: str):
     assert guess.detect(text) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # one word of the shop's own vocabulary that only one of our languages has: these
+        # were answered in English
+        ("avbestill 40012350, farid.haddad@example.net", "nb"),
+        ("avboka 40012350, farid.haddad@example.net", "sv"),
+        ("peruuta 40012350 farid.haddad@example.net", "fi"),
+        # ... not with an English small word beside it
+        ("my ordre", None),
+    ],
+)
+def test_a_shop_word_of_one_language_decides_a_short_message(
+    guess: LanguageGuess, text: str, language: str | None
+):
+    assert guess.detect(text) == language
+
+
 def test_numbers_and_addresses_are_not_words():
     assert word_count("40012354 jonas.weber@example.com") == 0
     assert word_count("see https://shop.example/sv/help 1Z999 LW-10234") == 1  # "see"
@@ -136,6 +154,8 @@ def test_below_the_confidence_threshold_nothing_switches(guess: LanguageGuess):
         # lingua: Finnish 0.39, Swedish 0.35 (an English word and a tracking number)
         ("hej kan ni kolla mitt paket JX482913077GB", "sv"),
         ("har ni canvas trainers i storlek 38?", "sv"),  # Swedish 0.35
+        # "pa" is Swedish and Norwegian; "ordre" is the shop word of Norwegian only
+        ("ines.silva@example.net her, lurer pa status pa ordre 40012353", "nb"),
         # no small word of any language, or as many of two: lingua's doubt stands
         ("hej tack", None),
         ("wool blend coat", None),
