@@ -38,6 +38,20 @@ logger = logging.getLogger(__name__)
 DESCRIPTION_SLOT = "complaint_description"
 
 
+# A short question about postage, returns or costs is no description of what is wrong.
+COST_QUESTION_INTENTS = frozenset({"returns", "delivery_methods", "cancellation_fee"})
+MAX_QUESTION_WORDS = 14
+
+
+def is_cost_question(tracker: Tracker, text: str) -> bool:
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    return (
+        intent in COST_QUESTION_INTENTS
+        and text.rstrip().endswith("?")
+        and len(text.split()) <= MAX_QUESTION_WORDS
+    )
+
+
 class ValidateComplaintForm(ValidateHandoverForm):
     """The handover form's checks (order number or "none", email); the description is
     the whole complaint, so it may be as long as a message to the agents."""
@@ -53,6 +67,12 @@ class ValidateComplaintForm(ValidateHandoverForm):
         domain: DomainDict,
     ) -> dict[str, Any]:
         text = bounded_text(value, MAX_MESSAGE_CHARS)
+        if text is not None and is_cost_question(tracker, text):
+            # "do I have to pay the postage to send them back?" at the description question
+            # was filed as the complaint and never answered: what a complaint costs, and
+            # the description is asked for again
+            dispatcher.utter_message(response="utter_complaint_costs")
+            return {DESCRIPTION_SLOT: None}
         if text is None or len(text) < MIN_DESCRIPTION_CHARS:
             dispatcher.utter_message(response="utter_complaint_description_too_short")
             return {DESCRIPTION_SLOT: None}

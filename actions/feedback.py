@@ -39,9 +39,37 @@ _ONLY_A_WISH = re.compile(
 )
 
 
+# The same in Swedish, Finnish and Norwegian ("jag vill lämna lite feedback", "haluisin
+# antaa palautetta", "jeg har en tilbakemelding"): every word is one of these, one of
+# them a kind of feedback. ("haluisin antaa palautetta" was thanked for as the feedback.)
+_NORDIC_FEEDBACK = frozenset(
+    """
+    feedback synpunkt synpunkter återkoppling aterkoppling omdöme omdome recension förslag
+    forslag beröm berom palaute palautetta palautteen arvostelu arvostelun arvostelua
+    ehdotus ehdotuksen ehdotuksia kehuja risuja ruusuja tilbakemelding tilbakemeldinger
+    innspill anmeldelse ros""".split()  # noqa: SIM905
+)
+_NORDIC_WISH = frozenset(
+    """
+    hej hejsan hallå halla hei moi moikka terve ok okej okei jo joo ja
+    jag vi vill skulle vilja kan får far har hade ge lämna lamna skicka komma med lite en
+    ett några nagra er till om gärna garna tack
+    minä mä me haluan haluaisin haluisin haluun haluttais voinko voisinko voiko saako
+    saisinko mulla minulla meillä ois olisi on antaa antaisin jättää jattaa lähettää lahettaa
+    vähän vahan vähä vaha pientä pienta teille teitä kiitos
+    jeg vil ville gjerne kunne gi sende legge igjen litt et noen dere til takk""".split()  # noqa: SIM905
+)
+_NORDIC_WORD = re.compile(r"[^\W\d_]+")
+
+
 def is_only_a_wish(text: str) -> bool:
     """Whether `text` only says the shopper wants to give feedback."""
-    return bool(_ONLY_A_WISH.match(text.strip()))
+    if _ONLY_A_WISH.match(text.strip()):
+        return True
+    words = [w.lower() for w in _NORDIC_WORD.findall(text)]
+    return any(w in _NORDIC_FEEDBACK for w in words) and all(
+        w in _NORDIC_FEEDBACK or w in _NORDIC_WISH for w in words
+    )
 
 
 class ValidateFeedbackForm(FormValidationAction):

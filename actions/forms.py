@@ -26,6 +26,30 @@ TOPIC_INTENTS = frozenset({"order_status", "track_parcel", "product_info"})
 HAS_DIGIT = re.compile(r"\d")
 
 
+# "how long does delivery usually take?" right after an order's or a parcel's status is a
+# question about delivery in general (the follow-up rules sent it to that order's status
+# again): the words that say so, in the four languages.
+GENERAL = re.compile(
+    r"\b(?:usually|normally|generally|in general|typically|normal(?:ly)?|"
+    r"vanligtvis|vanligen|normalt|brukar|oftast|i vanliga fall|"
+    r"yleensä|yleensa|tavallisesti|normaalisti|yleisesti|"
+    r"vanligvis|pleier|som regel|normalt sett)\b",
+    re.IGNORECASE,
+)
+GENERAL_ANSWERS = {
+    "delivery_time": "utter_delivery_time",
+    "delivery_methods": "utter_delivery_methods",
+}
+
+
+def general_question(tracker: Tracker) -> str | None:
+    """The general answer for a delivery question that says it asks in general, if it is
+    one (for the actions that the follow-up rules run after a status)."""
+    answer = GENERAL_ANSWERS.get(latest_intent(tracker) or "")
+    text = str((tracker.latest_message or {}).get("text") or "")
+    return answer if answer and GENERAL.search(text) else None
+
+
 def latest_intent(tracker: Tracker) -> str | None:
     """The intent of the shopper's latest message, if it has one."""
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")

@@ -29,7 +29,13 @@ from actions.clients import factory
 from actions.clients.errors import NotFound, ServiceError
 from actions.clients.orders import Order, OrderClient
 from actions.clients.tracking import Parcel, PickupPoint, TrackingClient
-from actions.forms import ANSWER_INTENTS, ATTEMPTS_SLOT, HAS_DIGIT, ServiceFormValidation
+from actions.forms import (
+    ANSWER_INTENTS,
+    ATTEMPTS_SLOT,
+    HAS_DIGIT,
+    ServiceFormValidation,
+    general_question,
+)
 from actions.inputs import mask_email, normalise_email, normalise_order_number
 from actions.verified import remember, reusable
 from channels import languages
@@ -219,6 +225,11 @@ class ActionOrderStatus(Action):
             SlotSet("email", None),
             SlotSet(ATTEMPTS_SLOT, 0.0),
         ]
+        general = general_question(tracker)
+        if general:
+            # "how long does delivery usually take?" after the status: not about this order
+            dispatcher.utter_message(response=general)
+            return [*reset, ANSWERED]
         number = normalise_order_number(tracker.get_slot("order_number"))
         email = normalise_email(tracker.get_slot("email"))
         if not number or not email:

@@ -106,15 +106,17 @@ COPY_REQUEST = re.compile(
     r"(?:lost|deleted|can'?t find|cannot find|never got|didn'?t get|didn'?t receive|"
     r"haven'?t (?:got|received)) (?:the|my|an|that) invoice|"
     # Swedish: a copy, send it again, a new invoice, never got / lost / can't find it
-    r"kopia\w*|skicka\w* (?:\w+ ){0,2}(?:igen|på nytt|en gång till)|ny faktura|"
+    r"kopia\w*|skicka\w* (?:\w+ ){0,2}(?:igen|p(?:å|a) nytt|en g(?:å|a)ng till)|ny faktura|"
     r"(?:inte|aldrig) (?:fått|fatt|fick) (?:\w+ )?faktura\w*|"
     r"(?:tappat|slängt|raderat|hittar inte|hittar ej) (?:\w+ )?faktura\w*|"
-    # Finnish: a copy, again, a new invoice, not received / lost / can't find it
-    r"kopio\w*|lähet\w* (?:\w+ ){0,2}(?:uudestaan|uudelleen|uusi)|uusi lasku|uuden laskun|"
+    # Finnish: a copy, again, a new invoice, not received / lost / can't find it (also
+    # typed without ä and ö: "voitteko lahettaa laskun uudestaan")
+    r"kopio\w*|l(?:ä|a)het\w* (?:\w+ ){0,2}(?:uudestaan|uudelleen|uusi)|uusi lasku|uuden laskun|"
     r"(?:en ole|en oo|ei ole|ei oo) (?:\w+ )?(?:saanut|saanu|tullut|tullu) (?:\w+ )?lasku\w*|"
-    r"lasku\w* (?:on |oli )?(?:hukassa|hävinnyt|kadonnut)|en löydä (?:\w+ )?lasku\w*|"
+    r"lasku\w* (?:on |oli )?(?:hukassa|h(?:ä|a)vinnyt|kadonnut)|"
+    r"en l(?:ö|o)yd(?:ä|a) (?:\w+ )?lasku\w*|"
     # Norwegian: a copy, again, a new invoice, never got / lost / can't find it
-    r"kopi\w*|send\w* (?:\w+ ){0,2}(?:igjen|på nytt|en gang til)|ny faktura|"
+    r"kopi\w*|send\w* (?:\w+ ){0,2}(?:igjen|p(?:å|a) nytt|en gang til)|ny faktura|"
     r"(?:ikke|aldri) (?:fått|fatt|fikk) (?:\w+ )?faktura\w*|"
     r"(?:mistet|slettet|finner ikke) (?:\w+ )?faktura\w*)",
     re.IGNORECASE,
@@ -675,6 +677,16 @@ def _answered_already(tracker: Tracker) -> bool:
 
 # Intents that mean "leave it" while the item or size question waits.
 LEAVE_INTENTS = frozenset({"deny", "stop"})
+# Words that leave the order as it is whatever else the message says ("no, actually forget
+# it, I'll exchange it when it comes" read as a returns question: the answer came, then
+# the same Yes / No again; "nei forresten, glem det" at the size question likewise).
+LEAVE_IT = re.compile(
+    r"\b(?:forget it|never ?mind|leave it(?: as it is)?|keep it(?: as it is)?|don'?t bother|"
+    r"glöm det|glom det|strunta i det|struntsamma|låt den vara|lat den vara|behåll den|"
+    r"glem det|bry deg ikke|la den være|la den vaere|behold den|"
+    r"unohda (?:se|koko juttu)|anna olla|antaa olla|anna sen olla|pidä se|pida se)\b",
+    re.IGNORECASE,
+)
 # Shop questions that the rules answer while a change waits for its Yes / No, item or size
 # (data/rules/leaving_forms.yml); the question is asked again after the answer.
 QUESTION_INTENTS = frozenset({
@@ -709,6 +721,12 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
         other = _other_order(tracker)
         if other is not None:
             return await confirmation_events(self.client, dispatcher, tracker, *other)
+        elsewhere = _copy_elsewhere(tracker)
+        if elsewhere is not None:
+            # "can you send it to my work email instead?": only the order's address gets
+            # it (the copy always went there; the shopper heard the opening hours)
+            dispatcher.utter_message(response="utter_invoice_copy_order_address_only")
+            return [SlotSet("email", elsewhere), SlotSet(REASKS, 0.0)]
         corrected = _address_correction(tracker)
         events = await super().run(dispatcher, tracker, domain)
         if corrected is None:
@@ -743,6 +761,8 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
         """The latest message as an answer to the question for `slot`, if it is one."""
         if tracker.get_slot("requested_slot") != slot or _answered_already(tracker):
             return None
+        if LEAVE_IT.search(str(tracker.latest_message.get("text") or "")):
+            return str(tracker.latest_message.get("text") or "")
         if latest_intent(tracker) in QUESTION_INTENTS:
             return None  # the form rejects the message and a rule answers it
         return str(tracker.latest_message.get("text") or "").strip()
@@ -753,7 +773,7 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
         text = self._answer_text(tracker, ITEM)
         if text is None:
             return {}
-        if latest_intent(tracker) in LEAVE_INTENTS:
+        if latest_intent(tracker) in LEAVE_INTENTS or LEAVE_IT.search(text):
             return {ANSWER: "no"}
         return {ITEM: text} if text and not text.startswith("/") else {}
 
@@ -795,7 +815,7 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
             if named and tracker.get_slot(KEY) is None and tracker.get_slot(ANSWER) is None:
                 return {NEW_SIZE: named}
             return {}
-        if latest_intent(tracker) in LEAVE_INTENTS:
+        if latest_intent(tracker) in LEAVE_INTENTS or LEAVE_IT.search(text):
             return {ANSWER: "no"}
         return {NEW_SIZE: text} if text and not text.startswith("/") else {}
 
@@ -870,6 +890,8 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
             # "actually make it 43", "no wait, S instead": validate_new_size checks the
             # size (stock, the ordered one) and gives the new question its own key
             return {NEW_SIZE: other_size, ANSWER: None}
+        if LEAVE_IT.search(text):
+            return {ANSWER: "no"}
         if name in QUESTION_INTENTS:
             # "wait, does cancelling cost anything?": no answer, so the form rejects the
             # message, a rule answers it (data/rules/leaving_forms.yml) and asks again
@@ -921,6 +943,17 @@ def _other_order(tracker: Tracker) -> tuple[str, str] | None:
         return None
     emails = [normalise_email(e.get("value")) for e in entities if e.get("entity") == "email"]
     return others[-1], next((e for e in reversed(emails) if e), proven[1])
+
+
+def _copy_elsewhere(tracker: Tracker) -> str | None:
+    """The proven e-mail, when the answer to an invoice copy's question names another
+    address for it (the slot mapping has put that one in `email`)."""
+    proven = verified(tracker)
+    if proven is None or kind_of(tracker) != "invoice_copy" or _answered_already(tracker):
+        return None
+    entities = (tracker.latest_message or {}).get("entities") or []
+    named = {normalise_email(e.get("value")) for e in entities if e.get("entity") == "email"}
+    return proven[1] if named - {None, proven[1]} else None
 
 
 def _address_correction(tracker: Tracker) -> Address | None:

@@ -70,14 +70,15 @@ SIZE_ANSWER = re.compile(
     re.IGNORECASE,
 )
 # A place in the order: "second", sv "andra", nb "andre", fi "toinen" ("toisen",
-# "toista"). Followed by a size word it means "other" or "another": sv "andra
-# storlekar", nb "andre størrelser", fi "toinen koko" ("toisen koon") name no item.
+# "toista"), also typed without å, ä, ö, ø ("den forsta"). Followed by a size word it
+# means "other" or "another": sv "andra storlekar", nb "andre størrelser", fi "toinen
+# koko" ("toisen koon") name no item.
 ORDINALS = {
-    r"first|1st|första|1:a|første|ensimmäi\w*": 1,
+    r"first|1st|f(?:ö|o)rsta|1:a|f(?:ø|o|oe)rste|ensimm(?:ä|a)i\w*": 1,
     r"second|2nd|andra|2:a|andre|toi(?:nen|sen|sta)": 2,
     r"third|3rd|tredje|3:e|kolma(?:s|nnen|tta)": 3,
-    r"fourth|4th|fjärde|4:e|fjerde|neljä(?:s|nnen|ttä)": 4,
-    r"fifth|5th|femte|5:e|viide(?:s|nnen|ttä)": 5,
+    r"fourth|4th|fj(?:ä|a)rde|4:e|fjerde|nelj(?:ä|a)(?:s|nnen|tt(?:ä|a))": 4,
+    r"fifth|5th|femte|5:e|viide(?:s|nnen|tt(?:ä|a))": 5,
     r"last|sista|siste|viimei\w*": -1,
 }  # fmt: skip
 NOT_A_PLACE = rf"(?!\s+(?:sizes?|storlek\w*|{STORRELSE}\w*|ko(?:ko|on|koa|koja|ot)\b))"

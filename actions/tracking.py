@@ -27,6 +27,7 @@ from actions.forms import (
     ATTEMPTS_SLOT,
     ServiceFormValidation,
     actions_since_message,
+    general_question,
     latest_intent,
 )
 from actions.inputs import normalise_tracking_number
@@ -148,6 +149,11 @@ class ActionTrackParcel(Action):
             # the form found no tracking number and offered the order lookup instead
             return [*reset, SlotSet(VIA_ORDER_SLOT, None), ASK_ORDER]
         number = normalise_tracking_number(tracker.get_slot("tracking_number"))
+        general = general_question(tracker)
+        if not number and general:
+            # "how long does delivery usually take?" after the status: not about this parcel
+            dispatcher.utter_message(response=general)
+            return [*reset, ANSWERED]
         if not number and _follows_up_on_parcel(tracker):
             number = normalise_tracking_number(tracker.get_slot(SHOWN_SLOT))
         if not number:

@@ -65,6 +65,16 @@ def locale_of(language: object) -> str:
 # One entry per key, with every language of LANGUAGES. `{name}` fields are filled by `say`.
 TEXTS: dict[str, dict[str, str]] = {
     # --- web chat notices (channels/webchat.py) --------------------------------------
+    "notice_password_hidden": {
+        "en": "I've hidden what looked like a password in your message, so it isn't stored. "
+        "Please never type a password here: neither I nor our staff ever need it.",
+        "sv": "Jag har dolt något som såg ut som ett lösenord i ditt meddelande, så det sparas "
+        "inte. Skriv aldrig ditt lösenord här: varken jag eller vår personal behöver det.",
+        "fi": "Piilotin viestistäsi jotain, mikä näytti salasanalta, joten sitä ei tallenneta. "
+        "Älä koskaan kirjoita salasanaa tähän: en minä eikä henkilökuntamme tarvitse sitä.",
+        "nb": "Jeg har skjult noe som så ut som et passord i meldingen din, så det lagres ikke. "
+        "Skriv aldri passordet ditt her: verken jeg eller de ansatte trenger det.",
+    },
     "notice_too_long": {
         "en": "Sorry, that message is too long for me ({limit} characters at most). "
         "Could you shorten it or split it up?",

@@ -64,6 +64,7 @@ from channels.limits import (
 )
 from channels.sessions import SessionSigner, TokenCheck
 from channels.settings import Rate, WebchatSettings, load_settings
+from insights.redact import mask_passwords
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ TOO_LONG = "too_long"
 TOO_FAST = "too_fast"
 TOO_MANY_SESSIONS = "too_many_sessions"
 NO_SESSION = "no_session"
+PASSWORD_HIDDEN = "password_hidden"  # noqa: S105 (a notice kind, not a secret)
 SESSION_START = "/session_start"
 #: Notice kinds and their text in channels/languages.py (in the conversation's language).
 NOTICES = {
@@ -83,6 +85,7 @@ NOTICES = {
     TOO_FAST: "notice_too_fast",
     TOO_MANY_SESSIONS: "notice_too_many_sessions",
     NO_SESSION: "notice_no_session",
+    PASSWORD_HIDDEN: "notice_password_hidden",
 }
 #: The one field of a widget's `session_request` besides id and token that is read: the
 #: page's language, allow-listed and normalised (channels/languages.py). Nothing else a
@@ -499,6 +502,13 @@ class WebchatInput(SocketIOInput):
                 await self._start_session(conversation_id, output, text, on_new_message, metadata)
                 return
             text = await self._shopper_text(conversation_id, text)
+            # A password typed into the chat ("my password is Sommar2024!") is never stored:
+            # Rasa, the tracker store and the agents get the placeholder, the shopper a
+            # notice (the export masked it already, but the tracker kept it for 90 days).
+            masked = mask_passwords(text)
+            if masked != text:
+                await self._notice(sid, PASSWORD_HIDDEN)
+                text = masked
             for extension in self.extensions:
                 try:
                     await extension.on_shopper_message(conversation_id, text)

@@ -139,3 +139,22 @@ async def test_a_question_at_the_confirmation_is_asked_again_without_a_reproach(
     dispatcher.messages.clear()
     await ActionAskChangeAnswer().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_change_need_yes_no", "utter_ask_cancel_confirmation"]
+
+
+async def test_another_address_for_an_invoice_copy_is_refused_and_asked_again(
+    make_tracker, dispatcher, domain
+):
+    """ "can you send it to my work email instead?" got the opening hours and the question
+    again; the copy only ever goes to the order's address, and now the shopper hears so."""
+    tracker = make_tracker(
+        slots=waiting(kind="invoice_copy"),
+        intent="contact",
+        text="can you send it to my work email instead? j.weber@firma.example.com",
+        entities=[{"entity": "email", "value": "j.weber@firma.example.com"}],
+        active_loop="change_confirmation_form",
+    )
+    with_candidates(tracker, email="j.weber@firma.example.com")
+    slots = slot_events(await ValidateChangeConfirmationForm().run(dispatcher, tracker, domain))
+    assert responses(dispatcher) == ["utter_invoice_copy_order_address_only"]
+    assert slots["email"] == EMMA  # the proven address, not the one in the message
+    assert "change_answer" not in slots or slots["change_answer"] is None

@@ -147,6 +147,25 @@ async def test_slots_set_past_the_form_file_nothing(dispatcher, make_tracker, do
     assert queue.queue() == [] and queue.offline_requests() == []
 
 
+async def described(make_tracker, dispatcher, domain, text: str, intent: str = "inform"):
+    """The form's slot events for `text` typed at the description question."""
+    tracker = make_tracker(
+        slots={
+            "requested_slot": "complaint_description",
+            "order_number": "40012348",
+            "email": "d@example.com",
+        },
+        text=text,
+        intent=intent,
+        active_loop="complaint_form",
+    )
+    # the from_text mapping has put the message in the slot already
+    tracker.events.append({"event": "slot", "name": "complaint_description", "value": text})
+    tracker.slots["complaint_description"] = text
+    events = await ValidateComplaintForm().run(dispatcher, tracker, domain)
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
 @pytest.mark.parametrize(
     ("text", "kept"),
     [
@@ -155,22 +174,37 @@ async def test_slots_set_past_the_form_file_nothing(dispatcher, make_tracker, do
     ],
 )
 async def test_description_needs_a_few_words(dispatcher, make_tracker, domain, text, kept):
-    tracker = make_tracker(
-        slots={
-            "requested_slot": "complaint_description",
-            "order_number": "40012348",
-            "email": "d@example.com",
-        },
-        text=text,
-        active_loop="complaint_form",
-    )
-    tracker.events.append({"event": "slot", "name": "complaint_description", "value": text})
-    tracker.slots["complaint_description"] = text
-    events = await ValidateComplaintForm().run(dispatcher, tracker, domain)
-    values = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    values = await described(make_tracker, dispatcher, domain, text)
     assert values["complaint_description"] == kept
     if kept is None:
         assert responses(dispatcher) == ["utter_complaint_description_too_short"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "kept"),
+    [
+        # a postage question at the description was filed as the complaint, unanswered
+        ("måste jag betala portot för att skicka tillbaka dom?", "returns", None),
+        ("do I pay the postage?", "delivery_methods", None),
+        # a description that mentions returning is the complaint
+        (
+            "the zip broke on day two and I want to return them",
+            "returns",
+            "the zip broke on day two and I want to return them",
+        ),
+        (
+            "the sole came off, can I get my money back or a new pair?",
+            "complaint",
+            "the sole came off, can I get my money back or a new pair?",
+        ),
+    ],
+)
+async def test_a_cost_question_at_the_description_is_answered_not_filed(
+    dispatcher, make_tracker, domain, text, intent, kept
+):
+    values = await described(make_tracker, dispatcher, domain, text, intent)
+    assert values["complaint_description"] == kept
+    assert responses(dispatcher) == ([] if kept else ["utter_complaint_costs"])
 
 
 async def test_no_order_number_is_an_answer_in_the_complaint_form(dispatcher, make_tracker, domain):

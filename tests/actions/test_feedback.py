@@ -28,6 +28,8 @@ async def validate(
         "your new catalogue is lovely, more linen please",
         "the checkout on your website is confusing",
         "I want to give feedback: the delivery was really fast",
+        "jag vill ge beröm till er kundtjänst",
+        "palautetta: sivusto on tosi hidas",
     ],
 )
 async def test_a_message_that_is_the_feedback_is_taken_at_once(
@@ -45,6 +47,11 @@ async def test_a_message_that_is_the_feedback_is_taken_at_once(
         "can I leave a review?",
         "I have a suggestion",
         "i'd like to give you some feedback please",
+        # the Nordic announcements were thanked for as the feedback itself
+        "haluisin antaa palautetta",
+        "jag vill lämna lite feedback",
+        "kan jag ge ett förslag?",
+        "jeg har en tilbakemelding til dere",
     ],
 )
 async def test_an_announcement_is_asked_for_the_feedback(make_tracker, dispatcher, domain, text):

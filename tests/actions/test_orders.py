@@ -573,3 +573,18 @@ async def test_values_cleared_for_asking_again_are_no_wrong_answers(
     slots = slot_events(await ValidateOrderStatusForm().run(dispatcher, tracker, domain))
     assert dispatcher.messages == []
     assert slots.get("invalid_attempts") is None
+
+
+async def test_after_the_status_a_general_delivery_question_gets_the_general_answer(
+    make_tracker, dispatcher, domain
+):
+    """The follow-up rules send a delivery_time question right after a status to that
+    order again; "usually" asks about delivery in general (the status came a third time)."""
+    act, orders, _ = action(make_order("shipped"))
+    tracker = make_tracker(
+        slots=FILLED, text="how long does delivery normally take?", intent="delivery_time"
+    )
+    events = await act.run(dispatcher, tracker, domain)
+    assert orders.calls == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_delivery_time"]
+    assert slot_events(events)["service_outcome"] == "answered"

@@ -236,6 +236,13 @@ async def test_yes_no_and_unclear(make_tracker, dispatcher, domain, intent, reas
         ("cancel", "yes but don't cancel it", "stop", "no"),
         ("cancel", "forget it", "stop", "no"),
         ("address", "yes cancel it", "stop", "no"),  # a yes to a cancellation only
+        # leaving it is a no whatever else the message asks (the returns question used to
+        # win: its answer, then the same Yes / No again)
+        ("cancel", "no, actually forget it, I'll exchange it when it comes", "returns", "no"),
+        ("address", "never mind, leave it as it is", "nlu_fallback", "no"),
+        ("cancel", "nej glöm det, jag returnerar den istället", "returns", "no"),
+        ("cancel", "ei, anna olla", "deny", "no"),
+        ("invoice_copy", "nei glem det", "invoice", "no"),
     ],
 )
 async def test_a_yes_with_the_cancelling_verb_confirms_a_cancellation(

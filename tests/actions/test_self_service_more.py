@@ -124,6 +124,9 @@ def request_events(text: str, intent: str) -> list[dict[str, Any]]:
         ("invoice", "när ska fakturan vara betald", None),
         ("invoice", "voitteko lähettää laskun uudestaan", "invoice_copy"),
         ("invoice", "en ole saanut laskua ollenkaan", "invoice_copy"),
+        # typed without ä: the general invoice answer came, and no copy
+        ("invoice", "voitteko lahettaa laskun uudestaan, en oo saanu sita", "invoice_copy"),
+        ("invoice", "kan ni skicka fakturan pa nytt", "invoice_copy"),
         ("invoice", "mihin mennessä lasku pitää maksaa", None),
         ("invoice", "maksoin jo, pitääkö laskua maksaa uudelleen", None),
         ("invoice", "kan dere sende fakturaen på nytt", "invoice_copy"),
@@ -319,6 +322,9 @@ def item_form(make_tracker, requested: str, text: str, intent: str = "inform", *
         ("1", "241015"),
         ("den andra", "230122"),
         ("den första tack", "241015"),
+        ("den forsta", "241015"),  # without diacritics: "I didn't understand which item"
+        ("den forste", "241015"),
+        ("ensimmainen", "241015"),
         ("toinen", "230122"),
         ("se viimeinen", "230122"),
         ("den andre", "230122"),
@@ -831,3 +837,21 @@ async def test_a_bare_size_in_the_request_is_the_new_size(
         "the canvas trainers in my order are too small, can I get 41 instead?",
     )  # fmt: skip
     assert slots["change_item"] == "241015" and slots["new_size"] == "41"
+
+
+@pytest.mark.parametrize(
+    ("requested", "text", "intent"),
+    [
+        ("new_size", "nei forresten, glem det. jeg returnerer den heller", "returns"),
+        ("change_item", "forget it, I'll return them instead", "returns"),
+        ("new_size", "unohda koko juttu", "out_of_scope"),
+    ],
+)
+async def test_leaving_it_at_the_item_or_size_question_ends_the_change(
+    make_tracker, dispatcher, domain, requested, text, intent
+):
+    """The size question came again after the returns answer, each time."""
+    tracker = item_form(make_tracker, requested, text, intent=intent)
+    form = ValidateChangeConfirmationForm(FakeProductClient(None))
+    extract = form.extract_new_size if requested == "new_size" else form.extract_change_item
+    assert await extract(dispatcher, tracker, domain) == {"change_answer": "no"}

@@ -203,6 +203,19 @@ AFTER_STATUS = [
 ]
 
 
+def after_status(make_tracker, text: str, intent: str):
+    """A message right after the status of JX482913077GB, as the follow-up rules run
+    action_track_parcel for it (Rasa's action_extract_slots ran after the message)."""
+    tracker = make_tracker(
+        slots={"shown_parcel": "JX482913077GB", "tracking_number": None},
+        text=text,
+        intent=intent,
+        events=AFTER_STATUS,
+    )
+    tracker.events.append({"event": "action", "name": "action_extract_slots"})
+    return tracker
+
+
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
@@ -215,15 +228,7 @@ async def test_a_follow_up_is_about_the_parcel_just_told(
     make_tracker, dispatcher, domain, text, intent
 ):
     act, client = action(make_parcel())
-    tracker = make_tracker(
-        slots={"shown_parcel": "JX482913077GB", "tracking_number": None},
-        text=text,
-        intent=intent,
-        events=AFTER_STATUS,
-    )
-    # Rasa runs action_extract_slots after every message, before the predicted action
-    tracker.events.append({"event": "action", "name": "action_extract_slots"})
-    events = await act.run(dispatcher, tracker, domain)
+    events = await act.run(dispatcher, after_status(make_tracker, text, intent), domain)
     assert client.calls == [("parcel", ("JX482913077GB",))]
     [message] = dispatcher.messages
     assert message["response"] == "utter_parcel_status"
@@ -267,3 +272,22 @@ async def test_the_carrier_is_asked_in_the_conversations_language(
     tracker = make_tracker(slots={"tracking_number": "JX482913077GB", "language": language})
     await act.run(dispatcher, tracker, domain)
     assert client.languages == [language]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "answer"),
+    [
+        ("how long does delivery usually take?", "delivery_time", "utter_delivery_time"),
+        ("kauanko toimitus yleensa kestaa?", "delivery_time", "utter_delivery_time"),
+        ("vilka leveranssätt har ni vanligtvis?", "delivery_methods", "utter_delivery_methods"),
+    ],
+)
+async def test_a_question_about_delivery_in_general_gets_the_general_answer(
+    make_tracker, dispatcher, domain, text, intent, answer
+):
+    """It got the parcel's whole status again, word for word."""
+    act, client = action(make_parcel())
+    events = await act.run(dispatcher, after_status(make_tracker, text, intent), domain)
+    assert client.calls == []
+    assert [m["response"] for m in dispatcher.messages] == [answer]
+    assert slot_events(events)["service_outcome"] == "answered"

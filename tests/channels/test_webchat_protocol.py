@@ -140,6 +140,31 @@ def test_message_over_the_size_limit_is_refused_and_not_processed(
     assert "x" * 2001 not in user_texts(sqlite_engine, session["session_id"])
 
 
+def test_a_password_typed_into_the_chat_is_never_stored(
+    rasa_url: str, sqlite_engine: sa.engine.Engine
+) -> None:
+    """It was stored with the conversation for 90 days and read by the NLU; now Rasa gets
+    a placeholder and the shopper a notice."""
+    with ChatClient(rasa_url) as chat:
+        session = chat.request_session()
+        chat.say("my password is Sommar2024! and it still doesn't work")
+        events = [data for name, data in chat.drain(6.0) if name == "bot_uttered"]
+    notices = [e for e in events if e.get("notice") == "password_hidden"]
+    assert len(notices) == 1 and "never type a password" in notices[0]["text"]
+    assert any("notice" not in e for e in events)  # the bot still answers the message
+    eventually(
+        lambda: user_texts(sqlite_engine, session["session_id"]),
+        until=lambda texts: texts == ["my password is [PASSWORD]! and it still doesn't work"],
+        timeout=20,
+    )
+    # an ordinary sentence about a password is left as it is
+    with ChatClient(rasa_url) as chat:
+        session = chat.request_session()
+        chat.say("my password is wrong")
+        events = [data for name, data in chat.drain(6.0) if name == "bot_uttered"]
+    assert not [e for e in events if e.get("notice") == "password_hidden"]
+
+
 def test_messages_faster_than_the_rate_limit_are_refused(
     rasa_url: str, sqlite_engine: sa.engine.Engine
 ) -> None:

@@ -81,6 +81,9 @@ def test_a_shop_question_about_another_business_is_out_of_scope(component, text,
         # no name at all, or a word that only starts like one
         ("where is my order?", "order_status"),
         ("I need a new opinion on sizes", "product_info"),
+        # social networks and sign-in providers are in no list
+        ("can I contact you on Facebook?", "contact"),
+        ("I can't log in with my Facebook account", "login_problem"),
         # intents outside the lists: a person, feedback
         ("you are much nicer than the Zalando bot", "feedback"),
         ("I want to talk to someone about my Zalando order", "human_handoff"),
