@@ -36,18 +36,32 @@ GENERAL = re.compile(
     r"vanligvis|pleier|som regel|normalt sett)\b",
     re.IGNORECASE,
 )
-GENERAL_ANSWERS = {
-    "delivery_time": "utter_delivery_time",
-    "delivery_methods": "utter_delivery_methods",
-}
+# After a status, a delivery-options question is about that order only when it asks who
+# carries it ("which company delivers it?", "vem kör ut det?", "millä firmalla se tulee?");
+# "can it go to a pickup point instead?" and "how much is delivery?" are general (they got
+# the order's status, three times in a row).
+CARRIER = re.compile(
+    r"\b(?:who|which (?:company|carrier|courier|firm)|what (?:company|carrier|courier)|"
+    r"carrier|courier|vem|vilket (?:bolag|företag|foretag)|vilken (?:transportör|speditör)|"
+    r"transportör|kuka|mikä (?:yhtiö|firma|kuljetusyhtiö)|"
+    r"mill(?:ä|a) (?:firmalla|yhtiöllä|yhtiolla)|kuljetusyhtiö|"
+    r"hvem|hvilket (?:selskap|firma)|transportør|fraktselskap|"
+    r"ups|dhl|dpd|postnord|posti|bring|budbee|instabox)\b",
+    re.IGNORECASE,
+)
 
 
 def general_question(tracker: Tracker) -> str | None:
-    """The general answer for a delivery question that says it asks in general, if it is
-    one (for the actions that the follow-up rules run after a status)."""
-    answer = GENERAL_ANSWERS.get(latest_intent(tracker) or "")
+    """The general answer for a delivery question asked right after an order's or a
+    parcel's status that is not about that order, if it is one (for the actions that the
+    follow-up rules run after a status): a time "usually", any option but the carrier."""
+    intent = latest_intent(tracker)
     text = str((tracker.latest_message or {}).get("text") or "")
-    return answer if answer and GENERAL.search(text) else None
+    if intent == "delivery_time":
+        return "utter_delivery_time" if GENERAL.search(text) else None
+    if intent == "delivery_methods":
+        return None if CARRIER.search(text) else "utter_delivery_methods"
+    return None
 
 
 def latest_intent(tracker: Tracker) -> str | None:

@@ -761,6 +761,8 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
         """The latest message as an answer to the question for `slot`, if it is one."""
         if tracker.get_slot("requested_slot") != slot or _answered_already(tracker):
             return None
+        if latest_intent(tracker) == "human_handoff":
+            return None  # the form rejects it and a rule hands over (data/rules/self_service.yml)
         if LEAVE_IT.search(str(tracker.latest_message.get("text") or "")):
             return str(tracker.latest_message.get("text") or "")
         if latest_intent(tracker) in QUESTION_INTENTS:
@@ -884,6 +886,10 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
             return {}
         intent = tracker.latest_message.get("intent") or {}
         name = str(intent.get("name"))
+        if name == "human_handoff":
+            # "can I talk to a real person before I say yes?": no answer; the form rejects
+            # the message and a rule hands over (it was "I need a clear yes or no")
+            return {}
         text = str(tracker.latest_message.get("text") or "")
         other_size = _size_correction(tracker, text)
         if other_size:

@@ -575,16 +575,23 @@ async def test_values_cleared_for_asking_again_are_no_wrong_answers(
     assert slots.get("invalid_attempts") is None
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("how long does delivery normally take?", "delivery_time"),
+        ("can it be sent to a pickup point instead of my home", "delivery_methods"),
+        ("how much is delivery", "delivery_methods"),
+    ],
+)
 async def test_after_the_status_a_general_delivery_question_gets_the_general_answer(
-    make_tracker, dispatcher, domain
+    make_tracker, dispatcher, domain, text, intent
 ):
-    """The follow-up rules send a delivery_time question right after a status to that
-    order again; "usually" asks about delivery in general (the status came a third time)."""
+    """The follow-up rules send a delivery question right after a status to that order
+    again; "usually", or any option but the carrier, asks about delivery in general (the
+    status came a third time, word for word)."""
     act, orders, _ = action(make_order("shipped"))
-    tracker = make_tracker(
-        slots=FILLED, text="how long does delivery normally take?", intent="delivery_time"
-    )
+    tracker = make_tracker(slots=FILLED, text=text, intent=intent)
     events = await act.run(dispatcher, tracker, domain)
     assert orders.calls == []
-    assert [m["response"] for m in dispatcher.messages] == ["utter_delivery_time"]
+    assert [m["response"] for m in dispatcher.messages] == [f"utter_{intent}"]
     assert slot_events(events)["service_outcome"] == "answered"

@@ -280,6 +280,9 @@ async def test_the_carrier_is_asked_in_the_conversations_language(
         ("how long does delivery usually take?", "delivery_time", "utter_delivery_time"),
         ("kauanko toimitus yleensa kestaa?", "delivery_time", "utter_delivery_time"),
         ("vilka leveranssätt har ni vanligtvis?", "delivery_methods", "utter_delivery_methods"),
+        # any delivery option but the carrier is no question about this parcel
+        ("can it go to a pickup point instead?", "delivery_methods", "utter_delivery_methods"),
+        ("hvor mye koster frakten?", "delivery_methods", "utter_delivery_methods"),
     ],
 )
 async def test_a_question_about_delivery_in_general_gets_the_general_answer(
