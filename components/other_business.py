@@ -46,16 +46,20 @@ from rasa.shared.nlu.training_data.message import Message
 ENTITY = "other_business"
 OUT_OF_SCOPE = "out_of_scope"
 
-_ACCOUNT = ("login_problem", "create_account", "edit_account", "delete_account", "contact")
-_SERVICE = (*_ACCOUNT, "payment_issue", "invoice", "privacy")
-_RETAIL = (
-    *_SERVICE,
+_ACCOUNT_INTENTS = ("login_problem", "create_account", "edit_account", "delete_account", "contact")
+_SERVICE_INTENTS = (*_ACCOUNT_INTENTS, "payment_issue", "invoice", "privacy")
+_RETAIL_INTENTS = (
+    *_SERVICE_INTENTS,
     "order_status", "track_parcel", "returns", "cancel_order", "cancellation_fee",
     "change_order", "change_address", "complaint", "delivery_time", "delivery_methods",
     "place_order", "product_info", "newsletter", "payment_methods",
 )  # fmt: skip
 # What each list rules out (see the module's docstring).
-INTENTS_BY_LIST = {"retailers": _RETAIL, "services": _SERVICE, "banks": _ACCOUNT}
+RULED_OUT_BY_LIST = {
+    "retailers": _RETAIL_INTENTS,
+    "services": _SERVICE_INTENTS,
+    "banks": _ACCOUNT_INTENTS,
+}
 # "cheaper than H&M", "billigare än Zalando", "halvempi kuin Zalandossa", "enn Zalando"
 COMPARISON = re.compile(
     r"\b(?:than|compared|än|jämfört|enn|sammenlignet|kuin|verrattuna)\b", re.IGNORECASE
@@ -89,7 +93,7 @@ class OtherBusiness(GraphComponent, EntityExtractorMixin):
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.lists: list[tuple[re.Pattern[str], frozenset[str], dict[str, str]]] = []
-        for key, intents in INTENTS_BY_LIST.items():
+        for key, intents in RULED_OUT_BY_LIST.items():
             names = [str(n) for n in config.get(key) or []]
             pattern = name_pattern(names)
             if pattern is not None:

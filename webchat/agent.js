@@ -171,6 +171,7 @@
     login_problem: "Login problem", delete_account: "Deleting an account",
     newsletter: "Newsletter", feedback: "Feedback", privacy: "Privacy", erasure: "Erasure request",
     download_conversation: "Chat download", delete_conversation: "Chat deletion",
+    capabilities: "What the bot can do",
   };
 
   function topicLabel(topic) {
