@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from insights.redact import iban_valid, luhn_valid, redact
+from insights.redact import iban_valid, luhn_valid, mask_passwords, redact
 
 REDACTED = [
     ("mail me at jane.doe+shop@example.co.uk please", "mail me at [EMAIL] please"),
@@ -108,3 +108,22 @@ def test_anything_that_looks_like_a_password_is_masked(message: str, expected: s
 )
 def test_questions_about_passwords_keep_their_wording(message: str) -> None:
     assert redact(message) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("my password is Sommar2024!", "my password is [PASSWORD]!"),
+        ("lösenordet är Hemligt123", "lösenordet är [PASSWORD]"),
+        ("salasana on kissa123", "salasana on [PASSWORD]"),
+        # what the chat needs is never taken for a password at intake
+        ("please pass on 40012345 to the agent", "please pass on 40012345 to the agent"),
+        ("pw: anna.berg@example.com", "pw: anna.berg@example.com"),
+        ("pass on JX482913077GB", "pass on JX482913077GB"),
+        # nor is a sentence about a password
+        ("my password is wrong", "my password is wrong"),
+        ("I forgot my password", "I forgot my password"),
+    ],
+)
+def test_the_chat_masks_only_passwords_at_intake(text: str, masked: str) -> None:
+    assert mask_passwords(text) == masked
