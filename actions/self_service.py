@@ -932,6 +932,16 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
         return {ANSWER: "unclear"}
 
 
+_NORMALISE = {"order_number": normalise_order_number, "email": normalise_email}
+
+
+def _named(tracker: Tracker, entity: str) -> list[str]:
+    """The well-formed values of `entity` in the latest message, in order (normalised)."""
+    entities = (tracker.latest_message or {}).get("entities") or []
+    values = (_NORMALISE[entity](e.get("value")) for e in entities if e.get("entity") == entity)
+    return [v for v in values if v]
+
+
 def _other_order(tracker: Tracker) -> tuple[str, str] | None:
     """Another order than the one waiting for its confirmation, named in the message (the
     slot mapping has already put its number in `order_number`), with the e-mail to look
@@ -939,16 +949,11 @@ def _other_order(tracker: Tracker) -> tuple[str, str] | None:
     proven = verified(tracker)
     if proven is None or kind_of(tracker) == "unsubscribe" or _answered_already(tracker):
         return None
-    entities = (tracker.latest_message or {}).get("entities") or []
-    named = [
-        normalise_order_number(e.get("value")) for e in entities
-        if e.get("entity") == "order_number"
-    ]  # fmt: skip
-    others = [n for n in named if n and n != proven[0]]
+    others = [n for n in _named(tracker, "order_number") if n != proven[0]]
     if not others:
         return None
-    emails = [normalise_email(e.get("value")) for e in entities if e.get("entity") == "email"]
-    return others[-1], next((e for e in reversed(emails) if e), proven[1])
+    emails = _named(tracker, "email")
+    return others[-1], emails[-1] if emails else proven[1]
 
 
 def _copy_elsewhere(tracker: Tracker) -> str | None:
@@ -957,9 +962,7 @@ def _copy_elsewhere(tracker: Tracker) -> str | None:
     proven = verified(tracker)
     if proven is None or kind_of(tracker) != "invoice_copy" or _answered_already(tracker):
         return None
-    entities = (tracker.latest_message or {}).get("entities") or []
-    named = {normalise_email(e.get("value")) for e in entities if e.get("entity") == "email"}
-    return proven[1] if named - {None, proven[1]} else None
+    return proven[1] if set(_named(tracker, "email")) - {proven[1]} else None
 
 
 def _address_correction(tracker: Tracker) -> Address | None:
