@@ -66,6 +66,9 @@ class ValidateComplaintForm(ValidateHandoverForm):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        if self.corrects_email(tracker):
+            dispatcher.utter_message(response="utter_email_corrected")
+            return {DESCRIPTION_SLOT: None}
         text = bounded_text(value, MAX_MESSAGE_CHARS)
         if text is not None and is_cost_question(tracker, text):
             # "do I have to pay the postage to send them back?" at the description question

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from abc import abstractmethod
 from functools import lru_cache
@@ -38,6 +39,10 @@ logger = logging.getLogger(__name__)
 MIN_DESCRIPTION_CHARS = 3
 MAX_DESCRIPTION_CHARS = 500
 MAX_MESSAGE_CHARS = 2000
+# An email with at most this many other words ("sorry typo, ben@example.org", "sori
+# kirjotusvirhe ...") at the description question corrects the email given before; it
+# was filed as the problem, and the agent had the mistyped address.
+MAX_CORRECTION_WORDS = 4
 #: Intents that say "ask me something else", never a slot value.
 NOT_AN_ANSWER = {"stop", "human_handoff", "contact", "no_order_number"}
 #: Intents of a message that may be a mistyped email address: to the classifier
@@ -230,6 +235,25 @@ class ValidateHandoverForm(_EmailValidation):
             dispatcher.utter_message(response="utter_handover_invalid_order_number")
         return {"order_number": number}
 
+    @staticmethod
+    def corrects_email(tracker: Tracker) -> bool:
+        """Whether the latest message is an email with only a few words around it: a
+        correction of the address, not a description of the problem. The email slot has
+        taken the new address already (it fills from the entity in any message)."""
+        message = tracker.latest_message or {}
+        text = str(message.get("text") or "")
+        spans = [
+            (int(e["start"]), int(e["end"]))
+            for e in message.get("entities") or []
+            if e.get("entity") == "email" and "start" in e and "end" in e
+        ]
+        if not spans:
+            return False
+        for start, end in sorted(spans, reverse=True):
+            text = text[:start] + " " + text[end:]
+        words = [w for w in re.split(r"[\s,.:;!?()]+", text) if w]
+        return len(words) <= MAX_CORRECTION_WORDS
+
     def validate_handover_description(
         self,
         value: Any,
@@ -237,6 +261,9 @@ class ValidateHandoverForm(_EmailValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        if self.corrects_email(tracker):
+            dispatcher.utter_message(response="utter_email_corrected")
+            return {"handover_description": None}
         text = " ".join(str(value or "").split())
         if len(text) < MIN_DESCRIPTION_CHARS:
             dispatcher.utter_message(response="utter_handover_description_too_short")

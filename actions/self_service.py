@@ -99,6 +99,10 @@ KINDS = frozenset(KIND_BY_INTENT.values())
 # Changes that need a proven order (an unsubscribe needs only the address to remove).
 ORDER_KINDS = KINDS - {"unsubscribe"}
 ROUTE = "self_service_route"
+# A change whose order was not found waits this many shopper messages for a corrected
+# order number or email ("oops, it's ...@example.org", or "no thanks" first).
+RETRY, DETAILS_ROUTE = "change_retry", "details_route"
+RETRY_TURNS = 2
 # Requests to act, among the questions of the intents that are mostly questions.
 COPY_REQUEST = re.compile(
     r"\b(cop(?:y|ies)|resend|re-send|duplicate|another invoice|new invoice|"
@@ -247,6 +251,48 @@ class ActionSelfServiceRoute(Action):
         return [SlotSet(ROUTE, "change" if kind else "answer")]
 
 
+def shopper_turns(tracker: Tracker) -> int:
+    """How many messages the shopper has sent in this conversation."""
+    return sum(1 for e in tracker.events if e.get("event") == "user")
+
+
+def retry_pending(tracker: Tracker) -> bool:
+    """Whether a change whose order was not found, at most RETRY_TURNS shopper messages
+    ago, still waits for a corrected order number or email."""
+    marker = tracker.get_slot(RETRY)
+    if not isinstance(marker, str) or ":" not in marker:
+        return False
+    kind, _, turn = marker.rpartition(":")
+    if kind not in ORDER_KINDS or tracker.get_slot(KIND) != kind or not turn.isdigit():
+        return False
+    return 0 < shopper_turns(tracker) - int(turn) <= RETRY_TURNS
+
+
+class ActionDetailsRoute(Action):
+    """Where an order number or email typed outside any form goes: back into a change
+    whose order was not found just before (the correction is checked with the detail
+    already given), else to the order form. The rules branch on `details_route`."""
+
+    def name(self) -> str:
+        return "action_details_route"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if retry_pending(tracker):
+            return [
+                SlotSet(DETAILS_ROUTE, "change"),
+                SlotSet(RETRY, None),
+                SlotSet(OUTCOME_SLOT, None),
+                SlotSet(REASKS, 0.0),
+            ]
+        events: list[EventType] = [SlotSet(DETAILS_ROUTE, "order")]
+        if tracker.get_slot(RETRY):
+            # too late for a correction: the change is over
+            events += [SlotSet(RETRY, None), SlotSet(KIND, None)]
+        return events
+
+
 class ActionChangeStart(Action):
     """Remembers which change was asked for and reuses a recently proven order."""
 
@@ -270,6 +316,8 @@ class ActionChangeStart(Action):
             and (e["name"] in (KIND, KEY, ANSWER, REASKS) or tracker.get_slot(e["name"]))
         ]
         events.append(SlotSet(KIND, kind))
+        if tracker.get_slot(RETRY):
+            events.append(SlotSet(RETRY, None))
         mentioned = normalise_order_number(tracker.get_slot("order_number"))
         proven = verified(tracker)
         if proven and mentioned in (None, proven[0]):
@@ -454,7 +502,9 @@ async def confirmation_events(
         except NotFound:
             log_change(kind, "not_found")
             dispatcher.utter_message(response="utter_order_not_found")
-            return [*SKIPPED, SlotSet(VERIFIED_ORDER, None), NEEDS_HUMAN]
+            # the change and its details stay for a correction (action_details_route)
+            retry = SlotSet(RETRY, f"{kind}:{shopper_turns(tracker)}")
+            return [*SKIPPED, SlotSet(VERIFIED_ORDER, None), retry, NEEDS_HUMAN]
         except ServiceError as exc:
             log_change(kind, f"lookup failed ({exc.reason})")
             return [*SKIPPED, apologise(dispatcher)]
@@ -1012,6 +1062,9 @@ class ActionChangeExecute(Action):
         answer = tracker.get_slot(ANSWER)
         done = [*clear_pending(), SlotSet(ATTEMPTS_SLOT, 0.0)]
         if answer == SKIP:  # action_change_confirm already answered
+            if tracker.get_slot(RETRY):
+                # the order was not found: the change waits for a corrected detail
+                done = [SlotSet(KEY, None), SlotSet(ANSWER, None), SlotSet(ATTEMPTS_SLOT, 0.0)]
             return [*done, SlotSet(OUTCOME_SLOT, tracker.get_slot(OUTCOME_SLOT) or "answered")]
         kind = kind_of(tracker)
         proven = verified(tracker)

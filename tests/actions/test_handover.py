@@ -464,3 +464,55 @@ def test_every_response_the_actions_use_is_in_the_domain(domain) -> None:
         "utter_handover_description_too_short",
     ):
         assert name in domain["responses"], name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sorry typo, ben.okafor@example.org",
+        "sori kirjotusvirhe, ben.okafor@example.org",
+        "ben.okafor@example.org",
+    ],
+)
+async def test_an_email_at_the_description_question_corrects_the_email(
+    dispatcher, make_tracker, domain, text
+) -> None:
+    # A blind trial: the correction was filed as the problem and the agent kept the typo.
+    start = text.index("ben.")
+    tracker = form_turn(
+        make_tracker,
+        requested="handover_description",
+        text=text,
+        candidates={"handover_description": text, "email": "ben.okafor@example.org"},
+        slots={"order_number": "40012346", "email": "ben.okafor@exmaple.org"},
+        entities=[{"entity": "email", "value": text[start:], "start": start, "end": len(text)}],
+    )
+    events = slot_events(await ValidateHandoverForm().run(dispatcher, tracker, domain))
+    assert events["email"] == "ben.okafor@example.org"
+    assert events["handover_description"] is None
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_email_corrected"]
+
+
+async def test_a_description_that_names_an_email_is_the_description(
+    dispatcher, make_tracker, domain
+) -> None:
+    text = "the confirmation for my jacket went to ben.okafor@example.org and never arrived"
+    start = text.index("ben.")
+    tracker = form_turn(
+        make_tracker,
+        requested="handover_description",
+        text=text,
+        candidates={"handover_description": text},
+        slots={"order_number": "40012346", "email": "ben.okafor@example.org"},
+        entities=[
+            {
+                "entity": "email",
+                "value": "ben.okafor@example.org",
+                "start": start,
+                "end": start + 22,
+            }
+        ],
+    )
+    events = slot_events(await ValidateHandoverForm().run(dispatcher, tracker, domain))
+    assert events["handover_description"] == text
+    assert dispatcher.messages == []

@@ -22,6 +22,7 @@ from actions.self_service import (
     ActionChangeConfirm,
     ActionChangeExecute,
     ActionChangeStart,
+    ActionDetailsRoute,
     ValidateChangeConfirmationForm,
     log_change,
 )
@@ -831,3 +832,111 @@ async def test_a_shop_question_at_the_confirmation_is_left_to_the_rules(
     )
     form = ValidateChangeConfirmationForm()
     assert await form.extract_change_answer(dispatcher, tracker, domain) == {}
+
+
+# --- a corrected order number or email after "not found" ----------------------------
+
+
+def earlier_turns(count: int) -> list[dict[str, Any]]:
+    return [{"event": "user", "text": f"turn {i}", "parse_data": {}} for i in range(count)]
+
+
+async def test_not_found_keeps_the_change_waiting_for_a_correction(
+    service, make_tracker, dispatcher, domain
+):
+    tracker = make_tracker(
+        slots={
+            "order_number": "40012360",
+            "email": "jonas.weber@exmaple.com",
+            "change_kind": "cancel",
+        },
+        events=earlier_turns(1),
+    )
+    slots = slot_events(
+        await ActionChangeConfirm(OrderClient(service)).run(dispatcher, tracker, domain)
+    )
+    assert responses(dispatcher) == ["utter_order_not_found"]
+    assert slots["change_retry"] == "cancel:2"
+    # what action_change_execute does with the skipped question: the order number stays
+    slots = await execute(
+        service,
+        make_tracker,
+        dispatcher,
+        domain,
+        {
+            "change_answer": "skip",
+            "change_retry": "cancel:2",
+            "change_kind": "cancel",
+            "order_number": "40012360",
+            "email": "jonas.weber@exmaple.com",
+            "service_outcome": "needs_human",
+        },
+    )
+    assert "order_number" not in slots and "change_kind" not in slots
+    assert slots["service_outcome"] == "needs_human"
+
+
+async def test_a_skipped_question_without_a_retry_clears_the_change(
+    service, make_tracker, dispatcher, domain
+):
+    slots = await execute(
+        service,
+        make_tracker,
+        dispatcher,
+        domain,
+        {
+            "change_answer": "skip",
+            "change_kind": "cancel",
+            "order_number": "40012345",
+            "email": "anna.berg@example.com",
+            "service_outcome": "answered",
+        },
+    )
+    assert slots["order_number"] is None and slots["change_kind"] is None
+
+
+@pytest.mark.parametrize(
+    ("earlier", "route"),
+    [(1, "change"), (2, "change"), (3, "order"), (0, "order")],
+)
+async def test_details_after_a_change_not_found_retry_it_for_two_messages(
+    make_tracker, dispatcher, domain, earlier, route
+):
+    # the not-found answered the shopper's first message ("cancel:1"); the correction is
+    # the (earlier + 1)th message
+    tracker = make_tracker(
+        slots={
+            "change_retry": "cancel:1",
+            "change_kind": "cancel",
+            "order_number": "40012360",
+            "email": "jonas.weber@example.com",
+        },
+        text="oops, jonas.weber@example.com",
+        entities=[{"entity": "email", "value": "jonas.weber@example.com"}],
+        events=earlier_turns(earlier),
+    )
+    slots = slot_events(await ActionDetailsRoute().run(dispatcher, tracker, domain))
+    assert slots["details_route"] == route
+    assert slots["change_retry"] is None
+    if route == "order":
+        assert slots.get("change_kind", "kept") in (None, "kept")
+
+
+async def test_details_without_a_failed_change_go_to_the_order_form(
+    make_tracker, dispatcher, domain
+):
+    tracker = make_tracker(
+        slots={"change_kind": "cancel"}, text="40012345", events=earlier_turns(1)
+    )
+    slots = slot_events(await ActionDetailsRoute().run(dispatcher, tracker, domain))
+    assert slots == {"details_route": "order"}
+
+
+async def test_a_new_change_forgets_the_failed_one(make_tracker, dispatcher, domain):
+    tracker = make_tracker(
+        slots={"change_retry": "cancel:1", "change_kind": "cancel"},
+        intent="change_address",
+        text="change my delivery address",
+    )
+    slots = slot_events(await ActionChangeStart().run(dispatcher, tracker, domain))
+    assert slots["change_retry"] is None and slots["change_kind"] == "address"
