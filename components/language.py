@@ -10,9 +10,13 @@ the action server. Two sources, in this order:
    English gives "en").
 2. The detector (lingua, restricted to our languages plus Danish and German as decoys):
    only on clear evidence, that is at least `min_words` words, a top confidence of at
-   least `min_confidence`, and a top language that is one of ours. Danish and German are
-   in the list so that a Danish or German message is not forced onto Norwegian or English
-   and then switches nothing. "ok", "hej", "tack" never reach two words, so they never flip;
+   least `min_confidence`, and a top language that is one of ours. German is in the list
+   so that a German message is not forced onto English and then switches nothing; Danish
+   so that lingua can say when Bokmål and Danish look alike, which it does for much
+   Norwegian ("kan jeg få snakke med et menneske", Danish 0.52): such a message, like one
+   lingua is unsure of, is read by its small words, and Norwegian ones make it Norwegian
+   (the shop has no Danish; Bokmål is the language nearest to it).
+   "ok", "hej", "tack" never reach two words, so they never flip;
    pleasantries shoppers write in any language ("ok", "thanks", "bye") do not count
    towards `min_words`, so "ok thanks" does not turn a Swedish chat English;
    e-mail and web addresses, anything with a digit and names (capitalised words inside
@@ -188,9 +192,11 @@ class LanguageGuess:
         if not values:
             return by_shop_words(text)
         top = values[0]
-        if top.value < self.min_confidence:
+        if top.value < self.min_confidence or top.language == Language.DANISH:
+            # Danish: lingua's reading of much Bokmål ("kan jeg få snakke med et menneske",
+            # Danish 0.52, Bokmål 0.48); Norwegian small words make it Norwegian
             return by_small_words(text, values)
-        return _LANGUAGE_CODE.get(top.language)  # a decoy: None
+        return _LANGUAGE_CODE.get(top.language)  # German, a decoy: None
 
     def language_of(self, text: str, intent: str | None) -> tuple[str, int, int] | None:
         """The language the conversation should continue in after this message, if any,
@@ -221,11 +227,11 @@ _FUNCTION_WORDS_TEXT = {
     "en": """i you my me is are am the a an to do does can could where what how when why
         please it of for with and not have has was will would this that we your there""",
     "sv": """jag du min mitt mina är ar och det en ett att kan var vad hur när nar inte har
-        med för for på pa ni vi den som mig dig""",
+        med för for på pa ni vi den som mig dig vilka vilken vilket finns""",
     "fi": """minä mä sinä sä mun sun mulla sulla on ja ei en se että etta mitä mita miten
         missä missa milloin voi voiko onko kun te teillä teilla me olen tämä tama mikä mika""",
     "nb": """jeg du min mitt mine er og det en et å kan hvor hva hvordan når nar ikke har
-        med for på pa dere vi den som meg deg""",
+        med for på pa dere vi den som meg deg hvilke hvilken hvilket finnes""",
 }
 FUNCTION_WORDS = {code: frozenset(words.split()) for code, words in _FUNCTION_WORDS_TEXT.items()}
 #: The shop's own words that only one of our languages has: one of them is evidence in a
@@ -240,7 +246,8 @@ _SHOP_WORDS_TEXT = {
         paketti paketin pakettini toimitus toimituksen palautus palautan lasku laskun
         laskuni sposti sähköposti sahkoposti""",
     "nb": """avbestill avbestille avbestilling kanseller bestillingen bestilling ordre ordren
-        ordrenummer pakken leveringen reklamasjon reklamere størrelse storrelse kvittering
+        ordrenummer pakken leveringen reklamasjon reklamere størrelse storrelse størrelser
+        storrelser kvittering
         eposten""",
 }
 SHOP_WORDS = {code: frozenset(words.split()) for code, words in _SHOP_WORDS_TEXT.items()}
@@ -282,7 +289,13 @@ def by_small_words(text: str, values: list[Any]) -> str | None:
     (best, count), (_, runner_up) = ranked[0], ranked[1]
     if best == "en" or count == 0 or count == runner_up:
         return None
-    belief = next((v.value for v in values if _LANGUAGE_CODE.get(v.language) == best), 0.0)
+    # lingua splits its belief in Norwegian between Bokmål and Danish ("har dere skinny
+    # jeans?": Danish 0.30, Bokmål 0.21): for Norwegian small words both count
+    belief = sum(
+        v.value
+        for v in values
+        if _LANGUAGE_CODE.get(v.language) == best or (best == "nb" and v.language == Language.DANISH)
+    )
     needed = ONE_SMALL_WORD_MIN_CONFIDENCE if count == 1 else SMALL_WORDS_MIN_CONFIDENCE
     return best if belief >= needed else None
 
