@@ -294,7 +294,8 @@ def by_small_words(text: str, values: list[Any]) -> str | None:
     belief = sum(
         v.value
         for v in values
-        if _LANGUAGE_CODE.get(v.language) == best or (best == "nb" and v.language == Language.DANISH)
+        if _LANGUAGE_CODE.get(v.language) == best
+        or (best == "nb" and v.language == Language.DANISH)
     )
     needed = ONE_SMALL_WORD_MIN_CONFIDENCE if count == 1 else SMALL_WORDS_MIN_CONFIDENCE
     return best if belief >= needed else None

@@ -139,9 +139,7 @@ def test_a_decoy_language_never_switches(guess: LanguageGuess):
         "Hvor er min pakke? Jeg har ventet i en uge nu",
     ],
 )
-def test_what_lingua_calls_danish_is_norwegian_by_its_small_words(
-    guess: LanguageGuess, text: str
-):
+def test_what_lingua_calls_danish_is_norwegian_by_its_small_words(guess: LanguageGuess, text: str):
     values = guess.detector.compute_language_confidence_values(text)
     assert values[0].language.name == "DANISH" and values[0].value >= 0.5
     assert guess.detect(text) == "nb"
