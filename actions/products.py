@@ -102,13 +102,18 @@ def named(terms: str) -> bool:
 
 
 async def search_by_name(client: ProductClient, terms: str) -> list[Product]:
-    """Products for every word of `terms`, else for the words after the first few, else
-    (a Swedish, Finnish or Norwegian sentence names the product first: "farkkutakkia
-    löytyykö nyt") for the words before the last few."""
+    """Products for every word of `terms`, else for the longest run of its words that
+    finds any, down to `SEARCH_RETRIES` words fewer: among runs of one length the later
+    first (English names the product last), then the earlier (a Swedish, Finnish or
+    Norwegian sentence may name it first: "farkkutakkia löytyykö nyt"), then the middle
+    ("ugh. what sizes does the leather ankle boot come in": "leather ankle boot" has a word
+    dropped at each end; it found nothing)."""
     words = terms.split()
     tries = min(SEARCH_RETRIES, len(words) - 1)
-    spans = [(start, len(words)) for start in range(tries + 1)]
-    spans += [(0, len(words) - cut) for cut in range(1, tries + 1)]
+    spans = []
+    for dropped in range(tries + 1):
+        starts = [dropped, 0, *range(dropped - 1, 0, -1)] if dropped else [0]
+        spans += [(start, start + len(words) - dropped) for start in dict.fromkeys(starts)]
     for start, end in spans:
         products = await call(client.search, " ".join(words[start:end]), MATCHES_SHOWN + 1)
         if products:

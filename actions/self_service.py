@@ -248,7 +248,25 @@ class ActionSelfServiceRoute(Action):
         message = tracker.latest_message or {}
         intent = str((message.get("intent") or {}).get("name"))
         kind = requested_kind(intent, message.get("text") or "")
-        return [SlotSet(ROUTE, "change" if kind else "answer")]
+        if kind:
+            return [SlotSet(ROUTE, "change")]
+        if intent == "invoice" and invoice_checked(tracker) and not _names_an_order(message):
+            # "is there a fee if I pay late?" right after an invoice's status: the answer,
+            # without the offer to check an order's invoice (it offered the one just told)
+            return [SlotSet(ROUTE, "answer_only")]
+        return [SlotSet(ROUTE, "answer")]
+
+
+def invoice_checked(tracker: Tracker) -> bool:
+    """Whether an invoice's status was told in this conversation."""
+    return any(
+        e.get("event") == "action" and e.get("name") == "action_invoice_status"
+        for e in tracker.events
+    )
+
+
+def _names_an_order(message: dict[str, Any]) -> bool:
+    return any(e.get("entity") in ("order_number", "email") for e in message.get("entities") or [])
 
 
 def shopper_turns(tracker: Tracker) -> int:
@@ -285,6 +303,16 @@ class ActionDetailsRoute(Action):
                 SlotSet(RETRY, None),
                 SlotSet(OUTCOME_SLOT, None),
                 SlotSet(REASKS, 0.0),
+            ]
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if COPY_REQUEST.search(text) and tracker.get_slot("order_number"):
+            # "lähettäkää lasku uudestaan tilaukseen 40012354, jonas@...": a copy of that
+            # order's invoice, which the NLU took for details alone (it told the status)
+            return [
+                SlotSet(DETAILS_ROUTE, "change"),
+                *(e for e in clear_pending() if e["name"] not in ("order_number", "email")),
+                SlotSet(KIND, "invoice_copy"),
+                SlotSet(RETRY, None),
             ]
         events: list[EventType] = [SlotSet(DETAILS_ROUTE, "order")]
         if tracker.get_slot(RETRY):

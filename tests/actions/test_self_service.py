@@ -23,6 +23,7 @@ from actions.self_service import (
     ActionChangeExecute,
     ActionChangeStart,
     ActionDetailsRoute,
+    ActionSelfServiceRoute,
     ValidateChangeConfirmationForm,
     log_change,
 )
@@ -940,3 +941,26 @@ async def test_a_new_change_forgets_the_failed_one(make_tracker, dispatcher, dom
     )
     slots = slot_events(await ActionChangeStart().run(dispatcher, tracker, domain))
     assert slots["change_retry"] is None and slots["change_kind"] == "address"
+
+
+async def test_details_with_a_copy_request_start_the_invoice_copy(make_tracker, dispatcher, domain):
+    tracker = make_tracker(
+        slots={"order_number": "40012354", "email": "jonas.weber@example.com"},
+        text="lähettäkää lasku uudestaan tilaukseen 40012354, jonas.weber@example.com",
+        events=earlier_turns(1),
+    )
+    slots = slot_events(await ActionDetailsRoute().run(dispatcher, tracker, domain))
+    assert slots["details_route"] == "change" and slots["change_kind"] == "invoice_copy"
+    assert "order_number" not in slots and "email" not in slots
+
+
+async def test_an_invoice_question_after_an_invoice_status_gets_no_second_offer(
+    make_tracker, dispatcher, domain
+):
+    told = {"event": "action", "name": "action_invoice_status"}
+    tracker = make_tracker(intent="invoice", text="is there a fee if I pay it late?", events=[told])
+    slots = slot_events(await ActionSelfServiceRoute().run(dispatcher, tracker, domain))
+    assert slots == {"self_service_route": "answer_only"}
+    tracker = make_tracker(intent="invoice", text="is there a fee if I pay it late?")
+    slots = slot_events(await ActionSelfServiceRoute().run(dispatcher, tracker, domain))
+    assert slots == {"self_service_route": "answer"}
