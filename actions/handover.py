@@ -117,6 +117,9 @@ class ActionCheckOpeningHours(Action):
         if proven:
             reuse = [SlotSet("order_number", proven[0]), SlotSet("email", proven[1])]
         if hours.is_open(now):
+            if proven:
+                # said before the one-line question, which alone read like a new topic
+                dispatcher.utter_message(response="utter_handover_with_order", order_ref=proven[0])
             return [SlotSet("agents_available", True), *reuse]
         dispatcher.utter_message(
             response="utter_agents_closed",

@@ -47,6 +47,7 @@ from actions.forms import (
 )
 from actions.inputs import normalise_email, normalise_order_number
 from actions.orders import ValidateOrderStatusForm, language_of
+from actions.returns import after_returns_answer, facets_asked
 from actions.sizes import (
     Item,
     bare_sizes,
@@ -247,7 +248,17 @@ class ActionSelfServiceRoute(Action):
     ) -> list[EventType]:
         message = tracker.latest_message or {}
         intent = str((message.get("intent") or {}).get("name"))
-        kind = requested_kind(intent, message.get("text") or "")
+        text = str(message.get("text") or "")
+        if (
+            intent == "change_order"
+            and after_returns_answer(tracker)
+            and not _names_an_order(message)
+            and "exchange" in facets_asked(text)
+        ):
+            # "can I swap them for a bigger size instead?" right after the returns answer:
+            # an exchange of what comes back (it started a size change of a placed order)
+            return [SlotSet(ROUTE, "exchange")]
+        kind = requested_kind(intent, text)
         if kind:
             return [SlotSet(ROUTE, "change")]
         if intent == "invoice" and invoice_checked(tracker) and not _names_an_order(message):

@@ -98,9 +98,16 @@ async def test_an_order_proven_in_the_chat_is_handed_to_the_handover_form(
         "order_number": "40012347",
         "email": "carla.munoz@example.net",
     }
+    # the shopper hears that the order goes along (the one-line question alone read like
+    # the start of something new)
+    assert [(m["response"], m.get("order_ref")) for m in dispatcher.messages] == [
+        ("utter_handover_with_order", "40012347")
+    ]
+    dispatcher.messages.clear()
     # nothing proven: the form asks as usual
     events = await action.run(dispatcher, make_tracker(), domain)
     assert slot_events(events) == {"agents_available": True}
+    assert dispatcher.messages == []
 
 
 async def test_outside_opening_hours_the_bot_says_when(dispatcher, make_tracker, domain) -> None:

@@ -1,0 +1,93 @@
+"""Returns follow-ups get the fact they ask for (actions/returns.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.returns import ActionReturnsDetail, facets_asked
+
+
+@pytest.mark.parametrize(
+    ("text", "facets"),
+    [
+        ("is it free?", ["cost"]),
+        ("do I have to pay the postage myself", ["cost"]),
+        ("är det gratis?", ["cost"]),
+        ("onks se ilmanen?", ["cost"]),
+        ("må jeg betale returfrakten selv?", ["cost"]),
+        ("how long until I get my money back?", ["refund"]),
+        ("hur lång tid tar det innan jag får pengarna tillbaka", ["refund"]),
+        ("kauanko kestää että saan rahat takaisin", ["refund"]),
+        ("hvor lang tid tar det før jeg får pengene tilbake", ["refund"]),
+        ("how long do I have to send it back?", ["window"]),
+        ("hvor lenge har jeg på meg?", ["window"]),
+        ("can I swap it for a bigger size instead?", ["exchange"]),
+        ("kan jag byta till en annan storlek istället?", ["exchange"]),
+        ("voinko vaihtaa isompaan kokoon", ["exchange"]),
+        ("kan jeg bytte til en annen farge", ["exchange"]),
+        ("I lost the return label", ["label"]),
+        ("is it free and when do I get my money?", ["refund", "cost"]),
+        ("ok and then what?", []),
+    ],
+)
+def test_the_facets_a_follow_up_asks_about(text: str, facets: list[str]) -> None:
+    assert facets_asked(text) == facets
+
+
+@pytest.mark.parametrize(
+    ("text", "responses"),
+    [
+        ("is it free?", ["utter_returns_cost"]),
+        ("and when do I get my money? is it free?", ["utter_returns_refund", "utter_returns_cost"]),
+        ("tell me more", ["utter_returns"]),
+    ],
+)
+async def test_the_answer_is_the_facet_or_else_the_whole_returns_answer(
+    make_tracker, dispatcher, domain, text, responses
+) -> None:
+    tracker = make_tracker(text=text, intent="follow_up")
+    assert await ActionReturnsDetail().run(dispatcher, tracker, domain) == []
+    assert [m["response"] for m in dispatcher.messages] == responses
+
+
+def test_every_facet_has_a_response_in_every_language(domain) -> None:
+    from actions.returns import FACETS
+
+    for facet in FACETS:
+        variations = domain["responses"][f"utter_returns_{facet}"]
+        languages = {next((c["value"] for c in v.get("condition") or []), "en") for v in variations}
+        assert languages == {"en", "sv", "fi", "nb"}, facet
+
+
+def returns_answered(
+    make_tracker, text: str, last: str = "utter_returns", intent: str = "change_order"
+):
+    before = [
+        {"event": "user", "text": "how do returns work", "parse_data": {}},
+        {"event": "action", "name": last},
+        {"event": "action", "name": "action_listen"},
+    ]
+    return make_tracker(text=text, intent=intent, events=before)
+
+
+@pytest.mark.parametrize(
+    ("text", "last", "route"),
+    [
+        ("can I swap them for a bigger size instead", "utter_returns", "exchange"),
+        ("kan jeg bytte til en annen farge", "action_returns_detail", "exchange"),
+        # a placed order named: its size change
+        ("change the size in order 40012360 to L", "utter_returns", "change"),
+        # not after a returns answer: a size change
+        ("can I swap them for a bigger size instead", "utter_payment_methods", "change"),
+    ],
+)
+async def test_another_size_right_after_the_returns_answer_is_the_exchange(
+    make_tracker, dispatcher, domain, text, last, route
+) -> None:
+    from actions.self_service import ActionSelfServiceRoute
+
+    tracker = returns_answered(make_tracker, text, last)
+    if "40012360" in text:
+        tracker.latest_message["entities"] = [{"entity": "order_number", "value": "40012360"}]
+    events = await ActionSelfServiceRoute().run(dispatcher, tracker, domain)
+    assert {e["name"]: e["value"] for e in events} == {"self_service_route": route}
