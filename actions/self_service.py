@@ -107,7 +107,7 @@ RETRY_TURNS = 2
 # Requests to act, among the questions of the intents that are mostly questions.
 COPY_REQUEST = re.compile(
     r"\b(cop(?:y|ies)|resend|re-send|duplicate|another invoice|new invoice|"
-    r"send (?:me |it |the invoice |my invoice )?(?:again|over|once more)|"
+    r"send (?:\w+ ){0,3}(?:again|over|once more)|"
     r"(?:lost|deleted|can'?t find|cannot find|never got|didn'?t get|didn'?t receive|"
     r"haven'?t (?:got|received)) (?:the|my|an|that) invoice|"
     # Swedish: a copy, send it again, a new invoice, never got / lost / can't find it
@@ -316,6 +316,16 @@ class ActionDetailsRoute(Action):
                 SlotSet(REASKS, 0.0),
             ]
         text = str((tracker.latest_message or {}).get("text") or "")
+        if is_size_request(text) and tracker.get_slot("order_number"):
+            # "tilasin paidan liian pienenä, 40012364 ja ...@... saisko isomman": the
+            # NLU read details; the request is a size change of that order (it got the
+            # status, then "L" was taken for thanks)
+            return [
+                SlotSet(DETAILS_ROUTE, "change"),
+                *(e for e in clear_pending() if e["name"] not in ("order_number", "email")),
+                SlotSet(KIND, "size"),
+                SlotSet(RETRY, None),
+            ]
         if COPY_REQUEST.search(text) and tracker.get_slot("order_number"):
             # "lähettäkää lasku uudestaan tilaukseen 40012354, jonas@...": a copy of that
             # order's invoice, which the NLU took for details alone (it told the status)
@@ -571,7 +581,14 @@ def _size_question(tracker: Tracker, order: Order) -> list[EventType]:
     (the confirmation form checks both, and asks for what is missing)."""
     items = items_of(order)
     text = _request_text(tracker)
-    item = find_item(text, items) or (items[0] if len(items) == 1 else None)
+    # Without a name: the order's only item, or its only item that comes in sizes (a top
+    # and a one-size scarf: the top; it asked which item)
+    sized = [i for i in items if (i.size or "").strip().lower() not in ("", "one size")]
+    item = (
+        find_item(text, items)
+        or (items[0] if len(items) == 1 else None)
+        or (sized[0] if len(sized) == 1 else None)
+    )
     size = size_in_request(text) if item else None
     if item and size is None:
         # "the trainers 40 are too small, can I get 41 instead?": the last size of the
@@ -594,14 +611,20 @@ def _size_question(tracker: Tracker, order: Order) -> list[EventType]:
 
 
 def _request_text(tracker: Tracker) -> str:
-    """The shopper's message that asked for the change (the one before action_change_start):
+    """The shopper's message that asked for the change (the one before action_change_start,
+    or before action_details_route for a request that came with the order's details):
     it may name the item and the size, even when the order questions came in between."""
-    started = False
+    started = via_details = False
     for event in reversed(tracker.events):
         if event.get("event") == "action" and event.get("name") == "action_change_start":
-            started = True
+            started, via_details = True, False
+        elif event.get("event") == "action" and event.get("name") == "action_details_route":
+            started, via_details = True, True
         elif started and event.get("event") == "user":
-            return str(event.get("text") or "")[:300]
+            text = str(event.get("text") or "")[:300]
+            if not via_details or is_size_request(text):
+                return text
+            started = False  # details only (a correction): the request came before
     return ""
 
 
@@ -864,7 +887,10 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
         text = self._answer_text(tracker, ITEM)
         if text is None:
             return {}
-        if latest_intent(tracker) in LEAVE_INTENTS or LEAVE_IT.search(text):
+        # An item named is the answer whatever the intent: "den første" was read as a no
+        # (deny 0.49) and ended the change.
+        named_item = find_item(text, load_items(tracker.get_slot(ITEMS)))
+        if LEAVE_IT.search(text) or (latest_intent(tracker) in LEAVE_INTENTS and not named_item):
             return {ANSWER: "no"}
         return {ITEM: text} if text and not text.startswith("/") else {}
 

@@ -964,3 +964,24 @@ async def test_an_invoice_question_after_an_invoice_status_gets_no_second_offer(
     tracker = make_tracker(intent="invoice", text="is there a fee if I pay it late?")
     slots = slot_events(await ActionSelfServiceRoute().run(dispatcher, tracker, domain))
     assert slots == {"self_service_route": "answer"}
+
+
+async def test_details_with_a_size_request_start_the_size_change(make_tracker, dispatcher, domain):
+    text = "tilasin paidan liian pienenä, 40012364 ja nils.lind@example.org. saisko isomman"
+    tracker = make_tracker(
+        slots={"order_number": "40012364", "email": "nils.lind@example.org"},
+        text=text,
+        events=earlier_turns(1),
+    )
+    slots = slot_events(await ActionDetailsRoute().run(dispatcher, tracker, domain))
+    assert slots["details_route"] == "change" and slots["change_kind"] == "size"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["can you send me the invoice again, i can't find it", "send me my invoice again please"],
+)
+def test_a_request_to_send_the_invoice_again_is_a_copy(text):
+    from actions.self_service import requested_kind
+
+    assert requested_kind("invoice", text) == "invoice_copy"

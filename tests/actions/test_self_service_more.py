@@ -189,6 +189,23 @@ async def test_a_size_request_names_item_and_size_in_one_go(
     assert dispatcher.messages == []  # the confirmation form checks and asks
 
 
+async def test_the_only_item_that_comes_in_sizes_is_not_asked_for(
+    service, make_tracker, dispatcher, domain
+):
+    # 40012364: a striped top (M) and a one-size scarf
+    slots = await confirm_size(
+        service, make_tracker, dispatcher, domain, "40012364", "nils.lind@example.org",
+        "I ordered the wrong size, can you change it?",
+    )  # fmt: skip
+    assert slots["change_item"] == "218044" and slots["new_size"] is None
+    # two items with sizes (trainers 40, coat M): which one is asked
+    slots = await confirm_size(
+        service, make_tracker, dispatcher, domain, LIAM_ORDER, LIAM,
+        "I ordered the wrong size, can you change it?",
+    )  # fmt: skip
+    assert slots["change_item"] is None
+
+
 async def test_a_size_the_request_named_is_checked_and_keyed_like_a_typed_one(
     service, make_tracker, dispatcher, domain
 ):
@@ -342,6 +359,17 @@ async def test_the_item_is_taken_by_number_name_or_place(
     assert form.validate_change_item(extracted["change_item"], dispatcher, tracker, domain) == {
         "change_item": article
     }
+
+
+@pytest.mark.parametrize("intent", ["deny", "stop"])
+async def test_an_item_named_is_the_answer_whatever_the_intent(
+    make_tracker, dispatcher, domain, intent
+):
+    # "den første" was read as deny (0.49) and ended the change
+    tracker = item_form(make_tracker, "change_item", "den første", intent=intent)
+    form = ValidateChangeConfirmationForm(FakeProductClient(None))
+    extracted = await form.extract_change_item(dispatcher, tracker, domain)
+    assert extracted == {"change_item": "den første"}
 
 
 async def test_an_article_not_in_the_order_is_named_and_asked_again(
