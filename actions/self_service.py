@@ -316,23 +316,16 @@ class ActionDetailsRoute(Action):
                 SlotSet(REASKS, 0.0),
             ]
         text = str((tracker.latest_message or {}).get("text") or "")
-        if is_size_request(text) and tracker.get_slot("order_number"):
-            # "tilasin paidan liian pienenä, 40012364 ja ...@... saisko isomman": the
-            # NLU read details; the request is a size change of that order (it got the
-            # status, then "L" was taken for thanks)
+        # A request the NLU read as details alone: "tilasin paidan liian pienenä, 40012364
+        # ja ...@... saisko isomman" (a size change; it got the status, then "L" was taken
+        # for thanks), "lähettäkää lasku uudestaan tilaukseen 40012354, ..." (a copy)
+        kind = "size" if is_size_request(text) else None
+        kind = kind or ("invoice_copy" if COPY_REQUEST.search(text) else None)
+        if kind and tracker.get_slot("order_number"):
             return [
                 SlotSet(DETAILS_ROUTE, "change"),
                 *(e for e in clear_pending() if e["name"] not in ("order_number", "email")),
-                SlotSet(KIND, "size"),
-                SlotSet(RETRY, None),
-            ]
-        if COPY_REQUEST.search(text) and tracker.get_slot("order_number"):
-            # "lähettäkää lasku uudestaan tilaukseen 40012354, jonas@...": a copy of that
-            # order's invoice, which the NLU took for details alone (it told the status)
-            return [
-                SlotSet(DETAILS_ROUTE, "change"),
-                *(e for e in clear_pending() if e["name"] not in ("order_number", "email")),
-                SlotSet(KIND, "invoice_copy"),
+                SlotSet(KIND, kind),
                 SlotSet(RETRY, None),
             ]
         events: list[EventType] = [SlotSet(DETAILS_ROUTE, "order")]
