@@ -47,7 +47,7 @@ from actions.forms import (
 )
 from actions.inputs import normalise_email, normalise_order_number
 from actions.orders import ValidateOrderStatusForm, language_of
-from actions.returns import after_returns_answer, facets_asked
+from actions.returns import FACETS, after_returns_answer, facets_asked
 from actions.sizes import (
     Item,
     bare_sizes,
@@ -862,6 +862,22 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
             return [ITEM, NEW_SIZE, *domain_slots]
         return domain_slots
 
+    @staticmethod
+    def _cost_asked(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) -> bool:
+        """Whether the latest message asks what the change costs, at the question for
+        `slot`, whatever the NLU read ("koster det noe å bytte størrelse?" was returns);
+        if so, it is answered."""
+        if tracker.get_slot("requested_slot") != slot or _answered_already(tracker):
+            return False
+        text = str(tracker.latest_message.get("text") or "")
+        intent = latest_intent(tracker)
+        if intent not in COST_OF_CHANGE_INTENTS or not _cost_question(text):
+            return False  # a question about cancelling, delivery or payment: a rule answers
+        if intent == "returns" and RETURN_WORDS.search(text):
+            return False  # "is returning it free?"
+        _answer_cost(dispatcher, tracker)
+        return True
+
     def _answer_text(self, tracker: Tracker, slot: str) -> str | None:
         """The latest message as an answer to the question for `slot`, if it is one."""
         if tracker.get_slot("requested_slot") != slot or _answered_already(tracker):
@@ -877,6 +893,8 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
     async def extract_change_item(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if self._cost_asked(dispatcher, tracker, ITEM):
+            return {ITEM: None}  # answered; the form asks again
         text = self._answer_text(tracker, ITEM)
         if text is None:
             return {}
@@ -915,6 +933,8 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
     async def extract_new_size(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if self._cost_asked(dispatcher, tracker, NEW_SIZE):
+            return {NEW_SIZE: None}  # answered; the form asks again
         text = self._answer_text(tracker, NEW_SIZE)
         if text is None:
             # A size the request itself named ("... to 43?", set by action_change_start)
@@ -998,6 +1018,8 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
             # "can I talk to a real person before I say yes?": no answer; the form rejects
             # the message and a rule hands over (it was "I need a clear yes or no")
             return {}
+        if self._cost_asked(dispatcher, tracker, ANSWER):
+            return {ANSWER: None}  # answered; the form asks again
         text = str(tracker.latest_message.get("text") or "")
         other_size = _size_correction(tracker, text)
         if other_size:
@@ -1041,6 +1063,36 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
 
 
 _NORMALISE = {"order_number": normalise_order_number, "email": normalise_email}
+
+
+# "is that free to change?", "vänta, kostar det nåt extra?" at a change's question: the
+# cost, then the question again (it was "I need a clear yes or no" or the item question).
+_YES_OR_NO_FIRST = re.compile(
+    r"^\s*(?:yes|yeah|no|nope|ja|jo|joo|nej|nei|ei|kyllä|kylla)\b", re.IGNORECASE
+)
+MAX_COST_QUESTION_WORDS = 12
+# What the NLU reads such a question as ("koster det noe å bytte størrelse?": returns).
+COST_OF_CHANGE_INTENTS = frozenset({
+    "follow_up", "returns", "inform", "nlu_fallback", "out_of_scope", "change_order",
+    "change_address",
+})  # fmt: skip
+RETURN_WORDS = re.compile(r"\b(return\w*|retur\w*|palaut\w*)", re.IGNORECASE)
+
+
+def _cost_question(text: str) -> bool:
+    """A short question about what the change costs, not an answer to the question."""
+    return (
+        bool(FACETS["cost"].search(text))
+        and ("?" in text or len(text.split()) <= MAX_COST_QUESTION_WORDS // 2)
+        and len(text.split()) <= MAX_COST_QUESTION_WORDS
+        and not _YES_OR_NO_FIRST.match(text)
+    )
+
+
+def _answer_cost(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """What this change costs: cancelling has its own answer, the others are free."""
+    cancel = kind_of(tracker) == "cancel"
+    dispatcher.utter_message(response="utter_cancellation_fee" if cancel else "utter_change_free")
 
 
 def _named(tracker: Tracker, entity: str) -> list[str]:

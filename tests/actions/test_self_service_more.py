@@ -883,3 +883,47 @@ async def test_leaving_it_at_the_item_or_size_question_ends_the_change(
     form = ValidateChangeConfirmationForm(FakeProductClient(None))
     extract = form.extract_new_size if requested == "new_size" else form.extract_change_item
     assert await extract(dispatcher, tracker, domain) == {"change_answer": "no"}
+
+
+@pytest.mark.parametrize(
+    ("requested", "text", "intent"),
+    [
+        ("change_item", "vänta, kostar det nåt extra?", "follow_up"),
+        ("new_size", "koster det noe å bytte størrelse?", "returns"),
+        ("change_answer", "is that free to change?", "follow_up"),
+    ],
+)
+async def test_a_cost_question_at_a_changes_question_is_answered_and_asked_again(
+    make_tracker, dispatcher, domain, requested, text, intent
+):
+    # a blind trial: "I need a clear yes or no", or the item question again, unanswered
+    tracker = item_form(make_tracker, requested, text, intent=intent, change_item="241015")
+    form = ValidateChangeConfirmationForm(FakeProductClient(None))
+    extract = {
+        "change_item": form.extract_change_item,
+        "new_size": form.extract_new_size,
+        "change_answer": form.extract_change_answer,
+    }[requested]
+    assert await extract(dispatcher, tracker, domain) == {requested: None}
+    assert [m["response"] for m in dispatcher.messages] == ["utter_change_free"]
+
+
+async def test_a_cost_question_at_a_cancellations_question_gets_the_cancellation_fee(
+    make_tracker, dispatcher, domain
+):
+    tracker = item_form(
+        make_tracker, "change_answer", "wait, does that cost anything?", intent="follow_up",
+        change_kind="cancel",
+    )  # fmt: skip
+    form = ValidateChangeConfirmationForm(FakeProductClient(None))
+    assert await form.extract_change_answer(dispatcher, tracker, domain) == {"change_answer": None}
+    assert [m["response"] for m in dispatcher.messages] == ["utter_cancellation_fee"]
+
+
+async def test_a_yes_that_mentions_the_cost_is_a_yes(make_tracker, dispatcher, domain):
+    tracker = item_form(
+        make_tracker, "change_answer", "yes, if it's free", intent="affirm", change_kind="cancel"
+    )
+    form = ValidateChangeConfirmationForm(FakeProductClient(None))
+    assert await form.extract_change_answer(dispatcher, tracker, domain) == {"change_answer": "yes"}
+    assert dispatcher.messages == []
