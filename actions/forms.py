@@ -69,16 +69,30 @@ def latest_intent(tracker: Tracker) -> str | None:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
 
-def actions_since_message(tracker: Tracker) -> list[str]:
+def actions_since_message(tracker: Tracker, turns_back: int = 0) -> list[str]:
     """The actions run since the shopper's latest message, newest first, without Rasa's
-    own bookkeeping (action_listen, action_extract_slots)."""
+    own bookkeeping (action_listen, action_extract_slots); with `turns_back` 1, those run
+    after the message before it (the bot's previous answer), and so on."""
     names: list[str] = []
+    messages = 0
     for event in reversed(tracker.events):
         kind = event.get("event")
         if kind == "user":
-            break
+            if messages == turns_back:
+                break
+            messages += 1
+            continue
         name = event.get("name")
-        if kind == "action" and name not in ("action_listen", "action_extract_slots", None):
+        if (
+            messages == turns_back
+            and kind == "action"
+            and name
+            not in (
+                "action_listen",
+                "action_extract_slots",
+                None,
+            )
+        ):
             names.append(str(name))
     return names
 

@@ -16,6 +16,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.forms import actions_since_message
+
 # Facet -> words that ask for it, in English, Swedish, Finnish and Norwegian (also as
 # typed without å, ä, ö, ø). "how long" alone is the return window; with money words it
 # is the refund.
@@ -73,17 +75,8 @@ RETURNS_ANSWERS = frozenset({"utter_returns", "action_returns_detail"})
 
 def after_returns_answer(tracker: Tracker) -> bool:
     """Whether the bot's last answer, before the latest message, was about returns."""
-    seen_latest = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            if seen_latest:
-                return False
-            seen_latest = True
-        elif seen_latest and event.get("event") == "action":
-            name = event.get("name")
-            if name not in ("action_listen", None):
-                return name in RETURNS_ANSWERS
-    return False
+    previous = actions_since_message(tracker, turns_back=1)
+    return bool(previous) and previous[0] in RETURNS_ANSWERS
 
 
 class ActionReturnsDetail(Action):
