@@ -51,17 +51,59 @@ CARRIER = re.compile(
 )
 
 
+# Right after a status, two follow-ups have answers of their own (blind trials: the whole
+# status again): what happens when nobody is home, and what a delay entitles to.
+NOT_HOME = re.compile(
+    r"\b(?:not (?:be )?(?:at )?home|nobody(?:'s| is)? (?:at )?home|no one(?:'s| is)? "
+    r"(?:at )?home|miss(?:ed)? (?:it|(?:the )?deliver\w*|the (?:driver|courier))|"
+    r"inte (?:är )?hemma|inte vara hemma|ej hemma|ingen (?:är )?hemma|bortrest|"
+    r"en (?:ole|oo) kotona|ei (?:ole|oo)? ?ketään kotona|"
+    r"(?:ei kukaan|kukaan ei) (?:ole |oo )?kotona|"
+    r"ikke (?:er )?hjemme|ikkje heime|ingen (?:er )?hjemme|bortreist|"
+    r"(?:have to|need to|must) be (?:at )?home|be home for it|won'?t be (?:at )?home|"
+    r"måste jag vara hemma|behöver jag vara hemma|maste jag vara hemma|"
+    r"pitääkö (?:mun|minun) olla kotona|pitääks mun olla kotona|täytyykö olla kotona|"
+    r"må jeg være hjemme|trenger jeg å være hjemme|ma jeg vaere hjemme)\b",
+    re.IGNORECASE,
+)
+COMPENSATION = re.compile(
+    r"\b(?:compensat\w*|make up for|(?:any|some)thing for (?:the|this|that) (?:delay|wait)|"
+    r"kompens\w*|ersättning\w*|ersattning\w*|gottgör\w*|"
+    r"korvau\w*|hyvit\w*|"
+    r"erstatning\w*|kompensasjon\w*)",
+    re.IGNORECASE,
+)
+# what the NLU reads them as ("what if I'm not home?": follow_up 0.85)
+FACET_INTENTS = frozenset({"follow_up", "delivery_time", "delivery_methods"})
+STATUS_ACTIONS = frozenset({"action_order_status", "action_track_parcel"})
+FACET_ANSWERS = (
+    (NOT_HOME, "utter_delivery_not_home"),
+    (COMPENSATION, "utter_delay_compensation"),
+)
+
+
 def general_question(tracker: Tracker) -> str | None:
     """The general answer for a delivery question asked right after an order's or a
     parcel's status that is not about that order, if it is one (for the actions that the
-    follow-up rules run after a status): a time "usually", any option but the carrier."""
+    follow-up rules run after a status): a time "usually", any option but the carrier,
+    what happens when nobody is home, what a delay entitles to."""
     intent = latest_intent(tracker)
     text = str((tracker.latest_message or {}).get("text") or "")
+    if intent in FACET_INTENTS and after_status(tracker):
+        for pattern, response in FACET_ANSWERS:
+            if pattern.search(text):
+                return response
     if intent == "delivery_time":
         return "utter_delivery_time" if GENERAL.search(text) else None
     if intent == "delivery_methods":
         return None if CARRIER.search(text) else "utter_delivery_methods"
     return None
+
+
+def after_status(tracker: Tracker) -> bool:
+    """Whether the bot's answer before the latest message told an order's or a parcel's
+    status."""
+    return any(name in STATUS_ACTIONS for name in actions_since_message(tracker, turns_back=1))
 
 
 def latest_intent(tracker: Tracker) -> str | None:

@@ -58,8 +58,19 @@ _STOP_WORDS_NORDIC = """
     då da dom dem de så sa också ocksa også ogsa sitten entä enta myös myos niitä niita
     ne sen onks onkse löytyyks loytyyks teil niit mul mulle saako saanko voiks
 """
+# Asking what a product comes in ("what colours does it come in", "mitä värejä siitä on",
+# "paljonks se maksaa"): no product's name (a blind trial: "no product found" right after
+# the product was named).
+_STOP_WORDS_ASKING = """
+    colour colours color colors come comes does did run runs
+    färg färger farg farger finns fins vilka vilken hvilke hvilken farge fargene
+    värejä väreja väri värit väriä varia värissä paljonks paljonko mitä siitä sitä niitä
+    tulee onks löytyyks
+"""
 _NORDIC_STOP_WORDS = frozenset(_STOP_WORDS_NORDIC.split())
-STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split()) | _NORDIC_STOP_WORDS
+STOP_WORDS = (
+    frozenset(_STOP_WORDS_TEXT.split()) | _NORDIC_STOP_WORDS | frozenset(_STOP_WORDS_ASKING.split())
+)
 # Sizes ("in 38", "size M", "36/38", "XL") name no product, and the catalogue search needs
 # every word to match: "linen dress in size 38" found nothing. Article numbers (6 digits)
 # never get here, they are read as such first.
@@ -84,9 +95,109 @@ SEARCH_RETRIES = 3
 SHOWN_SLOT = "shown_article"
 
 
+# "when is it back in stock?", "när kommer den in igen?": a question about restocking,
+# about the product just shown unless it names one; its words name no product (a blind
+# trial: "no product found" for "when back").
+RESTOCK = re.compile(
+    r"\b(?:back in stock|restock\w*|in stock again|available again|"
+    r"(?:be|is|are|come|comes|coming) back|get (?:more|it again|them again)|"
+    r"more (?:coming|stock)|"
+    r"tillbaka i lager|i lager igen|in igen|(?:å|a)ter i lager|"
+    r"kommer (?:\w+ ){1,3}tillbaka|fyll\w* (?:\w+ )?på|p(?:å|a)fyll\w*|finns igen|"
+    r"(?:få|fa)r? (?:ni |dere )?(?:in |inn )?fler\w*|"
+    r"(?:takaisin|taas) (?:varastoon|varastossa|saatavilla|myyntiin|myynnissä|myynnissa)|"
+    r"tulee\w* (?:\w+ ){0,2}(?:lisää|lisaa|takaisin|uudestaan|taas)|"
+    r"lis(?:ää|aa) tulossa|t(?:ä|a)ydenn\w*|saatte \w+ taas|"
+    r"tilbake p(?:å|a) lager|p(?:å|a) lager igjen|inn igjen|kommer (?:\w+ ){1,3}tilbake)",
+    re.IGNORECASE,
+)
+_RESTOCK_WORDS = frozenset(
+    [
+        "when",
+        "will",
+        "back",
+        "restock",
+        "restocked",
+        "restocking",
+        "again",
+        "more",
+        "coming",
+        "come",
+        "comes",
+        "be",
+        "när",
+        "nar",
+        "kommer",
+        "tillbaka",
+        "igen",
+        "in",
+        "åter",
+        "ater",
+        "påfyllning",
+        "pafyllning",
+        "fyller",
+        "fylls",
+        "milloin",
+        "tulee",
+        "tuleeko",
+        "lisää",
+        "lisaa",
+        "takaisin",
+        "varastoon",
+        "taas",
+        "uudestaan",
+        "myyntiin",
+        "tulossa",
+        "sold",
+        "out",
+        "slutsåld",
+        "slutsålda",
+        "slutsalda",
+        "loppuunmyyty",
+        "utsolgt",
+        "utsolgte",
+        "soon",
+        "idea",
+        "any",
+        "vet",
+        "min",
+        "mitt",
+        "mina",
+        "mun",
+        "minun",
+        "snart",
+        "pian",
+        "koska",
+        "tätä",
+        "tata",
+        "varastoa",
+        "blir",
+        "få",
+        "fa",
+        "nån",
+        "fler",
+        "flere",
+        "får",
+        "far",
+        "påfylld",
+        "pafylld",
+        "täydennättekö",
+        "taydennattekö",
+        "täydennetäänkö",
+        "saatte",
+        "når",
+        "tilbake",
+        "inn",
+        "påfyll",
+        "pafyll",
+    ]
+)
+
+
 def search_terms(text: str) -> str:
     words = re.findall(r"[\w/-]+", text.lower())
-    return " ".join(w for w in words if w not in STOP_WORDS and not SIZE.fullmatch(w))[:100]
+    drop = STOP_WORDS | _RESTOCK_WORDS if RESTOCK.search(text) else STOP_WORDS
+    return " ".join(w for w in words if w not in drop and not SIZE.fullmatch(w))[:100]
 
 
 def asked_size(text: str) -> str | None:
@@ -244,6 +355,9 @@ class ActionProductInfo(Action):
                     products = [await call(self.client.product, article)]
                 else:
                     products = await search_by_name(self.client, search_terms(query))
+            if not products and self._restock_of_shown(tracker):
+                # "when are they back in stock, the ones I asked about?": the product shown
+                products = [await call(self.client.product, str(tracker.get_slot(SHOWN_SLOT)))]
         except NotFound as exc:
             log_failure("product lookup", exc)
             products = []
@@ -254,6 +368,8 @@ class ActionProductInfo(Action):
         if size is None and len(products) == 1:
             size = self._size_asked_now(tracker, products[0])
         self._answer(dispatcher, products, language_of(tracker), size)
+        if len(products) == 1 and RESTOCK.search(str(tracker.latest_message.get("text") or "")):
+            dispatcher.utter_message(response="utter_product_restock")
         shown = SlotSet(SHOWN_SLOT, products[0].article_number if len(products) == 1 else None)
         if not products and previous_turn_missed(tracker):
             return [*reset, shown, NEEDS_HUMAN]  # a second miss in a row: offer a person
@@ -270,6 +386,12 @@ class ActionProductInfo(Action):
             return text.strip()[:200]
         shown = tracker.get_slot(SHOWN_SLOT)
         return str(shown) if shown else None
+
+    @staticmethod
+    def _restock_of_shown(tracker: Tracker) -> bool:
+        """Whether the latest message asks when a product is back, and one was shown."""
+        text = str((tracker.latest_message or {}).get("text") or "")
+        return bool(RESTOCK.search(text)) and bool(tracker.get_slot(SHOWN_SLOT))
 
     @staticmethod
     def _size_asked_now(tracker: Tracker, product: Product) -> str | None:

@@ -45,7 +45,7 @@ from actions.forms import (
     attempts,
     latest_intent,
 )
-from actions.inputs import normalise_email, normalise_order_number
+from actions.inputs import mask_email, normalise_email, normalise_order_number
 from actions.orders import ValidateOrderStatusForm, language_of
 from actions.returns import FACETS, after_returns_answer, facets_asked
 from actions.sizes import (
@@ -146,7 +146,15 @@ UNSUBSCRIBE_REQUEST = re.compile(
     r"meld\w* (?:meg )?av|avmeld\w*|"
     r"(?:avslutte|avslutt|stoppe|stopp) (?:\w+ )?(?:nyhetsbrev\w*|abonnement\w*)|"
     r"slutt\w* å sende|fjern meg|"
-    r"vil ikke (?:ha|få) (?:\w+ )?(?:nyhetsbrev|e-post|eposter|mail|reklame)\w*)",
+    r"vil ikke (?:ha|få) (?:\w+ )?(?:nyhetsbrev|e-post|eposter|mail|reklame)\w*|"
+    # an address to take off the list, in any language: "remove anna@... from your
+    # newsletter", "poistakaa olga@... teidän uutiskirjeestä" (a blind trial: the general
+    # newsletter answer, after it had been read as an account to erase)
+    r"(?:remove|delete|take)\b.{0,80}?\b(?:from|off) (?:the |your |my )?"
+    r"(?:newsletter|mailing list|email list)|"
+    r"(?:ta bort|radera)\b.{0,80}?\bfrån (?:ert |era |)(?:nyhetsbrev|utskick|mejllist)\w*|"
+    r"poist\w*\b.{0,80}?\b(?:uutiskirje|postituslist)\w*|"
+    r"(?:fjern|slett)\b.{0,80}?\bfra (?:nyhetsbrev|e-postlist|epostlist)\w*)",
     re.IGNORECASE,
 )
 # The printed catalogue is not the newsletter: its answer says how to stop it.
@@ -265,7 +273,27 @@ class ActionSelfServiceRoute(Action):
             # "is there a fee if I pay late?" right after an invoice's status: the answer,
             # without the offer to check an order's invoice (it offered the one just told)
             return [SlotSet(ROUTE, "answer_only")]
+        if (
+            intent == "invoice"
+            and verified(tracker)
+            and not _names_an_order(message)
+            and ABOUT_ONE_INVOICE.search(text)
+        ):
+            # "and is my invoice paid?" after the order's status: that order's invoice
+            # (a blind trial: the general answer and "shall I check an order's invoice?")
+            return [SlotSet(ROUTE, "lookup")]
         return [SlotSet(ROUTE, "answer")]
+
+
+# Words that make an invoice question about one invoice, the shopper's own ("is my invoice
+# paid?", "när ska den betalas?", "onko laskuni maksettu", "når forfaller fakturaen?").
+ABOUT_ONE_INVOICE = re.compile(
+    r"\b(?:my|mine|it|it'?s|its|this|that|the invoice|"
+    r"min|mitt|mina|den|det|fakturan|"
+    r"mun|minun|sen|sitä|sita|se|laskuni|laskun|laskusta|"
+    r"mine|fakturaen|regningen)\b",
+    re.IGNORECASE,
+)
 
 
 def invoice_checked(tracker: Tracker) -> bool:
@@ -414,7 +442,11 @@ class ValidateSelfServiceForm(factory.UsesOrderService, ValidateOrderStatusForm)
     ) -> list[EventType]:
         """Before the new address is asked for, the order is looked up: a parcel that has
         left, or an order that is not found, ends the form, and action_change_confirm says
-        why (nobody types an address for a change that cannot happen)."""
+        why (nobody types an address for a change that cannot happen). "So it still goes
+        to the old address?" right after a no ends it too: action_change_confirm says that
+        nothing changed."""
+        if tracker.get_slot("requested_slot") is None and asks_if_unchanged(tracker):
+            return [SlotSet("requested_slot", None)]
         events = await super().run(dispatcher, tracker, domain)
         asks = [e for e in events if e.get("name") == "requested_slot"]
         if (
@@ -515,7 +547,51 @@ class ActionChangeConfirm(factory.UsesOrderService, Action):
         if not number or not email:
             dispatcher.utter_message(response="utter_too_many_attempts")
             return [*SKIPPED, NEEDS_HUMAN]
+        if asks_if_unchanged(tracker):
+            # "so it still goes to the old address, right?" right after a "no" (blind
+            # trials, twice: read as change_address, the change started again)
+            dispatcher.utter_message(response="utter_change_nothing_changed", order_ref=number)
+            return [*SKIPPED, ANSWERED]
         return await confirmation_events(self.client, dispatcher, tracker, number, email)
+
+
+# Asking whether all stays as it was: "so it still goes to the old address?", "så den
+# kommer fortfarande till gamla adressen?", "eli se menee vanhaan osoitteeseen?".
+UNCHANGED = re.compile(
+    r"\b(?:still|old address|unchanged|as before|same address|as it was|"
+    r"fortfarande|gamla adressen|som förut|som forut|samma adress|oförändrad|oforandrad|"
+    r"edelleen|vieläkin|vielakin|vanhaan osoitteeseen|vanha osoite|ennallaan|sama osoite|"
+    r"fortsatt|fremdeles|gamle adressen|som før|som for|samme adresse|uendret)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_if_unchanged(tracker: Tracker) -> bool:
+    """Whether the latest message, right after the shopper said no to a change, asks if
+    all stays as it was (and gives nothing new: no digit, no address)."""
+    text = str((tracker.latest_message or {}).get("text") or "")
+    if not UNCHANGED.search(text) or re.search(r"\d", text):
+        return False
+    return declined_just_before(tracker)
+
+
+def declined_just_before(tracker: Tracker) -> bool:
+    """Whether the shopper's message before the latest one said no to a change."""
+    messages = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            messages += 1
+            if messages == 2:
+                return False
+            continue
+        if (
+            messages == 1
+            and event.get("event") == "slot"
+            and event.get("name") == ANSWER
+            and event.get("value") == "no"
+        ):
+            return True
+    return False
 
 
 # The confirmation is not needed (said why already): no answer to wait for, no key.
@@ -682,8 +758,14 @@ class ActionAskChangeAnswer(Action):
                 response="utter_ask_unsubscribe_confirmation", change_summary=detail
             )
             return []
+        # The address an invoice copy goes to, masked: "which email will it go to?" was
+        # asked at the question (a blind trial, twice)
+        email = normalise_email(tracker.get_slot("email"))
         dispatcher.utter_message(
-            response=f"utter_ask_{kind}_confirmation", order_ref=number, change_summary=detail
+            response=f"utter_ask_{kind}_confirmation",
+            order_ref=number,
+            change_summary=detail,
+            masked_email=mask_email(email) if email else "",
         )
         return []
 
@@ -871,6 +953,14 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
             return False
         text = str(tracker.latest_message.get("text") or "")
         intent = latest_intent(tracker)
+        if (
+            kind_of(tracker) == "cancel"
+            and intent in REFUND_ON_CANCEL_INTENTS
+            and _refund_question(text)
+        ):
+            # "will I get my money back if I cancel?" (a blind trial: the returns text)
+            dispatcher.utter_message(response="utter_cancel_refund")
+            return True
         if intent not in COST_OF_CHANGE_INTENTS or not _cost_question(text):
             return False  # a question about cancelling, delivery or payment: a rule answers
         if intent == "returns" and RETURN_WORDS.search(text):
@@ -1083,6 +1173,21 @@ def _cost_question(text: str) -> bool:
     """A short question about what the change costs, not an answer to the question."""
     return (
         bool(FACETS["cost"].search(text))
+        and ("?" in text or len(text.split()) <= MAX_COST_QUESTION_WORDS // 2)
+        and len(text.split()) <= MAX_COST_QUESTION_WORDS
+        and not _YES_OR_NO_FIRST.match(text)
+    )
+
+
+# What the NLU reads a refund question at a cancellation's question as ("how fast do I get
+# my money back if I cancel?": returns 0.89).
+REFUND_ON_CANCEL_INTENTS = COST_OF_CHANGE_INTENTS | {"cancellation_fee", "cancel_order"}
+
+
+def _refund_question(text: str) -> bool:
+    """A short question about getting the money back, not an answer to the question."""
+    return (
+        bool(FACETS["refund"].search(text))
         and ("?" in text or len(text.split()) <= MAX_COST_QUESTION_WORDS // 2)
         and len(text.split()) <= MAX_COST_QUESTION_WORDS
         and not _YES_OR_NO_FIRST.match(text)

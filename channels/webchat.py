@@ -98,8 +98,9 @@ WRITTEN_LANGUAGE_FIELD = "written_language"
 #: The conversation's current language, sent with every message for the NLU
 #: (components/language.py CURRENT_LANGUAGE_KEY).
 CURRENT_LANGUAGE_FIELD = "conversation_language"
-#: Sent (true) once the shopper has written in this conversation over this socket: an
-#: English conversation is then English on evidence, not by default, and a street name
+#: Sent (true) once the shopper has written in this conversation over this socket a message
+#: whose language the detector reads: an English conversation is then English on
+#: evidence, not by default, and a street name
 #: ("its storgatan 14") no longer turns it Swedish (components/language.py WROTE_BEFORE_KEY).
 WROTE_BEFORE_FIELD = "shopper_wrote_before"
 #: The socket session's note of the conversation the shopper has written in.
@@ -488,6 +489,7 @@ class WebchatInput(SocketIOInput):
             # passed on; Rasa reads it only when this message starts a session.
             hint = session.get(LANGUAGE_FIELD)
             metadata = {LANGUAGE_FIELD: hint} if hint else None
+            written = None
             if not hint and text.strip() != SESSION_START:
                 written = written_language(text)
                 metadata = {WRITTEN_LANGUAGE_FIELD: written} if written else None
@@ -521,7 +523,10 @@ class WebchatInput(SocketIOInput):
                     text, output, conversation_id, input_channel=self.name(), metadata=metadata
                 )
             )
-            if session.get(_WROTE_IN) != conversation_id:
+            if session.get(_WROTE_IN) != conversation_id and (hint or written):
+                # Only a message with evidence of its language settles the conversation's:
+                # "toimituskulut?" (one word, answered in English by default) kept the next,
+                # clearly Finnish messages in English (a blind trial, four chats).
                 # read again: the turn may have saved the session meanwhile
                 current_session = await sio.get_session(sid)
                 await sio.save_session(sid, {**current_session, _WROTE_IN: conversation_id})

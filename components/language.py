@@ -192,6 +192,10 @@ class LanguageGuess:
         if not values:
             return by_shop_words(text)
         top = values[0]
+        if top.language in (Language.ENGLISH, Language.DANISH) or top.value < self.min_confidence:
+            nordic = by_small_words_alone(text)
+            if nordic is not None:
+                return nordic
         if top.value < self.min_confidence or top.language == Language.DANISH:
             # Danish: lingua's reading of much Bokmål ("kan jeg få snakke med et menneske",
             # Danish 0.52, Bokmål 0.48); Norwegian small words make it Norwegian
@@ -231,7 +235,7 @@ _FUNCTION_WORDS_TEXT = {
     "fi": """minä mä sinä sä mun sun mulla sulla on ja ei en se että etta mitä mita miten
         missä missa milloin voi voiko onko kun te teillä teilla me olen tämä tama mikä mika""",
     "nb": """jeg du min mitt mine er og det en et å kan hvor hva hvordan når nar ikke har
-        med for på pa dere vi den som meg deg hvilke hvilken hvilket finnes""",
+        med for på pa dere vi den som meg deg hvilke hvilken hvilket finnes var""",
 }
 FUNCTION_WORDS = {code: frozenset(words.split()) for code, words in _FUNCTION_WORDS_TEXT.items()}
 #: The shop's own words that only one of our languages has: one of them is evidence in a
@@ -241,7 +245,7 @@ FUNCTION_WORDS = {code: frozenset(words.split()) for code, words in _FUNCTION_WO
 _SHOP_WORDS_TEXT = {
     "sv": """avboka avbeställ avbestall avbeställa beställning beställningen
         bestallning bestallningen ordern paketet leveransen reklamation reklamera storlek
-        storleken kvitto mejl mejlen""",
+        storleken kvitto mejl mejlen kolla""",
     "fi": """peru peruuta perukaa peruutus tilaus tilauksen tilaukseni tilausta tilaukselle
         paketti paketin pakettini toimitus toimituksen palautus palautan lasku laskun
         laskuni sposti sähköposti sahkoposti""",
@@ -251,6 +255,16 @@ _SHOP_WORDS_TEXT = {
         eposten""",
 }
 SHOP_WORDS = {code: frozenset(words.split()) for code, words in _SHOP_WORDS_TEXT.items()}
+#: Beginnings of the shop's words that only one of our languages has, for compounds and
+#: endings a list cannot hold: "toimituskulut?" (one word, answered in English),
+#: "palautusohjeet", "leveranstid", "leveringstid".
+_SHOP_STEMS_TEXT = {
+    "sv": "leverans beställ bestall returnera reklamation storlek kvitto kundtjänst kundtjanst",
+    "fi": """toimitu tilau palautu palautt laskun laskut maksu pakett seuranta peruu peruut
+        kokoja koot uutiskirje asiakaspalvelu noutopist kuitti hyvity""",
+    "nb": "levering bestilling reklamasjon størrelse storrelse kvittering kundeservice",
+}
+SHOP_STEMS = {code: tuple(stems.split()) for code, stems in _SHOP_STEMS_TEXT.items()}
 
 
 def by_shop_words(text: str) -> str | None:
@@ -259,7 +273,11 @@ def by_shop_words(text: str) -> str | None:
     words = [w.lower() for w in _WORD.findall(language_text(text))]
     if any(w in FUNCTION_WORDS["en"] for w in words):
         return None
-    found = {code for code, vocab in SHOP_WORDS.items() if any(w in vocab for w in words)}
+    found = {
+        code
+        for code, vocab in SHOP_WORDS.items()
+        if any(w in vocab or w.startswith(SHOP_STEMS[code]) for w in words)
+    }
     return found.pop() if len(found) == 1 else None
 
 
@@ -271,12 +289,9 @@ _NO_EVIDENCE = frozenset({"on", "for", "ja"})
 SMALL_WORDS_MIN_CONFIDENCE, ONE_SMALL_WORD_MIN_CONFIDENCE = 0.25, 0.3
 
 
-def by_small_words(text: str, values: list[Any]) -> str | None:
-    """A second reading when lingua is unsure (below `min_confidence`): short Nordic
-    messages with English product names or codes ("hej kan ni kolla mitt paket", Finnish
-    0.39 / Swedish 0.35; "hva koster merino genseren deres?", Danish 0.39 / Bokmål 0.31).
-    The language whose small words (FUNCTION_WORDS) the message has more of than any
-    other language's, English included, if lingua gives it some belief too."""
+def _small_word_counts(text: str) -> tuple[str, int, int]:
+    """The language with the most small words (and shop words) in `text`, their count,
+    and the next language's count."""
     words = [w.lower() for w in _WORD.findall(language_text(text))]
     hits = {
         code: sum(
@@ -287,6 +302,32 @@ def by_small_words(text: str, values: list[Any]) -> str | None:
     hits["en"] = sum(w in FUNCTION_WORDS["en"] for w in words)
     ranked = sorted(hits.items(), key=lambda item: item[1], reverse=True)
     (best, count), (_, runner_up) = ranked[0], ranked[1]
+    return best, count, runner_up
+
+
+#: Small words of one Nordic language, and not one English small word, outweigh the
+#: detector's belief in English or Danish: "har ni skinny jeans?" (English 0.23, Swedish
+#: 0.17) and "har ni leather boots?" (English 0.60) are Swedish with a product's name.
+NORDIC_SMALL_WORDS_ALONE = 2
+
+
+def by_small_words_alone(text: str) -> str | None:
+    """The Nordic language whose small words the message has at least
+    NORDIC_SMALL_WORDS_ALONE of, more than any other's, without an English one."""
+    best, count, runner_up = _small_word_counts(text)
+    if best == "en" or count < NORDIC_SMALL_WORDS_ALONE or count == runner_up:
+        return None
+    words = {w.lower() for w in _WORD.findall(language_text(text))}
+    return None if words & FUNCTION_WORDS["en"] else best
+
+
+def by_small_words(text: str, values: list[Any]) -> str | None:
+    """A second reading when lingua is unsure (below `min_confidence`): short Nordic
+    messages with English product names or codes ("hej kan ni kolla mitt paket", Finnish
+    0.39 / Swedish 0.35; "hva koster merino genseren deres?", Danish 0.39 / Bokmål 0.31).
+    The language whose small words (FUNCTION_WORDS) the message has more of than any
+    other language's, English included, if lingua gives it some belief too."""
+    best, count, runner_up = _small_word_counts(text)
     if best == "en" or count == 0 or count == runner_up:
         return None
     # lingua splits its belief in Norwegian between Bokmål and Danish ("har dere skinny

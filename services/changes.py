@@ -42,16 +42,6 @@ POSTCODES: dict[str, tuple[re.Pattern[str], Callable[[re.Match[str]], str], str]
         lambda m: m[1],
         "A Norwegian postcode has four digits, e.g. 0150.",
     ),
-    "DK": (
-        re.compile(r"^(?:DK-?)?(\d{4})$"),
-        lambda m: m[1],
-        "A Danish postcode has four digits, e.g. 1050.",
-    ),
-    "DE": (
-        re.compile(r"^(?:D-?|DE-?)?(\d{5})$"),
-        lambda m: m[1],
-        "A German postcode has five digits, e.g. 10115.",
-    ),
 }
 DELIVERY_COUNTRIES = frozenset(POSTCODES)
 

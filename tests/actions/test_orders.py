@@ -595,3 +595,43 @@ async def test_after_the_status_a_general_delivery_question_gets_the_general_ans
     assert orders.calls == []
     assert [m["response"] for m in dispatcher.messages] == [f"utter_{intent}"]
     assert slot_events(events)["service_outcome"] == "answered"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "answer"),
+    [
+        ("what happens if I miss the delivery", "follow_up", "utter_delivery_not_home"),
+        ("vad händer om jag inte är hemma", "follow_up", "utter_delivery_not_home"),
+        ("saanko mitään korvausta viivästyksestä?", "follow_up", "utter_delay_compensation"),
+        ("will you compensate me for the wait?", "delivery_time", "utter_delay_compensation"),
+    ],
+)
+async def test_after_the_status_nobody_home_and_a_delay_get_their_own_answer(
+    make_tracker, dispatcher, domain, text, intent, answer
+):
+    """Blind trials: both got the order's whole status again."""
+    act, orders, _ = action(make_order("shipped"))
+    after_status = [
+        {"event": "action", "name": "action_order_status"},
+        {"event": "slot", "name": "service_outcome", "value": "answered"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    tracker = make_tracker(slots=FILLED, text=text, intent=intent, events=after_status)
+    events = await act.run(dispatcher, tracker, domain)
+    assert orders.calls == []
+    assert [m["response"] for m in dispatcher.messages] == [answer]
+    assert slot_events(events)["service_outcome"] == "answered"
+
+
+async def test_nobody_home_in_the_first_question_still_gets_the_status(
+    make_tracker, dispatcher, domain
+):
+    """Only a follow-up to a status has those answers: the first question about an order
+    is answered with its status, whatever else it says."""
+    act, orders, _ = action(make_order("shipped"))
+    tracker = make_tracker(
+        slots=FILLED, text="I'm not home on Friday, when does it come?", intent="delivery_time"
+    )
+    await act.run(dispatcher, tracker, domain)
+    assert len(orders.calls) == 1
+    assert [m["response"] for m in dispatcher.messages] == ["utter_order_shipped"]

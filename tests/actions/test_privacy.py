@@ -84,10 +84,12 @@ async def test_the_form_checks_the_email(dispatcher, make_tracker, domain, typed
         assert [m["response"] for m in dispatcher.messages] == ["utter_handover_invalid_email"]
 
 
-async def activated_with_a_held_email(make_tracker, dispatcher, domain, text):
+async def activated_with_a_held_email(
+    make_tracker, dispatcher, domain, text, email="carla.munoz@example.net"
+):
     """The erasure form starting on `text` while the chat holds an email."""
     tracker = make_tracker(
-        slots={"email": "carla.munoz@example.net"},
+        slots={"email": email},
         text=text,
         intent="delete_account",
         active_loop="erasure_form",
@@ -114,6 +116,34 @@ async def test_an_email_written_with_the_request_is_used(dispatcher, make_tracke
     text = "please delete my account, it's Carla.Munoz@example.net"
     events = await activated_with_a_held_email(make_tracker, dispatcher, domain, text)
     assert slot_events(events)["email"] == "carla.munoz@example.net"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "poistakaa olga.brennan@example.net teidän uutiskirjeestä",
+        "remove olga.brennan@example.net from the newsletter please",
+    ],
+)
+async def test_an_email_with_the_newsletter_is_no_account_to_erase(
+    dispatcher, make_tracker, domain, text
+):
+    """A blind trial: the newsletter read as delete_account (0.39 against 0.39) had the
+    erasure of the account registered at once for the address in it."""
+    events = await activated_with_a_held_email(
+        make_tracker, dispatcher, domain, text, email="olga.brennan@example.net"
+    )
+    assert slot_events(events) == {"email": None}  # the form asks; the shopper can say no
+
+
+async def test_the_account_named_beside_the_newsletter_is_an_erasure(
+    dispatcher, make_tracker, domain
+):
+    text = "delete my account and newsletter, olga.brennan@example.net"
+    events = await activated_with_a_held_email(
+        make_tracker, dispatcher, domain, text, email="olga.brennan@example.net"
+    )
+    assert slot_events(events)["email"] == "olga.brennan@example.net"
 
 
 @pytest.mark.parametrize(

@@ -300,7 +300,19 @@ async def test_a_follow_up_with_a_size_asks_about_the_product_shown(
     assert slots["shown_article"] == "204518"
 
 
-@pytest.mark.parametrize("text", ["how much is it?", "vad kostar dom?", "paljonko se maksaa"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how much is it?",
+        "vad kostar dom?",
+        "paljonko se maksaa",
+        # blind trials: "no product found" (the words searched as a product's name)
+        "paljonks se maksaa",
+        "what colours does it come in",
+        "mitä värejä siitä on",
+        "hvilke farger har den?",
+    ],
+)
 async def test_a_follow_up_without_a_size_repeats_the_product_answer(
     make_tracker, dispatcher, domain, text
 ):
@@ -351,3 +363,45 @@ async def test_a_product_question_without_a_name_and_nothing_shown_asks_which(
 ):
     tracker = make_tracker(text="finns den i M?", intent="product_info")
     assert await ValidateProductForm().extract_product_query(dispatcher, tracker, domain) == {}
+
+
+# "when is it back in stock?" after a product answer (a blind trial: "no product found" for
+# the words "when back", or the returns answer for "tillbaka").
+
+
+@pytest.mark.parametrize(
+    "text", ["when is it back in stock?", "milloin sitä tulee taas?", "får dere flere av dem?"]
+)
+async def test_a_restock_follow_up_gets_the_product_shown_and_what_the_chat_knows(
+    make_tracker, dispatcher, domain, text
+):
+    client, slots = await follow_up(make_tracker, dispatcher, domain, text)
+    assert client.calls == [("product", ("204518",))]
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_product_info",
+        "utter_product_restock",
+    ]
+    assert slots["service_outcome"] == "answered"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["när kommer den tillbaka i lager?", "kommer den på lager igjen snart", "will you restock it?"],
+)
+async def test_a_restock_question_without_a_name_is_about_the_product_shown(
+    make_tracker, dispatcher, domain, text
+):
+    tracker = make_tracker(slots={"shown_article": "204518"}, text=text, intent="product_info")
+    slots = await ValidateProductForm().extract_product_query(dispatcher, tracker, domain)
+    assert slots == {"product_query": "204518"}
+
+
+async def test_a_restock_question_naming_a_product_searches_for_it(
+    make_tracker, dispatcher, domain
+):
+    act, client = action([make_product("231004", name="Wool blend coat")])
+    tracker = make_tracker(
+        slots={"product_query": "when will the wool coat be back?"}, text="x", intent="product_info"
+    )
+    await act.run(dispatcher, tracker, domain)
+    assert client.calls[0] == ("search", ("wool coat", 4))

@@ -966,6 +966,32 @@ async def test_an_invoice_question_after_an_invoice_status_gets_no_second_offer(
     assert slots == {"self_service_route": "answer"}
 
 
+@pytest.mark.parametrize(
+    ("text", "route"),
+    [
+        ("and is my invoice paid?", "lookup"),
+        ("när ska den betalas?", "lookup"),
+        ("onko laskuni jo maksettu", "lookup"),
+        # no one invoice in it: the general answer and the offer
+        ("how do invoices work at your shop?", "answer"),
+    ],
+)
+async def test_an_invoice_question_after_a_proven_order_looks_its_invoice_up(
+    make_tracker, dispatcher, domain, text, route
+):
+    """A blind trial: "and is my invoice paid?" right after the order's status got the
+    general invoice answer and "shall I check an order's invoice?"."""
+    proven = {"verified_order": "40012355", "verified_email": "katja.rossi@example.org"}
+    tracker = make_tracker(
+        intent="invoice", text=text, slots={**proven, "verified_at": time.time()}
+    )
+    slots = slot_events(await ActionSelfServiceRoute().run(dispatcher, tracker, domain))
+    assert slots == {"self_service_route": route}
+    tracker = make_tracker(intent="invoice", text=text)  # nothing proven
+    slots = slot_events(await ActionSelfServiceRoute().run(dispatcher, tracker, domain))
+    assert slots == {"self_service_route": "answer"}
+
+
 async def test_details_with_a_size_request_start_the_size_change(make_tracker, dispatcher, domain):
     text = "tilasin paidan liian pienenä, 40012364 ja nils.lind@example.org. saisko isomman"
     tracker = make_tracker(
@@ -985,3 +1011,26 @@ def test_a_request_to_send_the_invoice_again_is_a_copy(text):
     from actions.self_service import requested_kind
 
     assert requested_kind("invoice", text) == "invoice_copy"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "poistakaa olga.brennan@example.net teidän uutiskirjeestä",
+        "remove anna.k@example.com from your newsletter",
+        "ta bort lena.p@example.se från ert nyhetsbrev",
+        "fjern ola.n@example.no fra nyhetsbrevet deres",
+    ],
+)
+def test_an_address_to_take_off_the_newsletter_is_an_unsubscribe(text):
+    """A blind trial: the general newsletter answer (and, before, an account erasure)."""
+    from actions.self_service import requested_kind
+
+    assert requested_kind("newsletter", text) == "unsubscribe"
+
+
+@pytest.mark.parametrize("text", ["how do I remove my address from my account", "poista tilini"])
+def test_removing_something_else_is_no_unsubscribe(text):
+    from actions.self_service import requested_kind
+
+    assert requested_kind("newsletter", text) is None

@@ -19,9 +19,16 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from service_fakes import FakeProductClient, slot_events, trickling_service, with_candidates
+from service_fakes import (
+    FakeOrderClient,
+    FakeProductClient,
+    slot_events,
+    trickling_service,
+    with_candidates,
+)
 
 from actions.clients import ChangeClient, OrderClient, ProductClient, ServiceUnavailable
+from actions.inputs import mask_email
 from actions.self_service import (
     ActionAskChangeAnswer,
     ActionAskChangeItem,
@@ -635,12 +642,16 @@ async def test_an_invoice_copy_is_confirmed_without_any_address(
         await ActionChangeConfirm(OrderClient(service)).run(dispatcher, tracker, domain)
     )
     assert slots["change_key"] and slots["verified_order"] == NILS_ORDER
-    ask = make_tracker(slots={**slots, "order_number": NILS_ORDER, "change_kind": "invoice_copy"})
+    ask = make_tracker(
+        slots={**slots, "order_number": NILS_ORDER, "email": NILS, "change_kind": "invoice_copy"}
+    )
     await ActionAskChangeAnswer().run(dispatcher, ask, domain)
     (message,) = dispatcher.messages
     assert message["response"] == "utter_ask_invoice_copy_confirmation"
+    # where it goes, masked ("which email will it go to?" was asked at the question)
+    assert message["masked_email"] == mask_email(NILS) != NILS
     assert (
-        "email address of the order"
+        "the order's email address, {masked_email}"
         in (domain["responses"]["utter_ask_invoice_copy_confirmation"][0]["text"])
     )
 
@@ -920,10 +931,114 @@ async def test_a_cost_question_at_a_cancellations_question_gets_the_cancellation
     assert [m["response"] for m in dispatcher.messages] == ["utter_cancellation_fee"]
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("how fast do I get my money back if I cancel?", "returns"),
+        ("får jag tillbaka pengarna då?", "returns"),
+        ("saanko rahat takaisin?", "cancellation_fee"),
+        ("får jeg pengene tilbake hvis dere kansellerer?", "cancel_order"),
+    ],
+)
+async def test_a_refund_question_at_a_cancellations_question_is_answered_and_asked_again(
+    make_tracker, dispatcher, domain, text, intent
+):
+    """A blind trial: it got the returns text, and the Yes / No waited unanswered."""
+    tracker = item_form(make_tracker, "change_answer", text, intent=intent, change_kind="cancel")
+    form = ValidateChangeConfirmationForm(FakeProductClient(None))
+    assert await form.extract_change_answer(dispatcher, tracker, domain) == {"change_answer": None}
+    assert [m["response"] for m in dispatcher.messages] == ["utter_cancel_refund"]
+
+
+async def test_a_yes_that_mentions_the_money_is_a_yes(make_tracker, dispatcher, domain):
+    tracker = item_form(
+        make_tracker, "change_answer", "yes cancel it and refund me", intent="cancel_order",
+        change_kind="cancel",
+    )  # fmt: skip
+    form = ValidateChangeConfirmationForm(FakeProductClient(None))
+    assert await form.extract_change_answer(dispatcher, tracker, domain) == {"change_answer": "yes"}
+    assert dispatcher.messages == []
+
+
 async def test_a_yes_that_mentions_the_cost_is_a_yes(make_tracker, dispatcher, domain):
     tracker = item_form(
         make_tracker, "change_answer", "yes, if it's free", intent="affirm", change_kind="cancel"
     )
     form = ValidateChangeConfirmationForm(FakeProductClient(None))
     assert await form.extract_change_answer(dispatcher, tracker, domain) == {"change_answer": "yes"}
+    assert dispatcher.messages == []
+
+
+# --- "so it still goes to the old address?" right after a no -------------------------------
+
+DECLINED = [
+    {"event": "user", "text": "no", "parse_data": {"intent": {"name": "deny"}}},
+    {"event": "slot", "name": "change_answer", "value": "no"},
+    {"event": "action", "name": "action_change_execute"},
+    {"event": "slot", "name": "change_answer", "value": None},
+    {"event": "action", "name": "action_listen"},
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "so it still goes to the old address, right?",
+        "så den kommer fortfarande till gamla adressen?",
+        "eli se menee edelleen vanhaan osoitteeseen?",
+        "så den går fortsatt til den gamle adressen?",
+    ],
+)
+async def test_asking_if_all_stays_as_it_was_after_a_no_is_answered(
+    make_tracker, dispatcher, domain, text
+):
+    """Blind trials, twice: read as change_address, the address change started again."""
+    client = FakeOrderClient(None)
+    tracker = make_tracker(
+        slots={"order_number": NILS_ORDER, "email": NILS, "change_kind": "address"},
+        text=text,
+        intent="change_address",
+        events=DECLINED,
+    )
+    slots = slot_events(await ActionChangeConfirm(client).run(dispatcher, tracker, domain))
+    assert responses(dispatcher) == ["utter_change_nothing_changed"]
+    assert client.calls == []
+    assert slots["change_answer"] == "skip" and slots["service_outcome"] == "answered"
+
+
+async def test_a_new_address_after_a_no_starts_the_change(make_tracker, dispatcher, domain):
+    """With an address in it, or without the no just before, it is a change again."""
+    tracker = make_tracker(
+        slots={"order_number": NILS_ORDER, "email": NILS, "change_kind": "address"},
+        text="actually, change it to Storgatan 12, 111 22 Stockholm, it's still wrong",
+        intent="change_address",
+        events=DECLINED,
+    )
+    from actions.self_service import asks_if_unchanged
+
+    assert not asks_if_unchanged(tracker)
+    tracker = make_tracker(
+        slots={"order_number": NILS_ORDER, "email": NILS, "change_kind": "address"},
+        text="so it still goes to the old address, right?",
+        intent="change_address",
+    )
+    assert not asks_if_unchanged(tracker)
+
+
+async def test_the_address_form_asks_nothing_for_a_question_if_all_stays(
+    make_tracker, dispatcher, domain
+):
+    """It asked for the new address (a blind trial: "so it still goes to the old address
+    then?" right after "actually no wait")."""
+    from actions.self_service import ValidateSelfServiceForm
+
+    tracker = make_tracker(
+        slots={"order_number": NILS_ORDER, "email": NILS, "change_kind": "address"},
+        text="so it still goes to the old address then?",
+        intent="change_address",
+        events=DECLINED,
+        active_loop="self_service_form",
+    )
+    events = await ValidateSelfServiceForm().run(dispatcher, tracker, domain)
+    assert slot_events(events) == {"requested_slot": None}
     assert dispatcher.messages == []

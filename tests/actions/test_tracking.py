@@ -294,3 +294,25 @@ async def test_a_question_about_delivery_in_general_gets_the_general_answer(
     assert client.calls == []
     assert [m["response"] for m in dispatcher.messages] == [answer]
     assert slot_events(events)["service_outcome"] == "answered"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "answer"),
+    [
+        ("what if I'm not home?", "follow_up", "utter_delivery_not_home"),
+        ("og hvis jeg ikke er hjemme da?", "follow_up", "utter_delivery_not_home"),
+        ("mitä jos kukaan ei ole kotona silloin", "delivery_methods", "utter_delivery_not_home"),
+        ("do I get anything for the delay?", "delivery_time", "utter_delay_compensation"),
+        ("får jag nån ersättning för förseningen?", "follow_up", "utter_delay_compensation"),
+    ],
+)
+async def test_after_the_status_nobody_home_and_a_delay_get_their_own_answer(
+    make_tracker, dispatcher, domain, text, intent, answer
+):
+    """Blind trials: "what if I'm not home?" and "can I get compensation for the delay?"
+    right after a parcel's status got that status again, word for word."""
+    act, client = action(make_parcel())
+    events = await act.run(dispatcher, after_status(make_tracker, text, intent), domain)
+    assert client.calls == []
+    assert [m["response"] for m in dispatcher.messages] == [answer]
+    assert slot_events(events)["service_outcome"] == "answered"

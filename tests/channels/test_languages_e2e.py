@@ -117,3 +117,14 @@ async def test_a_finnish_bye_bye_is_a_goodbye(finnish: Shopper) -> None:
     await say(finnish, "/session_start")
     answer = await say(finnish, "selvä, se oli siinä, hei hei")
     assert answer.startswith("Näkemiin")
+
+
+async def test_a_first_message_without_evidence_settles_no_language(english: Shopper) -> None:
+    """A blind trial: a first message the detector cannot read ("40012345", "ok") left the
+    conversation in English by default, and English was then kept against the clearly
+    Finnish messages that followed (they had no Finnish small word). Only a message with
+    evidence of its language settles the conversation's."""
+    await say(english, "/session_start")
+    await say(english, "ok")
+    await say(english, "paljonko postikulut maksaa")
+    assert "liian pitkä" in await say(english, TOO_LONG)

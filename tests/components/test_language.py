@@ -80,6 +80,47 @@ def test_a_shop_word_of_one_language_decides_a_short_message(
     assert guess.detect(text) == language
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # one word, a compound or an ending no list holds (a blind trial: answered in
+        # English, and the chat stayed English)
+        ("toimituskulut?", "fi"),
+        ("palautusohjeet", "fi"),
+        ("leveranstid?", "sv"),
+        ("leveringstid?", "nb"),
+        # English words are no stems of ours
+        ("returns?", None),
+        ("delivery?", None),
+    ],
+)
+def test_the_beginning_of_a_shop_word_decides_a_short_message(
+    guess: LanguageGuess, text: str, language: str | None
+):
+    assert guess.detect(text) == language
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # Nordic small words and an English product name: lingua reads English (0.23 and
+        # 0.60 here); the small words decide
+        ("har ni skinny jeans?", "sv"),
+        ("har ni leather boots?", "sv"),
+        ("har dere chinos?", "nb"),
+        # Norwegian "det var" is no Swedish
+        ("nei takk, det var alt", None),
+        # one English small word keeps it undecided or English
+        ("do you have skinny jeans?", None),
+        ("kan ni check my order", "sv"),
+    ],
+)
+def test_two_nordic_small_words_without_an_english_one_outweigh_english(
+    guess: LanguageGuess, text: str, language: str | None
+):
+    assert guess.detect(text) == language
+
+
 def test_numbers_and_addresses_are_not_words():
     assert word_count("40012354 jonas.weber@example.com") == 0
     assert word_count("see https://shop.example/sv/help 1Z999 LW-10234") == 1  # "see"
