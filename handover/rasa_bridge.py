@@ -115,22 +115,38 @@ class RasaBridge:
         tracker = await agent.tracker_store.retrieve(conversation_id)
         if tracker is None:
             return []
-        lines: list[dict[str, Any]] = []
-        for event in tracker.events:
-            kind = getattr(event, "type_name", "")
-            text = getattr(event, "text", None)
-            if kind not in ("user", "bot") or not text:
-                continue
-            if before is not None and event.timestamp > before + 1:
-                continue
-            lines.append(
-                {
-                    "sender": "shopper" if kind == "user" else "bot",
-                    "text": text,
-                    "timestamp": event.timestamp,
-                }
-            )
-        return lines[-BOT_HISTORY_LIMIT:]
+        return bot_lines(tracker.events, before)[-BOT_HISTORY_LIMIT:]
+
+
+def bot_lines(events: Any, before: float | None = None) -> list[dict[str, Any]]:
+    """The shopper's and the bot's messages for the agent, oldest first.
+
+    A button the shopper pressed arrives as its payload ("/human_handoff"): the line says
+    the button's title as the shopper read it, from the latest bot message that offered
+    that payload, and keeps the payload for the console to label when no title is known.
+    """
+    titles: dict[str, str] = {}
+    lines: list[dict[str, Any]] = []
+    for event in events:
+        kind = getattr(event, "type_name", "")
+        text = getattr(event, "text", None)
+        if kind == "bot":
+            for button in (getattr(event, "data", None) or {}).get("buttons") or []:
+                if isinstance(button, dict) and button.get("payload") and button.get("title"):
+                    titles[str(button["payload"]).strip()] = str(button["title"])
+        if kind not in ("user", "bot") or not text:
+            continue
+        if before is not None and event.timestamp > before + 1:
+            continue
+        line = {
+            "sender": "shopper" if kind == "user" else "bot",
+            "text": text,
+            "timestamp": event.timestamp,
+        }
+        if kind == "user" and text.strip().startswith("/"):
+            line.update(payload=text.strip(), text=titles.get(text.strip(), text))
+        lines.append(line)
+    return lines
 
 
 async def resume_rasa_conversation(

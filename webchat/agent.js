@@ -13,6 +13,82 @@
 (function () {
   "use strict";
 
+  // --- strings ---------------------------------------------------------------------------
+  // The console's newer texts, one plain table per language like the widget's (written as
+  // JSON, read by tests/webchat/test_webchat_languages.py: every language has the keys of
+  // "en", none empty, with the same {placeholders}). The language is the page's <html lang>
+  // (agent.html: en), else English.
+  // strings-begin
+  var STRINGS = {
+    "en": {
+      "seconds": "{n} s",
+      "minutes": "{n} min",
+      "hours": "{h} h {m} min",
+      "chat_deleted_title": "Chat closed: the shopper deleted the conversation",
+      "chat_deleted": "The shopper deleted this conversation. The chat is closed and its messages are gone.",
+      "pressed_button": "(button)",
+      "payload_human_handoff": "Talk to a person",
+      "payload_affirm": "Yes",
+      "payload_deny": "No",
+      "payload_no_order_number": "It's not about an order",
+      "payload_other": "Button: {name}"
+    },
+    "sv": {
+      "seconds": "{n} s",
+      "minutes": "{n} min",
+      "hours": "{h} tim {m} min",
+      "chat_deleted_title": "Chatten är stängd: kunden raderade konversationen",
+      "chat_deleted": "Kunden har raderat den här konversationen. Chatten är stängd och meddelandena är borta.",
+      "pressed_button": "(knapp)",
+      "payload_human_handoff": "Prata med en person",
+      "payload_affirm": "Ja",
+      "payload_deny": "Nej",
+      "payload_no_order_number": "Det gäller ingen order",
+      "payload_other": "Knapp: {name}"
+    },
+    "fi": {
+      "seconds": "{n} s",
+      "minutes": "{n} min",
+      "hours": "{h} t {m} min",
+      "chat_deleted_title": "Chat suljettu: asiakas poisti keskustelun",
+      "chat_deleted": "Asiakas poisti tämän keskustelun. Chat on suljettu ja sen viestit on poistettu.",
+      "pressed_button": "(painike)",
+      "payload_human_handoff": "Keskustele ihmisen kanssa",
+      "payload_affirm": "Kyllä",
+      "payload_deny": "Ei",
+      "payload_no_order_number": "Asia ei koske tilausta",
+      "payload_other": "Painike: {name}"
+    },
+    "nb": {
+      "seconds": "{n} s",
+      "minutes": "{n} min",
+      "hours": "{h} t {m} min",
+      "chat_deleted_title": "Chatten er lukket: kunden slettet samtalen",
+      "chat_deleted": "Kunden har slettet denne samtalen. Chatten er lukket, og meldingene er borte.",
+      "pressed_button": "(knapp)",
+      "payload_human_handoff": "Snakk med en person",
+      "payload_affirm": "Ja",
+      "payload_deny": "Nei",
+      "payload_no_order_number": "Det gjelder ikke en ordre",
+      "payload_other": "Knapp: {name}"
+    }
+  };
+  // strings-end
+
+  var LANG = (function (tag) {
+    var code = String(tag || "").trim().toLowerCase().split(/[-_]/)[0];
+    if (code === "no" || code === "nn") { code = "nb"; }
+    return Object.prototype.hasOwnProperty.call(STRINGS, code) ? code : "en";
+  })(document.documentElement.getAttribute("lang"));
+
+  // A string of the console's language; {name} placeholders filled from `values`.
+  function t(key, values) {
+    var text = STRINGS[LANG][key] || STRINGS.en[key];
+    return text.replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
   var TOKEN_KEY = "agentDeskToken";
   var QUEUE_POLL_MS = 2000;
   var RATINGS_POLL_MS = 60000;
@@ -54,9 +130,13 @@
     return node;
   }
 
-  function minutes(seconds) {
-    var m = Math.floor(seconds / 60), s = Math.floor(seconds % 60);
-    return m + ":" + (s < 10 ? "0" : "") + s + " min";
+  // How long a shopper waited, in whole units: "13 s", "2 min", "1 h 5 min" (it read
+  // "0:13 min", minutes and seconds run together behind a unit that fitted neither).
+  function duration(seconds) {
+    var s = Math.max(0, Math.floor(seconds || 0)), m = Math.floor(s / 60);
+    if (s < 60) { return t("seconds", { n: s }); }
+    if (m < 60) { return t("minutes", { n: m }); }
+    return t("hours", { h: Math.floor(m / 60), m: m % 60 });
   }
 
   function time(epoch) {
@@ -210,7 +290,7 @@
     field(info, "Order", orderText(req));
     field(info, "Topic", topicLabel(req.topic));
     if (req.language) { field(info, "Language", LANGUAGE_NAMES[req.language] || req.language); }
-    field(info, req.status === "waiting" ? "Waiting" : "Waited", minutes(req.waiting_seconds));
+    field(info, req.status === "waiting" ? "Waiting" : "Waited", duration(req.waiting_seconds));
     li.appendChild(info);
     li.appendChild(el("div", "description", req.description || ""));
     if (withClaim) {
@@ -282,6 +362,44 @@
     li.appendChild(el("span", "text", text));
     li.title = time(when);
     list.appendChild(li);
+    return li;
+  }
+
+  // A button the shopper pressed reaches Rasa as its payload ("/human_handoff"). The desk
+  // sends the button's title when it knows the bot message that offered it; otherwise a
+  // known payload has a label here, and any other reads as its intent's name in words.
+  var PAYLOAD_LABELS = ["human_handoff", "affirm", "deny", "no_order_number"];
+
+  function pressedLabel(text, payload) {
+    if (text && text !== payload) { return text; }
+    var intent = String(payload).replace(/^\/+/, "").split(/[{@]/)[0];
+    return PAYLOAD_LABELS.indexOf(intent) >= 0 ? t("payload_" + intent)
+      : t("payload_other", { name: intent.replace(/_/g, " ") });
+  }
+
+  function renderBotLine(list, m) {
+    var payload = m.payload || (m.sender === "shopper" && /^\//.test(m.text || "") ? m.text : null);
+    if (!payload) { renderLine(list, m.sender, m.text, m.timestamp); return; }
+    var li = renderLine(list, m.sender, pressedLabel(m.text, payload), m.timestamp);
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(el("span", "pressed", t("pressed_button")));
+    li.title = time(m.timestamp) + " \u00b7 " + payload;
+  }
+
+  // Requests go only with their conversation, when the shopper deletes it from the
+  // widget's gear menu: the open chat is closed here too, its texts taken off the screen,
+  // and the agent is told why (it showed "Chat not updated: no handover request 7" with
+  // the reply box still open).
+  function chatDeleted() {
+    state.selected = null;
+    state.lastChat = "";
+    disarmClose();
+    $("reply-form").hidden = true;
+    ["case", "assistant-did", "bot-log", "chat-log"].forEach(function (id) { $(id).replaceChildren(); });
+    $("assistant-did").hidden = true;
+    $("chat-title").textContent = t("chat_deleted_title");
+    setStatus(t("chat_deleted"));
+    refreshQueue();
   }
 
   function refreshChat() {
@@ -315,9 +433,7 @@
       did.hidden = did.children.length === 0;
       var bot = $("bot-log");
       bot.replaceChildren();
-      data.bot_conversation.forEach(function (m) {
-        renderLine(bot, m.sender, m.text, m.timestamp);
-      });
+      data.bot_conversation.forEach(function (m) { renderBotLine(bot, m); });
       // The turns that led to the handover are the last ones: show them, not the oldest.
       bot.scrollTop = bot.scrollHeight;
       var log = $("chat-log");
@@ -329,7 +445,10 @@
       var open = req.status === "active" && req.agent === state.agent;
       $("reply-form").hidden = !open;
       if (!open) { setStatus("This chat is " + req.status + "."); }
-    }).catch(function (err) { setStatus("Chat not updated: " + err.message); });
+    }).catch(function (err) {
+      if (state.selected !== id) { return; }
+      if (err.status === 404) { chatDeleted(); } else { setStatus("Chat not updated: " + err.message); }
+    });
   }
 
   function send(event) {
@@ -338,7 +457,9 @@
     if (!text || state.selected === null) { return; }
     api("POST", "/requests/" + state.selected + "/messages", { text: text })
       .then(function () { $("reply").value = ""; refreshChat(); })
-      .catch(function (err) { setStatus("Not sent: " + err.message); });
+      .catch(function (err) {
+        if (err.status === 404) { chatDeleted(); } else { setStatus("Not sent: " + err.message); }
+      });
   }
 
   // Closing hands the shopper back to the bot and cannot be undone: the first click only

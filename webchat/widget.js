@@ -16,11 +16,12 @@
  *
  * Feedback: every bot answer has a thumbs up/down pair (one vote per message, changeable;
  * the buttons say aria-pressed and a live region announces the saved vote). A 1-5 rating
- * with an optional comment is offered once per conversation when it ends: after an agent
- * closes the chat, after a goodbye or thanks once the shopper has written at least two
- * messages, or when the panel is closed after two messages. It is a card beside the chat,
- * never a dialog: ignoring it, or "No thanks", leaves everything as it was. Both go to
- * POST /webhooks/webchat/conversations/<id>/feedback.
+ * with an optional comment is offered once per conversation when it ends (after a goodbye
+ * or thanks once the shopper has written at least two messages, or when the panel is
+ * closed after two messages) and when a chat with an agent closes, unless the shopper has
+ * rated already; never while an agent is awaited or chatting. It is a card beside the
+ * chat, never a dialog: ignoring it, or "No thanks", leaves everything as it was. Both go
+ * to POST /webhooks/webchat/conversations/<id>/feedback.
  */
 (function () {
   'use strict';
@@ -40,6 +41,7 @@
     "en": {
       "title": "Chat with us",
       "open_chat": "Open chat",
+      "open_chat_unread": "Open chat (new messages)",
       "close_chat": "Close chat",
       "settings": "Chat settings",
       "download_txt": "Download conversation (.txt)",
@@ -88,6 +90,8 @@
       "history_failed": "Could not load the earlier messages.",
       "not_connected": "Not connected yet. Please wait a moment.",
       "too_long": "That message is too long ({max} characters at most).",
+      "over_limit": "{count} of {max} characters. Please shorten your message to send it.",
+      "not_sent": "Not sent",
       "queue_waiting": "Waiting for an agent.",
       "queue_position": "Waiting for an agent: you are number {position} in the queue.",
       "queue_position_wait": "Waiting for an agent: you are number {position} in the queue, about {minutes} min.",
@@ -106,6 +110,7 @@
     "sv": {
       "title": "Chatta med oss",
       "open_chat": "Öppna chatten",
+      "open_chat_unread": "Öppna chatten (nya meddelanden)",
       "close_chat": "Stäng chatten",
       "settings": "Chattinställningar",
       "download_txt": "Ladda ner konversationen (.txt)",
@@ -154,6 +159,8 @@
       "history_failed": "De tidigare meddelandena kunde inte laddas.",
       "not_connected": "Inte ansluten än. Vänta ett ögonblick.",
       "too_long": "Meddelandet är för långt (högst {max} tecken).",
+      "over_limit": "{count} av {max} tecken. Korta meddelandet för att kunna skicka det.",
+      "not_sent": "Inte skickat",
       "queue_waiting": "Väntar på en handläggare.",
       "queue_position": "Väntar på en handläggare: du är nummer {position} i kön.",
       "queue_position_wait": "Väntar på en handläggare: du är nummer {position} i kön, cirka {minutes} min.",
@@ -172,6 +179,7 @@
     "fi": {
       "title": "Chattaa kanssamme",
       "open_chat": "Avaa chat",
+      "open_chat_unread": "Avaa chat (uusia viestejä)",
       "close_chat": "Sulje chat",
       "settings": "Chatin asetukset",
       "download_txt": "Lataa keskustelu (.txt)",
@@ -220,6 +228,8 @@
       "history_failed": "Aiempia viestejä ei voitu ladata.",
       "not_connected": "Yhteyttä ei ole vielä muodostettu. Odota hetki.",
       "too_long": "Viesti on liian pitkä (enintään {max} merkkiä).",
+      "over_limit": "{count}/{max} merkkiä. Lyhennä viestiä, jotta voit lähettää sen.",
+      "not_sent": "Ei lähetetty",
       "queue_waiting": "Odotetaan asiakaspalvelijaa.",
       "queue_position": "Odotetaan asiakaspalvelijaa: olet jonossa sijalla {position}.",
       "queue_position_wait": "Odotetaan asiakaspalvelijaa: olet jonossa sijalla {position}, odotusaika noin {minutes} min.",
@@ -238,6 +248,7 @@
     "nb": {
       "title": "Chat med oss",
       "open_chat": "Åpne chatten",
+      "open_chat_unread": "Åpne chatten (nye meldinger)",
       "close_chat": "Lukk chatten",
       "settings": "Chatinnstillinger",
       "download_txt": "Last ned samtalen (.txt)",
@@ -286,6 +297,8 @@
       "history_failed": "De tidligere meldingene kunne ikke lastes.",
       "not_connected": "Ikke tilkoblet ennå. Vent litt.",
       "too_long": "Meldingen er for lang (maks {max} tegn).",
+      "over_limit": "{count} av {max} tegn. Kort ned meldingen for å kunne sende den.",
+      "not_sent": "Ikke sendt",
       "queue_waiting": "Venter på en medarbeider.",
       "queue_position": "Venter på en medarbeider: du er nummer {position} i køen.",
       "queue_position_wait": "Venter på en medarbeider: du er nummer {position} i køen, omtrent {minutes} min.",
@@ -377,7 +390,8 @@
       if (session) {
         window.localStorage.setItem(config.storageKey, JSON.stringify({
           session_id: session.session_id, session_token: session.session_token,
-          rating_asked: !!session.rating_asked
+          rating_asked: !!session.rating_asked, rated: !!session.rated,
+          handover: !!session.handover
         }));
       } else {
         window.localStorage.removeItem(config.storageKey);
@@ -400,6 +414,10 @@
     'aria-controls': 'rwc-panel', 'aria-label': t('open_chat')
   });
   launcher.appendChild(el('span', { className: 'rwc-launcher-icon', 'aria-hidden': 'true' }));
+  // The number of messages that came while the panel was closed (the label says so too).
+  var unreadBadge = el('span', { className: 'rwc-unread', 'aria-hidden': 'true' });
+  unreadBadge.hidden = true;
+  launcher.appendChild(unreadBadge);
 
   var panel = el('section', {
     id: 'rwc-panel', className: 'rwc-panel', role: 'dialog', 'aria-label': config.title
@@ -485,15 +503,18 @@
   var form = el('form', { className: 'rwc-form' });
   var inputId = 'rwc-input';
   form.appendChild(el('label', { 'for': inputId, className: 'rwc-sr-only' }, t('your_message')));
+  // No maxlength: it cut a pasted text silently. The note below says when it is too long.
   var input = el('input', {
     id: inputId, type: 'text', className: 'rwc-input', autocomplete: 'off',
-    maxlength: String(config.maxChars), placeholder: t('placeholder')
+    placeholder: t('placeholder'), 'aria-describedby': 'rwc-limit'
   });
+  var limitNote = el('div', { id: 'rwc-limit', className: 'rwc-limit' });
+  limitNote.hidden = true;
   var send = el('button', { type: 'submit', className: 'rwc-send' }, t('send'));
   form.appendChild(input);
   form.appendChild(send);
 
-  [header, menu, confirmBox, handoverBar, log, typing, quickReplies, status, announcer, form].forEach(function (node) {
+  [header, menu, confirmBox, handoverBar, log, typing, quickReplies, status, announcer, limitNote, form].forEach(function (node) {
     panel.appendChild(node);
   });
   root.appendChild(panel);
@@ -568,6 +589,38 @@
     return item;
   }
 
+  // A message the server did not take stays in view, marked as not sent.
+  function markNotSent(item) {
+    item.classList.add('rwc-not-sent');
+    item.appendChild(el('span', { className: 'rwc-not-sent-label' }, t('not_sent')));
+  }
+
+  // Messages that came while the panel was closed: a count on the launcher, and its label
+  // says there are new ones, until the panel is opened.
+  var unread = 0;
+  function setUnread(count) {
+    unread = count;
+    unreadBadge.textContent = count > 9 ? '9+' : String(count);
+    unreadBadge.hidden = count === 0;
+    if (panel.hidden) { launcher.setAttribute('aria-label', t(count ? 'open_chat_unread' : 'open_chat')); }
+  }
+
+  // The server refuses messages over its limit; the box says so as soon as the text is too
+  // long, instead of cutting a pasted text (maxlength did, silently). Counted in code
+  // points, as the server counts: an emoji is one character there, two in String.length.
+  function charCount(text) { return Array.from(text).length; }
+
+  function checkLength() {
+    var count = charCount(input.value.trim());
+    var over = count > config.maxChars;
+    limitNote.textContent = over ? t('over_limit', {
+      count: count.toLocaleString(language), max: config.maxChars.toLocaleString(language)
+    }) : '';
+    limitNote.hidden = !over;
+    if (over) { input.setAttribute('aria-invalid', 'true'); } else { input.removeAttribute('aria-invalid'); }
+    return !over;
+  }
+
   // --- feedback ---------------------------------------------------------------------------
 
   var votes = {};  // message_id -> true/false, as the server has it
@@ -623,8 +676,13 @@
   var shopperTurns = 0;
   var chosenRating = 0;
 
+  function withAgent() { return handoverState === 'waiting' || handoverState === 'active'; }
+
+  // Offered once, but never while an agent is awaited or chatting: that chat has not
+  // ended, and an offer then used up the rating the agent should get. A chat with an agent
+  // gets an offer of its own when it closes (showHandover), unless the shopper has rated.
   function askRating() {
-    if (!session || session.rating_asked || !rating.hidden) { return; }
+    if (!session || session.rating_asked || !rating.hidden || withAgent()) { return; }
     session.rating_asked = true;
     saveSession(session);
     chosenRating = 0;
@@ -661,6 +719,7 @@
     var text = comment.value.trim();
     if (text) { body.comment = text.slice(0, MAX_COMMENT_CHARS); }
     postFeedback(body).then(function () {
+      if (session) { session.rated = true; saveSession(session); }
       hideRating(t('rating_thanks'));
     }).catch(function () {
       announce(t('rating_failed'));
@@ -669,7 +728,9 @@
   });
   ratingSkip.addEventListener('click', function () { hideRating(); if (!panel.hidden) { input.focus(); } });
 
+  var shownReplies = [];  // the suggested answers on screen, offered again if refused
   function setQuickReplies(replies) {
+    shownReplies = replies || [];
     while (quickReplies.firstChild) { quickReplies.removeChild(quickReplies.firstChild); }
     (replies || []).forEach(function (reply) {
       if (!reply || typeof reply.title !== 'string') { return; }
@@ -681,14 +742,23 @@
     });
   }
 
-  function clearMessages() {
+  // The conversation's messages and what belongs to them. Not the handover bar: it shows
+  // the server's latest handover_status, which a resumed session gets right after
+  // session_confirm, before its history has loaded (cleared with the messages, the queue
+  // bar and its Leave queue button were gone after every reload).
+  function clearLog() {
     while (log.firstChild) { log.removeChild(log.firstChild); }
     setQuickReplies([]);
     showTyping(false);
-    handoverBar.hidden = true;
     rating.hidden = true;
     votes = {};
     shopperTurns = 0;
+    sent = [];
+  }
+
+  function clearMessages() {
+    clearLog();
+    showHandover({ state: '' });
   }
 
   // --- connection -------------------------------------------------------------------------
@@ -750,7 +820,8 @@
       askedForNew = false;
       session = {
         session_id: data.session_id, session_token: data.session_token,
-        rating_asked: !changed && !!(session && session.rating_asked)
+        rating_asked: !changed && !!(session && session.rating_asked),
+        rated: !changed && !!(session && session.rated)
       };
       saveSession(session);
       send.disabled = false;
@@ -762,7 +833,10 @@
         showTyping(true);
       } else {
         // Resumed after a reload or a dropped connection: show what the server has,
-        // including anything said while this tab was away.
+        // including anything said while this tab was away. An agent awaited or chatting
+        // is announced again right after this (handover_status); a bar from before the
+        // connection dropped may be out of date.
+        if (withAgent()) { showHandover({ state: '' }); }
         loadHistory();
       }
     });
@@ -770,20 +844,20 @@
     socket.on('bot_uttered', function (data) {
       if (!data) { return; }
       showTyping(false);
+      var replies = data.quick_replies || data.buttons || [];
       if (data.notice === 'too_many_sessions') {
         // No session was started: ask again once the server says there is room.
         askedForNew = false;
         retrySessionAfter(data.retry_after);
-      } else if (data.notice === 'too_fast' && typeof data.refused === 'string' &&
-                 !input.value && data.refused.charAt(0) !== '/') {
-        // The message was not taken: put it back so that sending again is one key press.
-        input.value = data.refused;
+      } else if (data.notice === 'too_fast' && typeof data.refused === 'string') {
+        replies = takeBack(data.refused);
       }
       if (typeof data.text === 'string' && data.text) {
         var sender = data.sender === 'agent' ? 'agent' : data.sender === 'system' ? 'system' : 'bot';
         addMessage(sender, data.text, { name: data.agent_name, messageId: data.message_id });
+        if (panel.hidden) { setUnread(unread + 1); }
       }
-      setQuickReplies(data.quick_replies || (data.buttons || []));
+      setQuickReplies(replies);
     });
 
     socket.on('handover_status', showHandover);
@@ -829,13 +903,14 @@
       return response.ok ? response.json() : null;
     }).then(function (data) {
       if (!data || !Array.isArray(data.messages)) { return; }
-      clearMessages();
+      clearLog();
       data.messages.forEach(function (m) {
         // Earlier votes and ratings are not lines of the chat: they set the buttons.
         if (m.feedback && typeof m.feedback.message_id === 'string') {
           votes[m.feedback.message_id] = !!m.feedback.helpful;
         } else if (m.feedback && session) {
           session.rating_asked = true;
+          session.rated = true;
           saveSession(session);
         }
       });
@@ -856,11 +931,12 @@
       setStatus(t('not_connected'));
       return false;
     }
-    if (text.length > config.maxChars) {
+    if (charCount(text) > config.maxChars) {
       setStatus(t('too_long', { max: config.maxChars }));
       return false;
     }
-    addMessage('shopper', shown || text);
+    sent.push({ text: text, item: addMessage('shopper', shown || text), replies: shownReplies });
+    if (sent.length > 20) { sent.shift(); }
     setQuickReplies([]);
     if (handoverState === 'closed' || handoverState === 'left') {
       // "The agent has left" is old news once the shopper talks to the bot again.
@@ -875,9 +951,45 @@
     return true;
   }
 
+  // The shopper's latest messages, newest last: {text as sent, its bubble, the suggested
+  // answers it replied to}, so that a refusal finds what it refused.
+  var sent = [];
+
+  // A message refused for speed was not sent: its bubble says so, the suggested answers it
+  // replied to come back, and its text goes back into the box if the box is empty, selected,
+  // so that Enter sends it again and typing replaces it. Typed onto, refused texts ran
+  // together ("delivery cost?returns?") and went out as one. A box the shopper has typed
+  // in meanwhile is left alone; the marked bubble still shows the text.
+  function takeBack(text) {
+    var replies = [];
+    for (var i = sent.length - 1; i >= 0; i -= 1) {
+      if (sent[i].text === text) {
+        var message = sent.splice(i, 1)[0];
+        markNotSent(message.item);
+        replies = message.replies;
+        shopperTurns = Math.max(0, shopperTurns - 1);
+        break;
+      }
+    }
+    if (!input.value && text.charAt(0) !== '/') {
+      input.value = text;
+      input.select();
+      checkLength();
+    }
+    return replies;
+  }
+
   function showHandover(data) {
     if (!data || typeof data.state !== 'string') { return; }
     handoverState = data.state;
+    if (session) {
+      // Remembered across pages: the next page connects at once (see the end of this file).
+      session.handover = withAgent();
+      // An offer made before (after a thanks to the bot) was not for this agent's chat,
+      // which gets one when it closes; a card still open waits for that.
+      if (withAgent() && !session.rated) { session.rating_asked = false; hideRating(); }
+      saveSession(session);
+    }
     leaveQueue.hidden = data.state !== 'waiting';
     if (data.state === 'waiting') {
       // Whole sentences per case, not fragments: word order differs between languages.
@@ -947,6 +1059,7 @@
 
   function openPanel() {
     panel.hidden = false;
+    setUnread(0);
     if (!rating.hidden) { placeRating(); }
     launcher.setAttribute('aria-expanded', 'true');
     launcher.setAttribute('aria-label', t('close_chat'));
@@ -1024,6 +1137,11 @@
     event.preventDefault();
     var text = input.value.trim();
     if (!text) { return; }
-    if (sendText(text)) { input.value = ''; }
+    if (sendText(text)) { input.value = ''; checkLength(); }
   });
+  input.addEventListener('input', checkLength);
+
+  // While an agent is awaited or chatting, the shopper may browse on: a new page connects
+  // at once, so that what the agent writes shows on its launcher without opening the panel.
+  if (session && session.handover) { connect(); }
 })();

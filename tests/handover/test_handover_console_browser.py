@@ -1,8 +1,10 @@
 """The agent console in headless Chromium against a real agent desk.
 
 The desk runs in the real web chat channel on a Sanic server in this process (no Rasa
-needed: the console only talks to the desk routes, through the channel's CORS); the page
-is served by the demo page server. A stand-in that serves the same three files without a
+needed: the console only talks to the desk routes, through the channel's CORS); of Rasa's
+agent there is only what the channel and the desk read, its SQL tracker store on the
+queue's database (the bot conversation, the shopper's transcript and delete routes). The
+page is served by the demo page server. A stand-in that serves the same three files without a
 Content Security Policy shows what the console's script itself does, with no CSP to catch
 its mistakes.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import threading
 import time
@@ -18,10 +21,15 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import requests
+from rasa.core.lock_store import InMemoryLockStore
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from devkit.servers import free_port, start_webchat_page, stop
 from devkit.waiting import eventually
@@ -89,6 +97,10 @@ def desk_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
         None, store=store, settings=HandoverSettings(agent_tokens={TOKEN: "Sam"}), resumer=resumer
     )
     app, channel = webchat_app(desk, origins)
+    tracker_store = SQLTrackerStore(host=str(store.engine.url))
+    app.ctx.agent = SimpleNamespace(
+        tracker_store=tracker_store, lock_store=InMemoryLockStore(), processor=None
+    )
     port = free_port()
     loop = asyncio.new_event_loop()
     ready = threading.Event()
@@ -124,6 +136,9 @@ def desk_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     try:
         yield {
             "page": f"http://localhost:{page_port}/agent",
+            "shop": f"http://localhost:{page_port}/",
+            "api": f"{api_url}/webhooks/webchat",
+            "tracker_store": tracker_store,
             "store": store,
             "channel": channel,
             "resumed": resumed,
@@ -143,6 +158,7 @@ def desk_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
         asyncio.run_coroutine_threadsafe(shutdown(), loop).result(15)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
+        tracker_store.engine.dispose()
         store.engine.dispose()
 
 
@@ -394,3 +410,126 @@ def test_complaints_and_erasure_requests_are_marked_as_such(
     erasure = wait_until(lambda: item("offline", "emil@example.org"))
     assert erasure.find_element(By.CSS_SELECTOR, ".kind").text == "Erasure request (privacy)"
     assert item("queue", "emil@example.org") is None  # never in the live queue
+
+
+def sign_in(desk_server: dict[str, Any], browser: Any) -> Callable[[str], Any]:
+    """The console, signed in as Sam; returns find-by-id."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(desk_server["page"])
+    find = partial(browser.find_element, By.ID)
+    find("token").send_keys(TOKEN)
+    find("sign-in").click()
+    wait_until(lambda: find("agent-name").text == "Sam")
+    return find
+
+
+def test_a_chat_the_shopper_deleted_is_closed_and_says_why(
+    desk_server: dict[str, Any], browser: Any
+) -> None:
+    """The shopper deletes the conversation (gear menu) during the agent's chat: the
+    console said "Chat not updated: no handover request 7" and kept the reply box open."""
+    from selenium.webdriver.common.by import By
+
+    store: HandoverStore = desk_server["store"]
+    shopper = desk_server["channel"].signer.issue()
+    request = store.join(shopper.session_id, email="anna@example.com").request
+    store.claim("Sam", request.id)
+    find = sign_in(desk_server, browser)
+    wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, "#mine button.open"))[0].click()
+    wait_until(lambda: find("reply").is_displayed())
+    store.add_shopper_message(shopper.session_id, "I live at Storgatan 1")
+    wait_until(lambda: "Storgatan 1" in find("chat-log").text)
+    find("reply").send_keys("Thanks, one moment")
+
+    deleted = requests.delete(
+        f"{desk_server['api']}/conversations/{shopper.session_id}",
+        headers={"Authorization": f"Bearer {shopper.session_token}"},
+        timeout=10,
+    )
+    assert deleted.status_code == 200
+    assert deleted.json()["deleted"]["handover_requests"] == 1
+
+    wait_until(lambda: "the shopper deleted the conversation" in find("chat-title").text)
+    assert "Chat closed" in find("chat-title").text
+    assert "deleted this conversation" in find("status").text
+    assert "no handover request" not in find("status").text
+    assert not find("reply-form").is_displayed()  # nothing to answer
+    assert "Storgatan 1" not in find("chat-panel").text  # and nothing of it stays on screen
+    wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, "#mine li") == [])
+    time.sleep(2 * 1.5)  # two more chat polls: the notice stays
+    assert "deleted this conversation" in find("status").text
+
+
+def test_a_pressed_button_reads_as_its_title_in_the_bot_conversation(
+    desk_server: dict[str, Any], browser: Any
+) -> None:
+    """The bot conversation showed the raw payload "/human_handoff" where the shopper
+    pressed "Yes, connect me"; a payload the bot's buttons don't explain gets a label."""
+    from selenium.webdriver.common.by import By
+
+    store: HandoverStore = desk_server["store"]
+    asked = time.time() - 60
+    offer = [
+        {"title": "Yes, connect me", "payload": "/human_handoff"},
+        {"title": "No, thanks", "payload": "/deny"},
+    ]
+    events = [
+        UserUttered("my order is late", timestamp=asked),
+        BotUttered(
+            "Would you like to talk to a person from our customer service?",
+            data={"buttons": offer},
+            timestamp=asked + 1,
+        ),
+        UserUttered("/human_handoff", timestamp=asked + 2),
+        BotUttered("Is it about an order?", timestamp=asked + 3),
+        UserUttered("/affirm", timestamp=asked + 4),  # no button of that payload known
+        BotUttered(HOSTILE, timestamp=asked + 5),
+    ]
+    tracker = DialogueStateTracker.from_events("pressed-1", events)
+    asyncio.run(desk_server["tracker_store"].save(tracker))
+    request = store.join("pressed-1", email="anna@example.com").request
+    store.claim("Sam", request.id)
+
+    find = sign_in(desk_server, browser)
+    wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, "#mine button.open"))[0].click()
+    lines = wait_until(
+        lambda: (lambda li: li if len(li) == 6 else None)(
+            [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#bot-log li .text")]
+        )
+    )
+    pressed = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#bot-log li .pressed")]
+    assert (lines[2], lines[4]) == ("Yes, connect me", "Yes")
+    assert pressed == ["(button)", "(button)"]
+    assert lines[5] == HOSTILE  # the bot's text as text ...
+    assert browser.find_elements(By.CSS_SELECTOR, "#bot-log img") == []  # ... never HTML
+    assert "/human_handoff" not in find("bot-log").text
+    assert "/affirm" not in find("bot-log").text
+
+
+def seconds_ago(seconds: float) -> Callable[[], float]:
+    """A clock that runs `seconds` behind: a shopper who joined that long ago."""
+    return lambda: time.time() - seconds
+
+
+def test_waiting_times_read_in_seconds_minutes_and_hours(
+    desk_server: dict[str, Any], browser: Any
+) -> None:
+    """A wait of 13 seconds read "Waiting: 0:13 min"."""
+    from selenium.webdriver.common.by import By
+
+    store: HandoverStore = desk_server["store"]
+    for name, ago in (("hour", 3900.0), ("mins", 150.0)):
+        earlier = HandoverStore(store.engine, clock=seconds_ago(ago))
+        earlier.join(name, email=f"{name}@example.com")
+    store.join("now", email="now@example.com")
+    sign_in(desk_server, browser)
+
+    def waiting() -> list[str]:
+        items = browser.find_elements(By.CSS_SELECTOR, "#queue li.request")
+        found = [re.search(r"Waiting: ([^\n]*?)\s*$", i.text, re.M) for i in items]
+        return [m.group(1).split("  ")[0] if m else "" for m in found]
+
+    shown = wait_until(lambda: (lambda w: w if len(w) == 3 else None)(waiting()))
+    assert shown[:2] == ["1 h 5 min", "2 min"]
+    assert re.fullmatch(r"\d{1,2} s", shown[2]), shown

@@ -223,3 +223,35 @@ def test_the_newest_message_stays_in_view_when_buttons_or_the_queue_bar_appear(
     eventually(
         lambda: driver.execute_script(hidden_below) <= 1, timeout=5, what="the list at its end"
     )
+
+
+def test_messages_that_come_while_the_panel_is_closed_show_on_the_launcher(
+    browser_stack: dict[str, Any], driver: Any
+) -> None:
+    """Nothing told a shopper with the panel closed that an agent had written. On a
+    Swedish page, so the launcher's label is checked in a language other than English."""
+    wait = WebDriverWait(driver, 40)
+    rasa = browser_stack["rasa_url"]
+    driver.get(browser_stack["page_url"] + "?lang=sv")
+    launcher = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".rwc-launcher")))
+    launcher.click()
+    wait.until(lambda d: texts(d, ".rwc-from-bot .rwc-text"))
+    cid = stored_session(driver)["session_id"]
+    launcher.click()  # closed again
+    badge = driver.find_element(By.CSS_SELECTOR, ".rwc-unread")
+    assert not badge.is_displayed()
+    assert launcher.get_attribute("aria-label") == "Öppna chatten"
+
+    for text in ("Hej, det är Sam.", "Jag har hittat din order."):
+        requests.post(
+            f"{rasa}/webhooks/webchat/agent/say/{cid}",
+            json={"text": text, "agent_name": "Sam"},
+            timeout=10,
+        )
+    wait.until(lambda d: badge.is_displayed() and badge.text == "2")
+    assert launcher.get_attribute("aria-label") == "Öppna chatten (nya meddelanden)"
+
+    launcher.click()
+    wait.until(lambda d: len(texts(d, ".rwc-from-agent .rwc-text")) == 2)
+    assert not badge.is_displayed()
+    assert launcher.get_attribute("aria-label") == "Stäng chatten"

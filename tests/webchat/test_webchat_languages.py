@@ -24,13 +24,15 @@ if str(ROOT) not in sys.path:
 from devkit.servers import start_webchat_page, stop  # noqa: E402
 
 WIDGET = ROOT / "webchat" / "widget.js"
+CONSOLE = ROOT / "webchat" / "agent.js"
 LANGUAGES = ("en", "sv", "fi", "nb")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-def strings_tables() -> dict[str, dict[str, str]]:
-    """The widget's STRINGS table, read from between its markers (it is written as JSON)."""
-    source = WIDGET.read_text(encoding="utf-8")
+def strings_tables(script: Path = WIDGET) -> dict[str, dict[str, str]]:
+    """The widget's (or the console's) STRINGS table, read from between its markers (it is
+    written as JSON)."""
+    source = script.read_text(encoding="utf-8")
     block = source.split("// strings-begin", 1)[1].split("// strings-end", 1)[0]
     literal = block.strip().removeprefix("var STRINGS =").strip().removesuffix(";")
     tables: dict[str, dict[str, str]] = json.loads(literal)
@@ -74,6 +76,19 @@ def test_placeholders_match_english(language: str) -> None:
     for key, text in tables[language].items():
         expected = set(PLACEHOLDER.findall(tables["en"][key]))
         assert set(PLACEHOLDER.findall(text)) == expected, (language, key, text)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_consoles_own_texts_exist_in_every_language(language: str) -> None:
+    """The agent console's table (webchat/agent.js): the keys of "en", none empty, the
+    same placeholders. Units ("{n} min") and short words ("Ja") may equal another's."""
+    tables = strings_tables(CONSOLE)
+    assert tuple(tables) == LANGUAGES
+    english, table = tables["en"], tables[language]
+    assert sorted(table) == sorted(english)
+    assert all(isinstance(v, str) and v.strip() for v in table.values())
+    for key, text in table.items():
+        assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(english[key])), key
 
 
 # --- the demo page server ---------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""How the widget takes the server's refusals (issue 11): an expired stored session and a
-message over the rate limit, in headless Chromium against the real server."""
+"""How the widget takes the server's refusals (issue 11) and its limits: an expired stored
+session, messages over the rate limit and a text over the length limit, in headless
+Chromium against the real server."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -65,3 +67,58 @@ def test_a_message_over_the_rate_limit_gets_a_notice_and_stays_in_the_input(
     assert "faster than I can read" in notice[0]
     box = driver.find_element(By.ID, "rwc-input")
     assert box.get_attribute("value") == "question 4"
+
+
+def test_messages_refused_for_speed_look_unsent_and_one_text_comes_back(
+    browser_stack: dict[str, Any], driver: Any
+) -> None:
+    """A refused message looked sent, and each refused text went back onto what the box
+    held, so the next ones ran together ("question 4question 5...") and were refused too."""
+    wait = WebDriverWait(driver, 40)
+    driver.get(browser_stack["page_url"])
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".rwc-launcher"))).click()
+    wait.until(lambda d: texts(d, ".rwc-from-bot .rwc-text"))
+    questions = [f"question {n}" for n in range(8)]
+    for question in questions:  # the introduction took one of the 5 messages per 10 s
+        send(driver, question)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".rwc-not-sent")) == 4)
+    time.sleep(1)
+    assert texts(driver, ".rwc-from-shopper.rwc-not-sent .rwc-text") == questions[4:]
+    assert texts(driver, ".rwc-from-shopper:not(.rwc-not-sent) .rwc-text") == questions[:4]
+    assert all(t.endswith("Not sent") for t in texts(driver, ".rwc-not-sent"))
+    box = driver.find_element(By.ID, "rwc-input")
+    assert box.get_attribute("value") in questions[4:]  # one of them, whole, once
+
+
+def test_a_long_paste_is_kept_whole_said_to_be_too_long_and_not_sent(
+    browser_stack: dict[str, Any], driver: Any
+) -> None:
+    """The box had maxlength=2000: a pasted 5,000-character text was cut without a word
+    and the first 2,000 characters were sent."""
+    wait = WebDriverWait(driver, 40)
+    driver.get(browser_stack["page_url"])
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".rwc-launcher"))).click()
+    wait.until(lambda d: texts(d, ".rwc-from-bot .rwc-text"))
+    box = driver.find_element(By.ID, "rwc-input")
+    pasted = ("The parcel came damaged. " * 200)[:4999] + "!"
+    box.click()
+    driver.execute_cdp_cmd("Input.insertText", {"text": pasted})  # as a paste inserts it
+    assert box.get_attribute("value") == pasted
+    note = driver.find_element(By.ID, "rwc-limit")
+    wait.until(lambda d: note.is_displayed())
+    assert note.text == "5,000 of 2,000 characters. Please shorten your message to send it."
+    assert box.get_attribute("aria-invalid") == "true"
+    assert box.get_attribute("aria-describedby") == "rwc-limit"
+
+    box.send_keys(Keys.ENTER)
+    wait.until(lambda d: "too long" in d.find_element(By.CSS_SELECTOR, ".rwc-status").text)
+    time.sleep(1)
+    assert texts(driver, ".rwc-from-shopper") == []  # nothing went
+    assert box.get_attribute("value") == pasted  # kept, to be shortened
+
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("The parcel came damaged.")
+    assert not note.is_displayed()
+    assert box.get_attribute("aria-invalid") is None
+    box.send_keys(Keys.ENTER)
+    wait.until(lambda d: texts(d, ".rwc-from-shopper .rwc-text") == ["The parcel came damaged."])
