@@ -37,7 +37,7 @@ from actions.forms import (
     general_question,
 )
 from actions.inputs import mask_email, normalise_email, normalise_order_number
-from actions.verified import remember, reusable
+from actions.verified import remember, reusable, verified
 from channels import languages
 
 logger = logging.getLogger(__name__)
@@ -134,6 +134,9 @@ def language_of(tracker: Tracker) -> str:
     return languages.language_or_default(tracker.get_slot("language"))
 
 
+FAILED_SLOT = "failed_lookup"
+
+
 class ValidateOrderStatusForm(ServiceFormValidation):
     answer_intents = ANSWER_INTENTS | {"order_status"}
 
@@ -147,8 +150,17 @@ class ValidateOrderStatusForm(ServiceFormValidation):
         # names none is about ("so where is it now?", "when will it arrive?" right after
         # its status, "when is the invoice due?" + yes): it was asked for again. Another
         # number or e-mail in the message wins (the slots hold it already).
-        proven = reusable(tracker)
         starting = tracker.get_slot("requested_slot") is None
+        if starting and self._failed_again(tracker):
+            # "where is my order?" some turns after a lookup that found nothing: not those
+            # values again ("couldn't find 99999999 ... let's check both again" and then
+            # the proven order's status came as two answers), but the proven order, or
+            # the questions
+            proven = verified(tracker)
+            if proven:
+                return {"order_number": proven[0], "email": proven[1]}
+            return {"order_number": None, "email": None}
+        proven = reusable(tracker)
         if proven and starting:
             return {"order_number": proven[0], "email": proven[1]}
         if starting and not tracker.get_slot("order_number"):
@@ -158,6 +170,18 @@ class ValidateOrderStatusForm(ServiceFormValidation):
             if named:
                 return {"order_number": named.group(1)}
         return self.raw_attempt(tracker, domain, "order_number", HAS_DIGIT)
+
+    @staticmethod
+    def _failed_again(tracker: Tracker) -> bool:
+        """Whether the slots hold the values of the last lookup that found nothing, and
+        the latest message names neither (a correction or a retry names one)."""
+        failed = tracker.get_slot(FAILED_SLOT)
+        number = normalise_order_number(tracker.get_slot("order_number"))
+        email = normalise_email(tracker.get_slot("email"))
+        if not failed or not number or not email or failed != f"{number} {email}":
+            return False
+        named = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
+        return not named & {"order_number", "email"}
 
     async def extract_email(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -252,7 +276,11 @@ class ActionOrderStatus(Action):
                 dispatcher.utter_message(response="utter_order_not_found")
                 # Both values stay: a correction of one of them ("sorry, it's ...@...org")
                 # is checked with the other without asking for it again.
-                return [SlotSet(ATTEMPTS_SLOT, 0.0), NEEDS_HUMAN]
+                return [
+                    SlotSet(ATTEMPTS_SLOT, 0.0),
+                    SlotSet(FAILED_SLOT, f"{number} {email}"),
+                    NEEDS_HUMAN,
+                ]
             except ServiceError as exc:
                 log_failure("order lookup", exc)
                 return [*reset, apologise(dispatcher)]

@@ -58,6 +58,13 @@ FACETS: dict[str, re.Pattern[str]] = {
         r"returlapp\w*|hvor leverer|hvor sender)",
         re.IGNORECASE,
     ),
+    # "can I return sale items too?" (a blind trial: the whole returns text, which does not
+    # say)
+    "sale": re.compile(
+        r"\b(sale|reduced|discounted|outlet|rea|reavar\w*|nedsatt\w*|"
+        r"ale\w*|alennus\w*|alennet\w*|tarjous\w*|salg\w*|tilbud\w*)\b",
+        re.IGNORECASE,
+    ),
 }
 
 

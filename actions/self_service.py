@@ -270,6 +270,11 @@ class ActionSelfServiceRoute(Action):
         if kind:
             return [SlotSet(ROUTE, "change")]
         if intent == "invoice" and invoice_checked(tracker) and not _names_an_order(message):
+            if MORE_TIME.search(text):
+                # "can I get more time to pay?", "voiks eräpäivää siirtää" after an invoice's
+                # status (blind trials: the whole invoice text again, "tell us before the
+                # due date" for an overdue one): a later date or a payment plan, a person
+                return [SlotSet(ROUTE, "payment_plan")]
             # "is there a fee if I pay late?" right after an invoice's status: the answer,
             # without the offer to check an order's invoice (it offered the one just told)
             return [SlotSet(ROUTE, "answer_only")]
@@ -283,6 +288,26 @@ class ActionSelfServiceRoute(Action):
             # (a blind trial: the general answer and "shall I check an order's invoice?")
             return [SlotSet(ROUTE, "lookup")]
         return [SlotSet(ROUTE, "answer")]
+
+
+# Asking what still comes after unsubscribing, in the four languages.
+STILL_COMES = re.compile(
+    r"\b(?:still|anymore|any more|fortfarande|ändå|fortsättningsvis|edelleen|vielä|viela|"
+    r"jatkossa|fortsatt|fremdeles|likevel)\b",
+    re.IGNORECASE,
+)
+
+
+# Asking for more time to pay, in the four languages.
+MORE_TIME = re.compile(
+    r"\b(?:more time|extra time|extend\w*|postpone|later (?:date|due)|move the due|"
+    r"pay (?:it )?later|in (?:parts|instal+ments)|payment plan|"
+    r"mer tid|längre tid|langre tid|skjuta upp|senare förfallo\w*|betala senare|delbetal\w*|"
+    r"avbetal\w*|lisäaika\w*|lisaaika\w*|lisää aikaa|lisaa aikaa|siirt\w*|myöhemmin|"
+    r"myohemmin|osissa|maksusuunnitelm\w*|erissä|erissa|"
+    r"mer tid|lengre tid|utsett\w*|senere|betale senere|nedbetal\w*|avdrag\w*)\b",
+    re.IGNORECASE,
+)
 
 
 # Words that make an invoice question about one invoice, the shopper's own ("is my invoice
@@ -511,6 +536,11 @@ class ValidateSelfServiceForm(factory.UsesOrderService, ValidateOrderStatusForm)
             return {}
         if not HAS_DIGIT.search(text) and latest_intent(tracker) in NOT_AN_ADDRESS:
             return {}  # "how long does delivery take?": the form rejects it, a rule answers
+        if not HAS_DIGIT.search(text) and _cost_question(text):
+            # "will it cost extra to change the address?" (a blind trial: "I couldn't read
+            # that as an address"): free, and the address is asked for again
+            dispatcher.utter_message(response="utter_change_free")
+            return {NEW_ADDRESS: None}
         return {NEW_ADDRESS: text}
 
     def validate_new_address(
@@ -520,6 +550,8 @@ class ValidateSelfServiceForm(factory.UsesOrderService, ValidateOrderStatusForm)
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        if value is None:  # a cost question, answered by extract_new_address
+            return {}
         address = parse_address(value, language_of(tracker)) if isinstance(value, str) else None
         if address is None:
             return self.invalid(dispatcher, tracker, NEW_ADDRESS, "utter_invalid_address")
@@ -1111,6 +1143,16 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
         if self._cost_asked(dispatcher, tracker, ANSWER):
             return {ANSWER: None}  # answered; the form asks again
         text = str(tracker.latest_message.get("text") or "")
+        if (
+            kind_of(tracker) == "unsubscribe"
+            and STILL_COMES.search(text)
+            and "?" in text
+            and not _answered_already(tracker)
+        ):
+            # "will I still get discount codes?", "får jag fortfarande orderbekräftelser
+            # då?" (blind trials: the returns text, "I need a clear yes or no")
+            dispatcher.utter_message(response="utter_unsubscribe_what_stays")
+            return {ANSWER: None}
         other_size = _size_correction(tracker, text)
         if other_size:
             # "actually make it 43", "no wait, S instead": validate_new_size checks the

@@ -393,7 +393,11 @@ async def test_not_found_is_polite_and_offers_a_person(make_tracker, dispatcher,
         )
     assert [m["response"] for m in dispatcher.messages] == ["utter_order_not_found"]
     # the values stay, so that a correction of one of them is checked with the other
-    assert slot_events(events) == {"invalid_attempts": 0.0, "service_outcome": "needs_human"}
+    assert slot_events(events) == {
+        "invalid_attempts": 0.0,
+        "failed_lookup": f"40012345 {EMAIL}",
+        "service_outcome": "needs_human",
+    }
     assert "order lookup failed: HTTP 404" in caplog.text
 
 
@@ -635,3 +639,52 @@ async def test_nobody_home_in_the_first_question_still_gets_the_status(
     await act.run(dispatcher, tracker, domain)
     assert len(orders.calls) == 1
     assert [m["response"] for m in dispatcher.messages] == ["utter_order_shipped"]
+
+
+STALE = {"order_number": "99999999", "email": EMAIL, "failed_lookup": f"99999999 {EMAIL}"}
+
+
+async def test_a_new_order_question_does_not_try_a_failed_lookup_again(
+    make_tracker, dispatcher, domain
+):
+    """The walk-through: after "where is my order 99999999" found nothing, "where is my
+    order?" got "I couldn't find order 99999999 ... let's check both again" and, in the
+    same turn, the status of the order proven before it."""
+    proven = {"verified_order": "40012345", "verified_email": EMAIL, "verified_at": time.time()}
+    tracker = make_tracker(
+        slots={**STALE, **proven}, text="where is my order?", intent="order_status"
+    )
+    slots = await ValidateOrderStatusForm().extract_order_number(dispatcher, tracker, domain)
+    assert slots == {"order_number": "40012345", "email": EMAIL}
+    tracker = make_tracker(slots=STALE, text="where is my order?", intent="order_status")
+    slots = await ValidateOrderStatusForm().extract_order_number(dispatcher, tracker, domain)
+    assert slots == {"order_number": None, "email": None}  # the form asks for both
+
+
+async def test_a_correction_after_a_failed_lookup_keeps_the_other_value(
+    make_tracker, dispatcher, domain
+):
+    tracker = make_tracker(
+        slots={**STALE, "email": "anna.b@example.com"},
+        text="sorry, it's anna.b@example.com",
+        intent="inform",
+        entities=[{"entity": "email", "value": "anna.b@example.com"}],
+    )
+    slots = await ValidateOrderStatusForm().extract_order_number(dispatcher, tracker, domain)
+    assert slots.get("order_number") in (None, "99999999") and "email" not in slots
+
+
+async def test_a_lookup_that_finds_nothing_is_remembered(make_tracker, dispatcher, domain):
+    act, _, _ = action(NotFound("HTTP 404"))
+    history = [
+        user("where is 99999999"),
+        slot("order_number", "99999999"),
+        STARTED,
+        user(EMAIL),
+        slot("email", EMAIL),
+        ENDED,
+    ]
+    slots = {"order_number": "99999999", "email": EMAIL}
+    events = await act.run(dispatcher, with_history(make_tracker(slots=slots), history), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_order_not_found"]
+    assert slot_events(events)["failed_lookup"] == f"99999999 {EMAIL}"

@@ -28,6 +28,11 @@ from actions.returns import ActionReturnsDetail, facets_asked
         ("I lost the return label", ["label"]),
         ("is it free and when do I get my money?", ["refund", "cost"]),
         ("ok and then what?", []),
+        # a blind trial: the whole returns text, which does not say
+        ("can i return sale items too?", ["sale"]),
+        ("går det att returnera reavaror?", ["sale"]),
+        ("voiko alennustuotteet palauttaa", ["sale"]),
+        ("kan jeg returnere salgsvarer?", ["sale"]),
     ],
 )
 def test_the_facets_a_follow_up_asks_about(text: str, facets: list[str]) -> None:

@@ -992,6 +992,21 @@ async def test_an_invoice_question_after_a_proven_order_looks_its_invoice_up(
     assert slots == {"self_service_route": "answer"}
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["can I get more time to pay?", "voiks eräpäivää siirtää viel", "kan jeg betale den senere?"],
+)
+async def test_more_time_after_an_invoice_status_is_a_payment_plan(
+    make_tracker, dispatcher, domain, text
+):
+    """Blind trials: the whole invoice text again ("tell us before the due date", for an
+    invoice already overdue)."""
+    told = {"event": "action", "name": "action_invoice_status"}
+    tracker = make_tracker(intent="invoice", text=text, events=[told])
+    slots = slot_events(await ActionSelfServiceRoute().run(dispatcher, tracker, domain))
+    assert slots == {"self_service_route": "payment_plan"}
+
+
 async def test_details_with_a_size_request_start_the_size_change(make_tracker, dispatcher, domain):
     text = "tilasin paidan liian pienenä, 40012364 ja nils.lind@example.org. saisko isomman"
     tracker = make_tracker(

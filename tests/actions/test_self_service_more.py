@@ -1042,3 +1042,44 @@ async def test_the_address_form_asks_nothing_for_a_question_if_all_stays(
     events = await ValidateSelfServiceForm().run(dispatcher, tracker, domain)
     assert slot_events(events) == {"requested_slot": None}
     assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("wait, will I still get discount codes?", "returns"),
+        ("får jag fortfarande orderbekräftelser då?", "inform"),
+        ("tuleeko tilausvahvistukset vielä?", "follow_up"),
+    ],
+)
+async def test_what_still_comes_asked_at_the_unsubscribe_question_is_answered(
+    make_tracker, dispatcher, domain, text, intent
+):
+    """Blind trials: the returns text, and "I need a clear yes or no"."""
+    tracker = item_form(
+        make_tracker, "change_answer", text, intent=intent, change_kind="unsubscribe"
+    )
+    form = ValidateChangeConfirmationForm(FakeProductClient(None))
+    assert await form.extract_change_answer(dispatcher, tracker, domain) == {"change_answer": None}
+    assert responses(dispatcher) == ["utter_unsubscribe_what_stays"]
+
+
+@pytest.mark.parametrize(
+    "text", ["will it cost extra to change the address?", "kostar det nåt att byta adress?"]
+)
+async def test_a_cost_question_at_the_address_question_is_answered(
+    make_tracker, dispatcher, domain, text
+):
+    """A blind trial: "I couldn't read that as an address", the question unanswered."""
+    from actions.self_service import ValidateSelfServiceForm
+
+    tracker = make_tracker(
+        slots={"change_kind": "address", "requested_slot": "new_address"},
+        text=text,
+        intent="change_address",
+        active_loop="self_service_form",
+    )
+    form = ValidateSelfServiceForm()
+    assert await form.extract_new_address(dispatcher, tracker, domain) == {"new_address": None}
+    assert form.validate_new_address(None, dispatcher, tracker, domain) == {}
+    assert responses(dispatcher) == ["utter_change_free"]  # no "couldn't read that"
