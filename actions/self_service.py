@@ -988,7 +988,7 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
         if (
             kind_of(tracker) == "cancel"
             and intent in REFUND_ON_CANCEL_INTENTS
-            and _refund_question(text)
+            and _short_question(text, "refund")
         ):
             # "will I get my money back if I cancel?" (a blind trial: the returns text)
             dispatcher.utter_message(response="utter_cancel_refund")
@@ -1211,29 +1211,25 @@ COST_OF_CHANGE_INTENTS = frozenset({
 RETURN_WORDS = re.compile(r"\b(return\w*|retur\w*|palaut\w*)", re.IGNORECASE)
 
 
-def _cost_question(text: str) -> bool:
-    """A short question about what the change costs, not an answer to the question."""
+def _short_question(text: str, facet: str) -> bool:
+    """A short question about a facet of the change (what it costs, the money back), not
+    an answer to the change's question."""
+    words = len(text.split())
     return (
-        bool(FACETS["cost"].search(text))
-        and ("?" in text or len(text.split()) <= MAX_COST_QUESTION_WORDS // 2)
-        and len(text.split()) <= MAX_COST_QUESTION_WORDS
+        bool(FACETS[facet].search(text))
+        and ("?" in text or words <= MAX_COST_QUESTION_WORDS // 2)
+        and words <= MAX_COST_QUESTION_WORDS
         and not _YES_OR_NO_FIRST.match(text)
     )
+
+
+def _cost_question(text: str) -> bool:
+    return _short_question(text, "cost")
 
 
 # What the NLU reads a refund question at a cancellation's question as ("how fast do I get
 # my money back if I cancel?": returns 0.89).
 REFUND_ON_CANCEL_INTENTS = COST_OF_CHANGE_INTENTS | {"cancellation_fee", "cancel_order"}
-
-
-def _refund_question(text: str) -> bool:
-    """A short question about getting the money back, not an answer to the question."""
-    return (
-        bool(FACETS["refund"].search(text))
-        and ("?" in text or len(text.split()) <= MAX_COST_QUESTION_WORDS // 2)
-        and len(text.split()) <= MAX_COST_QUESTION_WORDS
-        and not _YES_OR_NO_FIRST.match(text)
-    )
 
 
 def _answer_cost(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

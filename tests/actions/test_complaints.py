@@ -180,58 +180,35 @@ async def test_description_needs_a_few_words(dispatcher, make_tracker, domain, t
         assert responses(dispatcher) == ["utter_complaint_description_too_short"]
 
 
+COSTS, FOR_AGENT = "utter_complaint_costs", "utter_complaint_question_for_agent"
+
+
 @pytest.mark.parametrize(
-    ("text", "intent", "kept"),
+    ("text", "intent", "answer"),
     [
         # a postage question at the description was filed as the complaint, unanswered
-        ("måste jag betala portot för att skicka tillbaka dom?", "returns", None),
-        ("do I pay the postage?", "delivery_methods", None),
+        ("måste jag betala portot för att skicka tillbaka dom?", "returns", COSTS),
+        ("do I pay the postage?", "delivery_methods", COSTS),
         # short, no question mark (a blind trial: filed as the complaint)
-        ("pitääks mun maksaa postikulut", "delivery_methods", None),
-        ("is the return free", "follow_up", None),
-        # a short description without a cost word is the complaint
-        ("the zip is broken", "follow_up", "the zip is broken"),
-        # a description that mentions returning is the complaint
-        (
-            "the zip broke on day two and I want to return them",
-            "returns",
-            "the zip broke on day two and I want to return them",
-        ),
-        (
-            "the sole came off, can I get my money back or a new pair?",
-            "complaint",
-            "the sole came off, can I get my money back or a new pair?",
-        ),
+        ("pitääks mun maksaa postikulut", "delivery_methods", COSTS),
+        ("is the return free", "follow_up", COSTS),
+        # another question, for the agent (a blind trial, in Swedish and Norwegian)
+        ("hur lång tid tar det att få rätt storlek?", "delivery_time", FOR_AGENT),
+        ("hvor lang tid tar det før jeg får riktig vare?", "delivery_time", FOR_AGENT),
+        # descriptions: short without a cost word, mentioning a return, or saying what is
+        # wrong beside a question
+        ("the zip is broken", "follow_up", None),
+        ("the zip broke on day two and I want to return them", "returns", None),
+        ("the sole came off, can I get my money back or a new pair?", "complaint", None),
+        ("the zip broke after a day, how long does a repair take?", "delivery_time", None),
     ],
 )
-async def test_a_cost_question_at_the_description_is_answered_not_filed(
-    dispatcher, make_tracker, domain, text, intent, kept
+async def test_a_question_at_the_description_is_answered_not_filed(
+    dispatcher, make_tracker, domain, text, intent, answer
 ):
     values = await described(make_tracker, dispatcher, domain, text, intent)
-    assert values["complaint_description"] == kept
-    assert responses(dispatcher) == ([] if kept else ["utter_complaint_costs"])
-
-
-@pytest.mark.parametrize(
-    ("text", "intent", "kept"),
-    [
-        # a blind trial, in Swedish and Norwegian: filed as the complaint, unanswered
-        ("hur lång tid tar det att få rätt storlek?", "delivery_time", None),
-        ("hvor lang tid tar det før jeg får riktig vare?", "delivery_time", None),
-        # a question that says what is wrong is the complaint
-        (
-            "the zip broke after a day, how long does a repair take?",
-            "delivery_time",
-            "the zip broke after a day, how long does a repair take?",
-        ),
-    ],
-)
-async def test_another_question_at_the_description_goes_to_the_agent_not_the_case(
-    dispatcher, make_tracker, domain, text, intent, kept
-):
-    values = await described(make_tracker, dispatcher, domain, text, intent)
-    assert values["complaint_description"] == kept
-    assert responses(dispatcher) == ([] if kept else ["utter_complaint_question_for_agent"])
+    assert values["complaint_description"] == (None if answer else text)
+    assert responses(dispatcher) == ([answer] if answer else [])
 
 
 async def test_no_order_number_is_an_answer_in_the_complaint_form(dispatcher, make_tracker, domain):
