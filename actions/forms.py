@@ -68,6 +68,7 @@ NOT_HOME = re.compile(
 )
 COMPENSATION = re.compile(
     r"\b(?:compensat\w*|make up for|(?:any|some)thing for (?:the|this|that) (?:delay|wait)|"
+    r"(?:något|nåt|noe|noko) for (?:förseningen|forseningen|forsinkelsen|ventetiden)|"
     r"kompens\w*|ersättning\w*|ersattning\w*|gottgör\w*|"
     r"korvau\w*|hyvit\w*|"
     r"erstatning\w*|kompensasjon\w*)",

@@ -212,6 +212,84 @@ def named(terms: str) -> bool:
     return bool(re.sub(r"\d", "", terms).strip()) and len(terms) >= 3
 
 
+# Colours, in the four languages: after a product's answer, a message that names only a
+# colour ("finns dom i svart", "in blue?") asks about that product, whose answer says its
+# colour (a blind trial: a list of other black products, and then "which product?").
+COLOURS = frozenset(
+    [
+        "black",
+        "white",
+        "blue",
+        "navy",
+        "red",
+        "green",
+        "grey",
+        "gray",
+        "brown",
+        "beige",
+        "pink",
+        "yellow",
+        "orange",
+        "purple",
+        "svart",
+        "svarta",
+        "vit",
+        "vita",
+        "blå",
+        "blått",
+        "blåa",
+        "röd",
+        "rött",
+        "röda",
+        "grön",
+        "grönt",
+        "gröna",
+        "grå",
+        "brun",
+        "bruna",
+        "rosa",
+        "gul",
+        "gula",
+        "lila",
+        "musta",
+        "mustana",
+        "mustia",
+        "valkoinen",
+        "valkoisena",
+        "sininen",
+        "sinisenä",
+        "punainen",
+        "punaisena",
+        "vihreä",
+        "vihreänä",
+        "harmaa",
+        "harmaana",
+        "ruskea",
+        "ruskeana",
+        "beige",
+        "pinkki",
+        "keltainen",
+        "hvit",
+        "hvite",
+        "blått",
+        "blå",
+        "rød",
+        "rødt",
+        "røde",
+        "grønn",
+        "grønt",
+        "grønne",
+        "brunt",
+    ]
+)
+
+
+def only_colours(terms: str) -> bool:
+    """Whether search terms are colours and nothing else."""
+    words = terms.split()
+    return bool(words) and all(w in COLOURS for w in words)
+
+
 async def search_by_name(client: ProductClient, terms: str) -> list[Product]:
     """Products for every word of `terms`, else for the longest run of its words that
     finds any, down to `SEARCH_RETRIES` words fewer: among runs of one length the later
@@ -296,10 +374,12 @@ class ValidateProductForm(ServiceFormValidation):
             text = str(message.get("text") or "")
             if latest_intent(tracker) != "product_info" or text.startswith("/"):
                 return {}
-            if named(search_terms(text)):
-                return {"product_query": text.strip()[:200]}
-            # "finns den i M?", "what about size 38" after a product answer
             shown = tracker.get_slot(SHOWN_SLOT)
+            terms = search_terms(text)
+            if named(terms) and not (shown and only_colours(terms)):
+                return {"product_query": text.strip()[:200]}
+            # "finns den i M?", "what about size 38", "finns dom i svart" after a product
+            # answer
             return {"product_query": str(shown)} if shown else {}
         return self.raw_attempt(tracker, domain, "product_query", HAS_DIGIT)
 
@@ -382,9 +462,10 @@ class ActionProductInfo(Action):
         if latest_intent(tracker) != "follow_up":
             return None
         text = str((tracker.latest_message or {}).get("text") or "")
-        if named(search_terms(text)) and not text.startswith("/"):
-            return text.strip()[:200]
         shown = tracker.get_slot(SHOWN_SLOT)
+        terms = search_terms(text)
+        if named(terms) and not text.startswith("/") and not (shown and only_colours(terms)):
+            return text.strip()[:200]
         return str(shown) if shown else None
 
     @staticmethod

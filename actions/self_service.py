@@ -270,6 +270,10 @@ class ActionSelfServiceRoute(Action):
         if kind:
             return [SlotSet(ROUTE, "change")]
         if intent == "invoice" and invoice_checked(tracker) and not _names_an_order(message):
+            if WHEN.search(text) and verified(tracker):
+                # "når forfaller den?" right after the invoice's status: its date, from the
+                # order service again (a blind trial: the general invoice text)
+                return [SlotSet(ROUTE, "lookup")]
             if MORE_TIME.search(text):
                 # "can I get more time to pay?", "voiks eräpäivää siirtää" after an invoice's
                 # status (blind trials: the whole invoice text again, "tell us before the
@@ -1176,7 +1180,12 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
             return {ANSWER: None}  # no answer yet: run() sets the corrected address
         if name == "affirm" and float(intent.get("confidence") or 0) < MIN_YES_CONFIDENCE:
             return {ANSWER: "other"}
-        return {ANSWER: {"affirm": "yes", "deny": "no", "stop": "no"}.get(name, "other")}
+        answer = {"affirm": "yes", "deny": "no", "stop": "no"}.get(name, "other")
+        if answer == "other" and NO_FIRST.match(text):
+            # "hmm no actually keep the order", "nej vänta, jag behåller den gamla adressen"
+            # (a blind trial: "I need a clear yes or no", for the words of the No button)
+            return {ANSWER: "no"}
+        return {ANSWER: answer}
 
     def validate_change_answer(
         self,
@@ -1202,6 +1211,13 @@ _NORMALISE = {"order_number": normalise_order_number, "email": normalise_email}
 _YES_OR_NO_FIRST = re.compile(
     r"^\s*(?:yes|yeah|no|nope|ja|jo|joo|nej|nei|ei|kyllä|kylla)\b", re.IGNORECASE
 )
+# A no that goes on with other words, whatever the NLU read the rest as; another size or
+# address after it was taken as a correction above.
+NO_FIRST = re.compile(
+    r"^\s*(?:(?:hmm+|hm|oh|ah|well|uh|öh|äh|no niin)[\s,.]+)?"
+    r"(?:no|nope|nah|nej|nä|näe|ei|eiku|nei|neida)\b(?![\s,.!]*(?:yes|ja|joo|kyllä)\b)",
+    re.IGNORECASE,
+)
 MAX_COST_QUESTION_WORDS = 12
 # What the NLU reads such a question as ("koster det noe å bytte størrelse?": returns).
 COST_OF_CHANGE_INTENTS = frozenset({
@@ -1211,12 +1227,17 @@ COST_OF_CHANGE_INTENTS = frozenset({
 RETURN_WORDS = re.compile(r"\b(return\w*|retur\w*|palaut\w*)", re.IGNORECASE)
 
 
+# "milloin se pitää maksaa?" asks when to pay, not what the change costs ("maksaa" is both).
+WHEN = re.compile(r"\b(?:when|när|nar|når|milloin|koska|mihin aikaan)\b", re.IGNORECASE)
+
+
 def _short_question(text: str, facet: str) -> bool:
     """A short question about a facet of the change (what it costs, the money back), not
     an answer to the change's question."""
     words = len(text.split())
     return (
         bool(FACETS[facet].search(text))
+        and not (facet == "cost" and WHEN.search(text))
         and ("?" in text or words <= MAX_COST_QUESTION_WORDS // 2)
         and words <= MAX_COST_QUESTION_WORDS
         and not _YES_OR_NO_FIRST.match(text)

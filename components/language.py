@@ -266,7 +266,8 @@ _SHOP_STEMS_TEXT = {
     "sv": "leverans beställ bestall returnera reklamation storlek kvitto kundtjänst kundtjanst",
     "fi": """toimitu tilau palautu palautt laskun laskut maksu pakett seuranta peruu peruut
         kokoja koot uutiskirje asiakaspalvelu noutopist kuitti hyvity""",
-    "nb": "levering bestilling reklamasjon størrelse storrelse kvittering kundeservice",
+    "nb": """levering bestilling reklamasjon størrelse storrelse kvittering kundeservice
+        betaling personvern pakke""",
 }
 SHOP_STEMS = {code: tuple(stems.split()) for code, stems in _SHOP_STEMS_TEXT.items()}
 

@@ -349,7 +349,17 @@ async def test_several_matches_forget_the_product_shown_before(make_tracker, dis
     assert slot_events(events)["shown_article"] is None  # "and in M?" then means none of them
 
 
-@pytest.mark.parametrize("text", ["finns den i M?", "what about size 38", "har dere den i str 40?"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "finns den i M?",
+        "what about size 38",
+        "har dere den i str 40?",
+        # only a colour (a blind trial: a list of other black products)
+        "finns dom i svart",
+        "is it there in blue?",
+    ],
+)
 async def test_a_product_question_without_a_name_is_about_the_product_shown(
     make_tracker, dispatcher, domain, text
 ):

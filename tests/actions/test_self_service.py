@@ -992,6 +992,22 @@ async def test_an_invoice_question_after_a_proven_order_looks_its_invoice_up(
     assert slots == {"self_service_route": "answer"}
 
 
+async def test_when_it_is_due_after_an_invoice_status_looks_it_up_again(
+    make_tracker, dispatcher, domain
+):
+    """A blind trial: "når forfaller den?" got the general invoice text, not its date."""
+    told = {"event": "action", "name": "action_invoice_status"}
+    proven = {"verified_order": "40012354", "verified_email": "jonas.weber@example.com"}
+    tracker = make_tracker(
+        intent="invoice",
+        text="når forfaller den?",
+        events=[told],
+        slots={**proven, "verified_at": time.time()},
+    )
+    slots = slot_events(await ActionSelfServiceRoute().run(dispatcher, tracker, domain))
+    assert slots == {"self_service_route": "lookup"}
+
+
 @pytest.mark.parametrize(
     "text",
     ["can I get more time to pay?", "voiks eräpäivää siirtää viel", "kan jeg betale den senere?"],

@@ -1083,3 +1083,27 @@ async def test_a_cost_question_at_the_address_question_is_answered(
     assert await form.extract_new_address(dispatcher, tracker, domain) == {"new_address": None}
     assert form.validate_new_address(None, dispatcher, tracker, domain) == {}
     assert responses(dispatcher) == ["utter_change_free"]  # no "couldn't read that"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("hmm no actually keep the order", "cancel_order"),
+        ("nej vänta, jag behåller den gamla adressen", "change_address"),
+        ("ei, pidä tilaus", "cancel_order"),
+    ],
+)
+async def test_a_no_with_more_words_is_a_no(make_tracker, dispatcher, domain, text, intent):
+    """A blind trial: "I need a clear yes or no", for the No button's own words."""
+    tracker = item_form(make_tracker, "change_answer", text, intent=intent, change_kind="cancel")
+    form = ValidateChangeConfirmationForm(FakeProductClient(None))
+    assert await form.extract_change_answer(dispatcher, tracker, domain) == {"change_answer": "no"}
+
+
+def test_when_to_pay_is_no_question_of_what_the_change_costs():
+    """A blind trial: "milloin se pitää maksaa?" at the invoice copy's question got
+    "changing it costs nothing" ("maksaa" is to pay and to cost)."""
+    from actions.self_service import _cost_question
+
+    assert not _cost_question("milloin se pitää maksaa?")
+    assert _cost_question("maksaako se jotain?")
