@@ -111,87 +111,15 @@ RESTOCK = re.compile(
     r"tilbake p(?:å|a) lager|p(?:å|a) lager igjen|inn igjen|kommer (?:\w+ ){1,3}tilbake)",
     re.IGNORECASE,
 )
-_RESTOCK_WORDS = frozenset(
-    [
-        "when",
-        "will",
-        "back",
-        "restock",
-        "restocked",
-        "restocking",
-        "again",
-        "more",
-        "coming",
-        "come",
-        "comes",
-        "be",
-        "när",
-        "nar",
-        "kommer",
-        "tillbaka",
-        "igen",
-        "in",
-        "åter",
-        "ater",
-        "påfyllning",
-        "pafyllning",
-        "fyller",
-        "fylls",
-        "milloin",
-        "tulee",
-        "tuleeko",
-        "lisää",
-        "lisaa",
-        "takaisin",
-        "varastoon",
-        "taas",
-        "uudestaan",
-        "myyntiin",
-        "tulossa",
-        "sold",
-        "out",
-        "slutsåld",
-        "slutsålda",
-        "slutsalda",
-        "loppuunmyyty",
-        "utsolgt",
-        "utsolgte",
-        "soon",
-        "idea",
-        "any",
-        "vet",
-        "min",
-        "mitt",
-        "mina",
-        "mun",
-        "minun",
-        "snart",
-        "pian",
-        "koska",
-        "tätä",
-        "tata",
-        "varastoa",
-        "blir",
-        "få",
-        "fa",
-        "nån",
-        "fler",
-        "flere",
-        "får",
-        "far",
-        "påfylld",
-        "pafylld",
-        "täydennättekö",
-        "taydennattekö",
-        "täydennetäänkö",
-        "saatte",
-        "når",
-        "tilbake",
-        "inn",
-        "påfyll",
-        "pafyll",
-    ]
-)
+_RESTOCK_WORDS_TEXT = """
+    when will back restock restocked restocking again more coming come comes be när nar
+    kommer tillbaka igen in åter ater påfyllning pafyllning fyller fylls milloin tulee
+    tuleeko lisää lisaa takaisin varastoon taas uudestaan myyntiin tulossa sold out slutsåld
+    slutsålda slutsalda loppuunmyyty utsolgt utsolgte soon idea any vet min mitt mina mun
+    minun snart pian koska tätä tata varastoa blir få fa nån fler flere får far påfylld
+    pafylld täydennättekö taydennattekö täydennetäänkö saatte når tilbake inn påfyll pafyll
+"""
+_RESTOCK_WORDS = frozenset(_RESTOCK_WORDS_TEXT.split())
 
 
 def search_terms(text: str) -> str:
@@ -215,73 +143,14 @@ def named(terms: str) -> bool:
 # Colours, in the four languages: after a product's answer, a message that names only a
 # colour ("finns dom i svart", "in blue?") asks about that product, whose answer says its
 # colour (a blind trial: a list of other black products, and then "which product?").
-COLOURS = frozenset(
-    [
-        "black",
-        "white",
-        "blue",
-        "navy",
-        "red",
-        "green",
-        "grey",
-        "gray",
-        "brown",
-        "beige",
-        "pink",
-        "yellow",
-        "orange",
-        "purple",
-        "svart",
-        "svarta",
-        "vit",
-        "vita",
-        "blå",
-        "blått",
-        "blåa",
-        "röd",
-        "rött",
-        "röda",
-        "grön",
-        "grönt",
-        "gröna",
-        "grå",
-        "brun",
-        "bruna",
-        "rosa",
-        "gul",
-        "gula",
-        "lila",
-        "musta",
-        "mustana",
-        "mustia",
-        "valkoinen",
-        "valkoisena",
-        "sininen",
-        "sinisenä",
-        "punainen",
-        "punaisena",
-        "vihreä",
-        "vihreänä",
-        "harmaa",
-        "harmaana",
-        "ruskea",
-        "ruskeana",
-        "beige",
-        "pinkki",
-        "keltainen",
-        "hvit",
-        "hvite",
-        "blått",
-        "blå",
-        "rød",
-        "rødt",
-        "røde",
-        "grønn",
-        "grønt",
-        "grønne",
-        "brunt",
-    ]
-)
+_COLOURS_TEXT = """
+    black white blue navy red green grey gray brown beige pink yellow orange purple svart
+    svarta vit vita blå blått blåa röd rött röda grön grönt gröna grå brun bruna rosa gul
+    gula lila musta mustana mustia valkoinen valkoisena sininen sinisenä punainen punaisena
+    vihreä vihreänä harmaa harmaana ruskea ruskeana beige pinkki keltainen hvit hvite blått
+    blå rød rødt røde grønn grønt grønne brunt
+"""
+COLOURS = frozenset(_COLOURS_TEXT.split())
 
 
 def only_colours(terms: str) -> bool:

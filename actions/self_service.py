@@ -309,7 +309,7 @@ MORE_TIME = re.compile(
     r"mer tid|längre tid|langre tid|skjuta upp|senare förfallo\w*|betala senare|delbetal\w*|"
     r"avbetal\w*|lisäaika\w*|lisaaika\w*|lisää aikaa|lisaa aikaa|siirt\w*|myöhemmin|"
     r"myohemmin|osissa|maksusuunnitelm\w*|erissä|erissa|"
-    r"mer tid|lengre tid|utsett\w*|senere|betale senere|nedbetal\w*|avdrag\w*)\b",
+    r"lengre tid|utsett\w*|senere|betale senere|nedbetal\w*|avdrag\w*)\b",
     re.IGNORECASE,
 )
 
@@ -320,7 +320,7 @@ ABOUT_ONE_INVOICE = re.compile(
     r"\b(?:my|mine|it|it'?s|its|this|that|the invoice|"
     r"min|mitt|mina|den|det|fakturan|"
     r"mun|minun|sen|sitä|sita|se|laskuni|laskun|laskusta|"
-    r"mine|fakturaen|regningen)\b",
+    r"fakturaen|regningen)\b",
     re.IGNORECASE,
 )
 
