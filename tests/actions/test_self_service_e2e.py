@@ -175,7 +175,7 @@ def test_an_invoice_copy_reaches_the_orders_address_only(stack: Stack) -> None:
             [
                 ("could you send me a copy of my invoice", "order number"),
                 ("40012364", "email"),
-                ("nils.lind@example.org", "email address of the order"),
+                ("nils.lind@example.org", "order's email address, n***@example.org"),
                 ("/affirm", "on its way"),
             ],
         )
