@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.clients import factory
 from actions.clients.orders import OrderClient
+from actions.forms import latest_intent
 from actions.handover import (
     MAX_MESSAGE_CHARS,
     MIN_DESCRIPTION_CHARS,
@@ -49,7 +50,7 @@ MAX_UNMARKED_QUESTION_WORDS = 6
 
 
 def is_cost_question(tracker: Tracker, text: str) -> bool:
-    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    intent = latest_intent(tracker)
     words = len(text.split())
     marked = text.rstrip().endswith("?")
     return (
@@ -80,7 +81,7 @@ FAULT = re.compile(
 
 
 def is_other_question(tracker: Tracker, text: str) -> bool:
-    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    intent = latest_intent(tracker)
     return (
         intent in OTHER_QUESTION_INTENTS
         and text.rstrip().endswith("?")

@@ -153,10 +153,12 @@ _COLOURS_TEXT = """
 COLOURS = frozenset(_COLOURS_TEXT.split())
 
 
-def only_colours(terms: str) -> bool:
-    """Whether search terms are colours and nothing else."""
+def names_a_product(terms: str, shown: Any) -> bool:
+    """Whether search terms name a product to search for: not when they are only colours
+    and a product was just shown (its answer says its colour)."""
     words = terms.split()
-    return bool(words) and all(w in COLOURS for w in words)
+    only_colours = bool(words) and all(w in COLOURS for w in words)
+    return named(terms) and not (shown and only_colours)
 
 
 async def search_by_name(client: ProductClient, terms: str) -> list[Product]:
@@ -245,7 +247,7 @@ class ValidateProductForm(ServiceFormValidation):
                 return {}
             shown = tracker.get_slot(SHOWN_SLOT)
             terms = search_terms(text)
-            if named(terms) and not (shown and only_colours(terms)):
+            if names_a_product(terms, shown):
                 return {"product_query": text.strip()[:200]}
             # "finns den i M?", "what about size 38", "finns dom i svart" after a product
             # answer
@@ -333,7 +335,7 @@ class ActionProductInfo(Action):
         text = str((tracker.latest_message or {}).get("text") or "")
         shown = tracker.get_slot(SHOWN_SLOT)
         terms = search_terms(text)
-        if named(terms) and not text.startswith("/") and not (shown and only_colours(terms)):
+        if names_a_product(terms, shown) and not text.startswith("/"):
             return text.strip()[:200]
         return str(shown) if shown else None
 
