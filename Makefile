@@ -49,7 +49,7 @@ TYPED = $(PACKAGES) tests scripts
 # What `make check` runs: the tests that need no browser, database server, Redis or Rasa.
 QUICK_TESTS = not (postgres or redis or browser or e2e)
 
-.PHONY: help install lock lint check validate train run shell test test-stories test-nlu \
+.PHONY: help install lock lint check validate train embeddings run shell test test-stories test-nlu \
         pytest bench bench-nlu bench-conversations bench-retention retention insights questions clean
 
 help:
@@ -61,6 +61,8 @@ help:
 	@echo "                (about 2.5 minutes here): the quick loop while editing"
 	@echo "make validate   rasa data validate --fail-on-warnings"
 	@echo "make train      train a model if none matches the current data and config"
+	@echo "make embeddings rewrite embeddings/ (the examples' committed e5 and MiniLM vectors,"
+	@echo "                which spare a fresh checkout's first training ~3 minutes)"
 	@echo "make bench-nlu  NLU accuracy on ../shared/eval/dev.csv and dev-{sv,fi,nb}.csv"
 	@echo "make bench-conversations  whole shopper conversations over the web chat (pass rate,"
 	@echo "                failing turns, fallback rate); CONVERSATIONS=file.yml for another file"
@@ -122,6 +124,12 @@ validate: install
 
 train: install
 	@scripts/train.sh
+
+# The committed vectors of the training examples (components/embedding_cache.py): run
+# after adding many examples, then commit embeddings/ (tests/scripts/test_embeddings.py
+# says when it is due).
+embeddings: install
+	@PYTHONPATH=. $(PY) scripts/embeddings.py 2> logs/embeddings.log
 
 test-stories: train
 	@rm -rf results/core

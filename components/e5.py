@@ -39,7 +39,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components import action_exchange
-from components.embedding_cache import EmbeddingCache
+from components.embedding_cache import EmbeddingCache, half_precision
 from components.language import LANGUAGE_ROUTE
 
 logger = logging.getLogger(__name__)
@@ -164,6 +164,9 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
             # folder of the training-time embedding cache, relative to the working dir;
             # None turns it off
             "cache_dir": ".cache/nlu-e5",
+            # folder of the committed vectors of the examples (`make embeddings`), read
+            # before the cache; None: none
+            "seed_dir": None,
         }
 
     @classmethod
@@ -202,7 +205,13 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         cache_dir = config.get("cache_dir")
         self._cache = None
         if cache_dir:
-            self._cache = EmbeddingCache(Path(str(cache_dir)), self._encoder.engine_id, DIM)
+            seed_dir = config.get("seed_dir")
+            self._cache = EmbeddingCache(
+                Path(str(cache_dir)),
+                self._encoder.engine_id,
+                DIM,
+                seed_dir=Path(str(seed_dir)) if seed_dir else None,
+            )
         self._encoder.query(["warm-up"])
 
     @property
@@ -223,15 +232,25 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
 
     def embed(self, texts: Sequence[str], use_cache: bool = False) -> np.ndarray:
         """(n, 384) embeddings. ``use_cache`` (training): known texts are read from disk,
-        the others embedded with ``train_threads``."""
+        the others embedded with ``train_threads``, all on the seed's float16 grid."""
         encoder = self._encoder
         assert encoder is not None
         if not use_cache:
             return encoder.query(texts)
-        threads = int(self._config.get("train_threads", 0)) or os.cpu_count() or 1
         if self._cache is None:
-            return encoder.query(texts, threads)
-        return self._cache.embed(texts, lambda todo: encoder.query(todo, threads))
+            return half_precision(self._encode_for_training(texts))
+        return half_precision(self._cache.embed(texts, self._encode_for_training))
+
+    def _encode_for_training(self, texts: Sequence[str]) -> np.ndarray:
+        assert self._encoder is not None
+        threads = int(self._config.get("train_threads", 0)) or os.cpu_count() or 1
+        return self._encoder.query(texts, threads)
+
+    def export_seed(self, texts: Sequence[str]) -> int:
+        """`make embeddings`: writes the seed of these texts; how many it holds."""
+        if self._cache is None:
+            raise ValueError("E5Featurizer: export_seed needs cache_dir and seed_dir")
+        return self._cache.export(texts, self._encode_for_training)
 
     def _featurize(self, messages: Sequence[Message], use_cache: bool) -> None:
         if self._encoder is None:

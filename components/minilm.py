@@ -31,7 +31,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.special import erf
 
 from components import action_exchange
-from components.embedding_cache import EmbeddingCache
+from components.embedding_cache import EmbeddingCache, half_precision
 from components.language import LANGUAGE_ROUTE
 
 logger = logging.getLogger(__name__)
@@ -387,6 +387,9 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
             # folder of the training-time embedding cache (with sentence_only), relative
             # to the working directory; None turns it off
             "cache_dir": None,
+            # folder of the committed vectors of the examples (`make embeddings`), read
+            # before the cache; None: none
+            "seed_dir": None,
             # routes (components.language.LanguageRouter) whose messages are not embedded
             # at parse time: the classifier's head for the route does without MiniLM
             "skip_routes": [],
@@ -418,7 +421,13 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
             version = "-".join(
                 [self._encoder_dir.name, str(config["max_length"]), str(config["backend"])]
             )
-            self._cache = EmbeddingCache(Path(str(config["cache_dir"])), version, HIDDEN_SIZE)
+            seed_dir = config.get("seed_dir")
+            self._cache = EmbeddingCache(
+                Path(str(config["cache_dir"])),
+                version,
+                HIDDEN_SIZE,
+                seed_dir=Path(str(seed_dir)) if seed_dir else None,
+            )
         # Trace the TF graph now (~1 s), not on the first shopper's message.
         self._encoder.embed(["warm-up"])
 
@@ -441,11 +450,14 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
             return
         texts = [str(m.get(attribute)) for m in todo]
         if self._sentence_only:
-            vectors = (
-                self._cache.embed(texts, self._embed)
-                if use_cache and self._cache is not None
-                else self._embed(texts)
-            )
+            if use_cache:  # training: on the seed's float16 grid, cached or not
+                vectors = half_precision(
+                    self._embed(texts)
+                    if self._cache is None
+                    else self._cache.embed(texts, self._embed)
+                )
+            else:
+                vectors = self._embed(texts)
             for message, vector in zip(todo, vectors, strict=True):
                 self.add_features_to_message(
                     sequence=None,
@@ -467,6 +479,14 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         return self._encoder.embed(texts, self._batch_size)
+
+    def export_seed(self, texts: Sequence[str]) -> int:
+        """`make embeddings`: writes the seed of these texts; how many it holds."""
+        if self._cache is None:
+            raise ValueError(
+                "MiniLMFeaturizer: export_seed needs sentence_only, cache_dir, seed_dir"
+            )
+        return self._cache.export(texts, self._embed)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Featurizes user texts (and without sentence_only responses and action texts)."""

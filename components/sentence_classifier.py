@@ -335,7 +335,12 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
     def _training_matrices(
         self, examples: list[Message]
     ) -> list[np.ndarray | scipy.sparse.csr_matrix]:
-        """One scaled matrix per block, in float64; dense blocks as arrays (BLAS)."""
+        """One scaled matrix per block, in float32; dense blocks as arrays (BLAS).
+
+        Float32, not float64: the products with the weights (cast for them) take about
+        half the time (BLAS's sgemm; half the bytes through scipy's sparse kernel), and
+        the loss, the gradient and L-BFGS stay in float64 (components/softmax_regression).
+        """
         per_message = [self._sentence_features(m) for m in examples]
         weights = self._config["feature_weights"] or {}
         matrices: list[np.ndarray | scipy.sparse.csr_matrix] = []
@@ -343,7 +348,7 @@ class SentenceLogRegClassifier(IntentClassifier, GraphComponent):
             matrix = block.transform(
                 [f.get(block.origin) for f in per_message], float(weights.get(block.origin, 1.0))
             )
-            matrices.append(matrix.astype(np.float64))
+            matrices.append(matrix.astype(np.float32, copy=False))
         return matrices
 
     def _fit_blocks(self, examples: list[Message]) -> list[_Block]:

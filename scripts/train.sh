@@ -17,7 +17,7 @@ fi
 flags=()
 [ -f ".cache/validated/$hash" ] && flags+=(--skip-validation)
 # scripts/rasa_train.py is `rasa train` without Rasa's per-component cache (~25 s less).
-hint="a retrain takes about a minute"
-[ -d .cache/nlu-e5 ] || hint="a first training takes about 3 minutes"
+# (a first training too: embeddings/ has the examples' vectors; README "Training")
+hint="a training takes about a minute"
 STEP_HINT=$hint STEP_SUMMARY="echo trained $model" scripts/step.sh train logs/train.log \
   .venv/bin/python scripts/rasa_train.py --domain domain --fixed-model-name "$hash" --out models "${flags[@]}"

@@ -27,6 +27,7 @@ from components.e5 import (
     UnsupportedCPUError,
     cpu_support,
 )
+from components.embedding_cache import half_precision
 from components.language import LANGUAGE_ROUTE, NO_WORDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +94,29 @@ def test_training_embeddings_come_back_from_the_cache_unchanged(e5: E5Featurizer
     for before, m in zip(fresh, second.training_examples, strict=True):
         np.testing.assert_array_equal(before, sentence(m))
     live = e5.process([Message(data={TEXT: texts[0]})])[0]
-    np.testing.assert_allclose(sentence(live), fresh[0], atol=1e-6)
+    # training vectors are on the committed seed's float16 grid (components/embedding_cache)
+    np.testing.assert_allclose(sentence(live), fresh[0], atol=1e-3)
+    np.testing.assert_array_equal(fresh[0], half_precision(fresh[0]))
+
+
+def test_a_fresh_checkout_reads_the_seed_and_trains_on_the_same_vectors(tmp_path: Path) -> None:
+    # `make embeddings` wrote the seed on one machine; a new checkout (empty cache) reads
+    # it instead of embedding, and gets exactly the vectors an unseeded training computes.
+    texts = ["Hvor lang tid tar levering til Bodø?", "Kan jag byta storlek?", "hi"]
+    defaults = E5Featurizer.get_default_config()
+    writer = E5Featurizer(
+        {**defaults, "cache_dir": str(tmp_path / "a"), "seed_dir": str(tmp_path / "seed")}, "e5"
+    )
+    assert writer.export_seed([*texts, texts[0]]) == 3
+    seeded = E5Featurizer(
+        {**defaults, "cache_dir": str(tmp_path / "b"), "seed_dir": str(tmp_path / "seed")}, "e5"
+    ).embed(texts, use_cache=True)
+    assert not list((tmp_path / "b").rglob("pack-*.npz")), "embedded although seeded"
+    unseeded = E5Featurizer({**defaults, "cache_dir": str(tmp_path / "c")}, "e5").embed(
+        texts, use_cache=True
+    )
+    assert list((tmp_path / "c").rglob("pack-*.npz"))
+    np.testing.assert_array_equal(seeded, unseeded)
 
 
 def test_unreadable_cache_entries_are_recomputed(tmp_path: Path, e5: E5Featurizer) -> None:
@@ -106,7 +129,7 @@ def test_unreadable_cache_entries_are_recomputed(tmp_path: Path, e5: E5Featurize
         path.write_bytes(b"not an array")
     # a new training run (a new cache instance) skips the broken pack and embeds again
     again = E5Featurizer(config, "e5").embed([text], use_cache=True)[0]
-    np.testing.assert_allclose(again, expected, atol=1e-6)
+    np.testing.assert_array_equal(again, expected)
 
 
 def run_without_avx2(code: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from components import embedding_cache
-from components.embedding_cache import EmbeddingCache
+from components.embedding_cache import EmbeddingCache, half_precision
 
 DIM = 8
 ENCODER = "enc-1"
@@ -221,3 +221,90 @@ def test_a_read_only_cache_is_read_and_never_emptied(
     # the merge could not be written, so no pack was deleted and no temporary file is left
     assert len(packs(tmp_path)) == 3
     assert not list((tmp_path / ENCODER).glob(".*.tmp"))
+
+
+# --- the committed seed (`make embeddings`) --------------------------------------------
+
+
+def seed_files(seed_dir: Path) -> list[bytes]:
+    return [(seed_dir / ENCODER / name).read_bytes() for name in ("digests.npy", "vectors.npy")]
+
+
+def test_a_seeded_cache_encodes_nothing_it_holds(tmp_path: Path) -> None:
+    texts = ["where is my parcel", "Var är mitt paket?", "Missä on pakettini?"]
+    written = EmbeddingCache(tmp_path / "a", ENCODER, DIM, seed_dir=tmp_path / "seed")
+    assert written.export(texts, FakeEncoder()) == 3
+    # a fresh checkout: no packs, only the committed seed
+    fresh = EmbeddingCache(tmp_path / "b", ENCODER, DIM, seed_dir=tmp_path / "seed")
+    out = fresh.embed([texts[2], texts[0], texts[2]], refuse)
+    np.testing.assert_array_equal(
+        bits(out), bits(half_precision(expected([texts[2], texts[0], texts[2]])))
+    )
+    assert not packs(tmp_path / "b")
+
+
+def test_texts_the_seed_lacks_are_encoded_and_packed_and_the_seed_never_merged(
+    tmp_path: Path,
+) -> None:
+    seed = tmp_path / "seed"
+    EmbeddingCache(tmp_path / "a", ENCODER, DIM, seed_dir=seed).export(["old"], FakeEncoder())
+    encoder = FakeEncoder()
+    cache = EmbeddingCache(tmp_path / "b", ENCODER, DIM, max_packs=1, seed_dir=seed)
+    cache.embed(["old", "new 1"], encoder)
+    cache.embed(["new 2"], encoder)  # a second pack: merged
+    assert encoder.encoded == ["new 1", "new 2"]
+    (merged,) = packs(tmp_path / "b")
+    with np.load(merged) as pack:
+        assert len(pack["digests"]) == 2  # the new texts, not the seed's
+    out = EmbeddingCache(tmp_path / "b", ENCODER, DIM, seed_dir=seed).embed(
+        ["new 2", "old", "new 1"], refuse
+    )
+    np.testing.assert_array_equal(out[1], half_precision(expected(["old"]))[0])
+    np.testing.assert_array_equal(bits(out[[0, 2]]), bits(expected(["new 2", "new 1"])))
+
+
+def test_the_same_texts_write_the_same_seed_bytes(tmp_path: Path) -> None:
+    texts = [f"example {i}" for i in range(30)]
+    one, two = tmp_path / "one", tmp_path / "two"
+    EmbeddingCache(tmp_path / "a", ENCODER, DIM, seed_dir=one).export(texts, FakeEncoder())
+    # another order, a duplicate, and vectors read from packs instead of encoded
+    EmbeddingCache(tmp_path / "a", ENCODER, DIM, seed_dir=two).export(
+        [*reversed(texts), texts[3]], refuse
+    )
+    assert seed_files(one) == seed_files(two)
+    digests = np.load(one / ENCODER / "digests.npy")
+    assert np.load(one / ENCODER / "vectors.npy").dtype == np.float16
+    assert [bytes(d) for d in digests] == sorted(bytes(d) for d in digests)
+    # texts that are no longer examples leave the seed when it is written again
+    EmbeddingCache(tmp_path / "a", ENCODER, DIM, seed_dir=one).export(texts[:5], refuse)
+    assert len(np.load(one / ENCODER / "digests.npy")) == 5
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda seed: (seed / "vectors.npy").write_bytes(b"garbage"),
+        lambda seed: (seed / "digests.npy").unlink(),
+        lambda seed: np.save(seed / "vectors.npy", np.zeros((2, DIM), np.float32)),
+        lambda seed: np.save(seed / "vectors.npy", np.zeros((1, DIM), np.float16)),
+    ],
+    ids=["garbage", "missing", "float32", "other-length"],
+)
+def test_a_damaged_seed_only_makes_the_training_encode(tmp_path: Path, damage) -> None:
+    seed = tmp_path / "seed"
+    EmbeddingCache(tmp_path / "a", ENCODER, DIM, seed_dir=seed).export(["a", "b"], FakeEncoder())
+    damage(seed / ENCODER)
+    encoder = FakeEncoder()
+    out = EmbeddingCache(tmp_path / "b", ENCODER, DIM, seed_dir=seed).embed(["a", "b"], encoder)
+    assert encoder.encoded == ["a", "b"]
+    np.testing.assert_array_equal(bits(out), bits(expected(["a", "b"])))
+
+
+def test_half_precision_is_what_float16_keeps() -> None:
+    vectors = expected(["one", "two"])
+    rounded = half_precision(vectors)
+    assert rounded.dtype == np.float32
+    np.testing.assert_array_equal(rounded, vectors.astype(np.float16).astype(np.float32))
+    np.testing.assert_allclose(rounded, vectors, rtol=1e-3)
+    assert not np.array_equal(rounded, vectors)  # it does round
+    np.testing.assert_array_equal(half_precision(rounded), rounded)

@@ -232,6 +232,33 @@ def test_the_block_solver_fits_the_model_sklearn_fits(n_classes: int, class_weig
     np.testing.assert_allclose(intercept, reference.intercept_, atol=1e-3)
 
 
+def test_float32_features_learn_what_float64_features_learn() -> None:
+    # The classifier hands its blocks to the regression in float32 (half the time per
+    # product); the loss, the gradient and L-BFGS stay in float64, so the model is the
+    # one float64 features give, up to float32's rounding of the products (which limits how
+    # close to the optimum L-BFGS gets, not where the optimum is).
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 4, 400)
+    dense = rng.normal(size=(400, 8)) + np.eye(4, 8)[labels]
+    sparse = scipy.sparse.random(400, 50, density=0.1, random_state=8, format="csr")
+    sparse = (sparse + scipy.sparse.csr_matrix(np.eye(4, 50)[labels])).tocsr()
+    wide, wide_intercept = fit_softmax_regression(
+        [dense, sparse], labels, 4, C=5.0, max_iter=300, tol=1e-8
+    )
+    narrow, narrow_intercept = fit_softmax_regression(
+        [dense.astype(np.float32), sparse.astype(np.float32)],
+        labels, 4, C=5.0, max_iter=300, tol=1e-8,
+    )  # fmt: skip
+    assert narrow.dtype == np.float64
+    np.testing.assert_allclose(narrow, wide, atol=2e-3)
+    np.testing.assert_allclose(narrow_intercept, wide_intercept, atol=2e-3)
+    features = scipy.sparse.hstack([dense, sparse], format="csr")
+    np.testing.assert_array_equal(
+        (features @ narrow.T + narrow_intercept).argmax(axis=1),
+        (features @ wide.T + wide_intercept).argmax(axis=1),
+    )
+
+
 def _rosenbrock(x: np.ndarray) -> tuple[float, np.ndarray]:
     from scipy.optimize import rosen, rosen_der
 
