@@ -279,7 +279,11 @@ class ActionSelfServiceRoute(Action):
                 # status (blind trials: the whole invoice text again, "tell us before the
                 # due date" for an overdue one): a later date or a payment plan, a person
                 return [SlotSet(ROUTE, "payment_plan")]
-            # "is there a fee if I pay late?" right after an invoice's status: the answer,
+            if LATE_FEE.search(text):
+                # "is there a late fee?" after an invoice's status: what paying late costs
+                # (a blind trial: the whole invoice text, the fee one clause in it)
+                return [SlotSet(ROUTE, "late_fee")]
+            # "what's the reference number?" right after an invoice's status: the answer,
             # without the offer to check an order's invoice (it offered the one just told)
             return [SlotSet(ROUTE, "answer_only")]
         if (
@@ -310,6 +314,18 @@ MORE_TIME = re.compile(
     r"avbetal\w*|lisäaika\w*|lisaaika\w*|lisää aikaa|lisaa aikaa|siirt\w*|myöhemmin|"
     r"myohemmin|osissa|maksusuunnitelm\w*|erissä|erissa|"
     r"lengre tid|utsett\w*|senere|betale senere|nedbetal\w*|avdrag\w*)\b",
+    re.IGNORECASE,
+)
+
+
+# Asking what paying late costs, in the four languages.
+LATE_FEE = re.compile(
+    r"\b(?:late (?:fee|charge|payment fee)|reminder (?:fee|charge)|fee\w* (?:if|for|when)|"
+    r"pay\w*(?: \w+){0,4} (?:late|after the due)|interest|penalt\w*|"
+    r"påminnelse\w*|paminnelse\w*|förseningsavgift\w*|forseningsavgift\w*|avgift\w*|"
+    r"dröjsmålsränta|drojsmalsranta|ränta|ranta|betala\w* (?:för )?sent|"
+    r"muistutus\w*|viivästy\w*|viivasty\w*|korko\w*|maksu\w* (?:jos|kun)|myöhässä|myohassa|"
+    r"purre\w*|gebyr\w*|forsinkelse\w*|rente\w*|betale\w* for sent)\b",
     re.IGNORECASE,
 )
 

@@ -958,9 +958,14 @@ async def test_an_invoice_question_after_an_invoice_status_gets_no_second_offer(
     make_tracker, dispatcher, domain
 ):
     told = {"event": "action", "name": "action_invoice_status"}
-    tracker = make_tracker(intent="invoice", text="is there a fee if I pay it late?", events=[told])
+    text = "where do I find the reference number?"
+    tracker = make_tracker(intent="invoice", text=text, events=[told])
     slots = slot_events(await ActionSelfServiceRoute().run(dispatcher, tracker, domain))
     assert slots == {"self_service_route": "answer_only"}
+    tracker = make_tracker(intent="invoice", text=text)
+    slots = slot_events(await ActionSelfServiceRoute().run(dispatcher, tracker, domain))
+    assert slots == {"self_service_route": "answer"}
+    # what paying late costs is asked before any status: the whole invoice answer
     tracker = make_tracker(intent="invoice", text="is there a fee if I pay it late?")
     slots = slot_events(await ActionSelfServiceRoute().run(dispatcher, tracker, domain))
     assert slots == {"self_service_route": "answer"}
@@ -1021,6 +1026,30 @@ async def test_more_time_after_an_invoice_status_is_a_payment_plan(
     tracker = make_tracker(intent="invoice", text=text, events=[told])
     slots = slot_events(await ActionSelfServiceRoute().run(dispatcher, tracker, domain))
     assert slots == {"self_service_route": "payment_plan"}
+
+
+@pytest.mark.parametrize(
+    ("text", "route"),
+    [
+        ("is there a late fee?", "late_fee"),
+        ("what happens if I pay it a few days late?", "late_fee"),
+        ("blir det någon påminnelseavgift?", "late_fee"),
+        ("tuleeko muistutusmaksua jos maksan myöhässä", "late_fee"),
+        ("koster det gebyr hvis jeg betaler for sent?", "late_fee"),
+        # not about paying late: the invoice answer, without the offer
+        ("what's the reference number?", "answer_only"),
+        ("can I get more time to pay?", "payment_plan"),
+    ],
+)
+async def test_what_paying_late_costs_after_an_invoice_status_is_answered_alone(
+    make_tracker, dispatcher, domain, text, route
+):
+    """A blind trial: "is there a late fee?" after an invoice's status got the whole
+    invoice text, the fee one clause in it."""
+    told = {"event": "action", "name": "action_invoice_status"}
+    tracker = make_tracker(intent="invoice", text=text, events=[told])
+    slots = slot_events(await ActionSelfServiceRoute().run(dispatcher, tracker, domain))
+    assert slots == {"self_service_route": route}
 
 
 async def test_details_with_a_size_request_start_the_size_change(make_tracker, dispatcher, domain):
