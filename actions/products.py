@@ -108,7 +108,14 @@ RESTOCK = re.compile(
     r"(?:takaisin|taas) (?:varastoon|varastossa|saatavilla|myyntiin|myynnissä|myynnissa)|"
     r"tulee\w* (?:\w+ ){0,2}(?:lisää|lisaa|takaisin|uudestaan|taas)|"
     r"lis(?:ää|aa) tulossa|t(?:ä|a)ydenn\w*|saatte \w+ taas|"
-    r"tilbake p(?:å|a) lager|p(?:å|a) lager igjen|inn igjen|kommer (?:\w+ ){1,3}tilbake)",
+    r"tilbake p(?:å|a) lager|p(?:å|a) lager igjen|inn igjen|kommer (?:\w+ ){1,3}tilbake|"
+    # "can you let me know when it's back?": the same answer (a blind trial: returns)
+    r"(?:notify|tell|let|email|message) me (?:know )?(?:when|if)|"
+    r"meddela\w* (?:mig )?(?:när|nar|om)|säg till (?:när|om)|sag till (?:nar|om)|"
+    r"mejla\w* (?:mig )?(?:när|nar|om)|"
+    r"ilmoit\w* (?:minulle )?(?:kun|jos)|ker(?:ro|to)\w* (?:minulle )?(?:kun|jos)|"
+    r"si (?:i)?fra (?:når|nar|om)|"
+    r"(?:gi|gir) (?:meg )?beskjed (?:når|nar|om)|varsle\w* (?:meg )?(?:når|nar|om))",
     re.IGNORECASE,
 )
 _RESTOCK_WORDS_TEXT = """
@@ -118,6 +125,9 @@ _RESTOCK_WORDS_TEXT = """
     slutsålda slutsalda loppuunmyyty utsolgt utsolgte soon idea any vet min mitt mina mun
     minun snart pian koska tätä tata varastoa blir få fa nån fler flere får far påfylld
     pafylld täydennättekö taydennattekö täydennetäänkö saatte når tilbake inn påfyll pafyll
+    notify let know tell email message me meddela meddelar mig säg sag till om ilmoita
+    ilmoitatte ilmoittaa ilmoititteko minulle kun jos kerro kerrotteko gi gir meg beskjed
+    varsle varsler nar stock lager mejla mejlar kertokaa si fra ifra voitteko voisitteko
 """
 _RESTOCK_WORDS = frozenset(_RESTOCK_WORDS_TEXT.split())
 
