@@ -318,3 +318,26 @@ class ActionOrderStatus(Action):
             "delivery_method": order.delivery_method,
             "delivery_note": delivery_note(order, parcel, language),
         }, parcel
+
+
+# "it isn't about an order" or "I don't have the order number" with no form asking for it
+# (a blind trial, after the offer of a person: "Sorry, I lost the thread").
+ORDER_NUMBER_WORDS = re.compile(r"number|nummer|numer|numr|\bnr\b|\bno\.", re.IGNORECASE)
+
+
+class ActionNoOrder(Action):
+    """A shopper's "no order" outside any form: where to find the number when they say
+    they lack it, else an invitation to say what it is about."""
+
+    def name(self) -> str:
+        return "action_no_order"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if ORDER_NUMBER_WORDS.search(text):
+            dispatcher.utter_message(response="utter_no_order_number")
+        else:
+            dispatcher.utter_message(response="utter_not_about_an_order")
+        return []

@@ -688,3 +688,26 @@ async def test_a_lookup_that_finds_nothing_is_remembered(make_tracker, dispatche
     events = await act.run(dispatcher, with_history(make_tracker(slots=slots), history), domain)
     assert [m["response"] for m in dispatcher.messages] == ["utter_order_not_found"]
     assert slot_events(events)["failed_lookup"] == f"99999999 {EMAIL}"
+
+
+@pytest.mark.parametrize(
+    ("text", "response"),
+    [
+        ("it isn't about an order", "utter_not_about_an_order"),
+        ("det gäller ingen beställning", "utter_not_about_an_order"),
+        ("I don't have my order number", "utter_no_order_number"),
+        ("jag hittar inte ordernumret", "utter_no_order_number"),
+        ("mulla ei oo tilausnumeroa", "utter_no_order_number"),
+        ("har ikke ordrenummer", "utter_no_order_number"),
+    ],
+)
+async def test_no_order_outside_a_form_is_answered(
+    make_tracker, dispatcher, domain, text, response
+):
+    """A blind trial: "it isn't about an order" after the offer of a person got "Sorry, I
+    lost the thread"; without the number, where to find it."""
+    from actions.orders import ActionNoOrder
+
+    tracker = make_tracker(intent="no_order_number", text=text)
+    assert await ActionNoOrder().run(dispatcher, tracker, domain) == []
+    assert [m["response"] for m in dispatcher.messages] == [response]
