@@ -74,6 +74,23 @@ COMPENSATION = re.compile(
     r"erstatning\w*|kompensasjon\w*)",
     re.IGNORECASE,
 )
+# "where is the pickup point?" right after a status: the order's own (the status names it),
+# not the delivery options (a blind trial); "can it go to a pickup point instead?" stays
+# general.
+PICKUP_WHERE = re.compile(
+    r"\b(?:where|which|what|var|vilket|vilken|missä|missa|mikä|mika|hvor|hvilket|hvilken)\b"
+    r".*\b(?:pick-?up point|pickup|parcel shop|collection point|ombud\w*|"
+    r"utlämnings\w*|utlamnings\w*|paketautomat\w*|noutopiste\w*|nouto\w*|"
+    r"pakettiautomaat\w*|hentested\w*|utleveringssted\w*|pakkeautomat\w*|"
+    r"post (?:in|i) (?:butikk|butik))",
+    re.IGNORECASE,
+)
+# "which pickup points do you have?" is about the options, even right after a status
+OPTIONS_ASKED = re.compile(
+    r"\b(?:do you have|have you got|are there|har ni|finns det|onko teillä|onko teilla|"
+    r"onks teil|har dere|fins det|finnes det)\b",
+    re.IGNORECASE,
+)
 # what the NLU reads them as ("what if I'm not home?": follow_up 0.85)
 FACET_INTENTS = frozenset({"follow_up", "delivery_time", "delivery_methods"})
 STATUS_ACTIONS = frozenset({"action_order_status", "action_track_parcel"})
@@ -97,7 +114,10 @@ def general_question(tracker: Tracker) -> str | None:
     if intent == "delivery_time":
         return "utter_delivery_time" if GENERAL.search(text) else None
     if intent == "delivery_methods":
-        return None if CARRIER.search(text) else "utter_delivery_methods"
+        own_pickup = PICKUP_WHERE.search(text) and not OPTIONS_ASKED.search(text)
+        if CARRIER.search(text) or (own_pickup and after_status(tracker)):
+            return None
+        return "utter_delivery_methods"
     return None
 
 

@@ -627,6 +627,36 @@ async def test_after_the_status_nobody_home_and_a_delay_get_their_own_answer(
     assert slot_events(events)["service_outcome"] == "answered"
 
 
+@pytest.mark.parametrize(
+    ("text", "looked_up"),
+    [
+        ("where is the pickup point?", True),
+        ("var ligger utlämningsstället?", True),
+        ("missä se noutopiste on?", True),
+        ("hvilket hentested er det?", True),
+        # the options, not this order's point
+        ("which pickup points do you have?", False),
+        ("can it go to a pickup point instead?", False),
+    ],
+)
+async def test_after_the_status_where_the_pickup_point_is_is_that_order(
+    make_tracker, dispatcher, domain, text, looked_up
+):
+    """A blind trial: "where is the pickup point?" right after a status got the delivery
+    options; the status names the order's point (utter_order_at_pickup_point)."""
+    act, orders, _ = action(make_order("shipped"))
+    after_status = [
+        {"event": "action", "name": "action_order_status"},
+        {"event": "slot", "name": "service_outcome", "value": "answered"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    tracker = make_tracker(slots=FILLED, text=text, intent="delivery_methods", events=after_status)
+    await act.run(dispatcher, tracker, domain)
+    assert (len(orders.calls) == 1) is looked_up
+    expected = "utter_order_shipped" if looked_up else "utter_delivery_methods"
+    assert [m["response"] for m in dispatcher.messages] == [expected]
+
+
 async def test_nobody_home_in_the_first_question_still_gets_the_status(
     make_tracker, dispatcher, domain
 ):
