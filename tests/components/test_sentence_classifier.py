@@ -202,6 +202,23 @@ def test_a_routed_message_is_answered_by_the_head_of_its_route(
     assert unrouted.get("intent")["confidence"] < 0.7
 
 
+def learnable_blocks(
+    labels: np.ndarray,
+    n_classes: int,
+    dense_dim: int,
+    sparse_dim: int,
+    rng: np.random.Generator,
+    sparse_seed: int,
+) -> tuple[np.ndarray, scipy.sparse.csr_matrix]:
+    """A dense and a sparse feature block of noise in which every class leaves a trace (a
+    column of its own in each), so that a regression has something to learn."""
+    dense = rng.normal(size=(len(labels), dense_dim)) + np.eye(n_classes, dense_dim)[labels]
+    noise = scipy.sparse.random(
+        len(labels), sparse_dim, density=0.1, random_state=sparse_seed, format="csr"
+    )
+    return dense, (noise + scipy.sparse.csr_matrix(np.eye(n_classes, sparse_dim)[labels])).tocsr()
+
+
 @pytest.mark.parametrize(("n_classes", "class_weight"), [(4, None), (4, "balanced"), (2, None)])
 def test_the_block_solver_fits_the_model_sklearn_fits(n_classes: int, class_weight: str) -> None:
     # The solver replaced sklearn's LogisticRegression(solver="lbfgs") for speed only:
@@ -212,9 +229,7 @@ def test_the_block_solver_fits_the_model_sklearn_fits(n_classes: int, class_weig
     labels = rng.integers(0, n_classes, 300)
     if class_weight:
         labels[:200] = 0  # unbalanced, so balancing changes the model
-    dense = rng.normal(size=(300, 6)) + np.eye(n_classes, 6)[labels]
-    sparse = scipy.sparse.random(300, 40, density=0.1, random_state=4, format="csr")
-    sparse = (sparse + scipy.sparse.csr_matrix(np.eye(n_classes, 40)[labels])).tocsr()
+    dense, sparse = learnable_blocks(labels, n_classes, 6, 40, rng, sparse_seed=4)
     reference = LogisticRegression(C=5.0, max_iter=500, tol=1e-6, class_weight=class_weight)
     reference.fit(scipy.sparse.hstack([dense, sparse], format="csr"), labels)
     weight = None
@@ -239,9 +254,7 @@ def test_float32_features_learn_what_float64_features_learn() -> None:
     # close to the optimum L-BFGS gets, not where the optimum is).
     rng = np.random.default_rng(7)
     labels = rng.integers(0, 4, 400)
-    dense = rng.normal(size=(400, 8)) + np.eye(4, 8)[labels]
-    sparse = scipy.sparse.random(400, 50, density=0.1, random_state=8, format="csr")
-    sparse = (sparse + scipy.sparse.csr_matrix(np.eye(4, 50)[labels])).tocsr()
+    dense, sparse = learnable_blocks(labels, 4, 8, 50, rng, sparse_seed=8)
     wide, wide_intercept = fit_softmax_regression(
         [dense, sparse], labels, 4, C=5.0, max_iter=300, tol=1e-8
     )
@@ -302,9 +315,7 @@ def test_a_head_leaves_out_the_columns_its_rows_never_use_and_learns_the_same() 
     # fitted without (faster) and must come back as zeros, the rest as without pruning.
     rng = np.random.default_rng(5)
     labels = rng.integers(0, 3, 200)
-    dense = rng.normal(size=(200, 4)) + np.eye(3, 4)[labels]
-    sparse = scipy.sparse.random(200, 60, density=0.1, random_state=6, format="csr")
-    sparse = (sparse + scipy.sparse.csr_matrix(np.eye(3, 60)[labels])).tocsr()
+    dense, sparse = learnable_blocks(labels, 3, 4, 60, rng, sparse_seed=6)
     sparse[:, 30:] = 0  # columns 30-59 seen only in other heads' rows
     sparse.eliminate_zeros()
     coef, intercept = fit_head([dense, sparse], labels, 3, C=5.0, max_iter=500, tol=1e-8)
