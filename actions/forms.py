@@ -78,7 +78,7 @@ COMPENSATION = re.compile(
 # not the delivery options (a blind trial); "can it go to a pickup point instead?" stays
 # general.
 PICKUP_WHERE = re.compile(
-    r"\b(?:where|which|what|var|vilket|vilken|missä|missa|mikä|mika|hvor|hvilket|hvilken)\b"
+    r"\b(?:where|which|var|vilket|vilken|missä|missa|hvor|hvilket|hvilken)\b"
     r".*\b(?:pick-?up point|pickup|parcel shop|collection point|ombud\w*|"
     r"utlämnings\w*|utlamnings\w*|paketautomat\w*|noutopiste\w*|nouto\w*|"
     r"pakettiautomaat\w*|hentested\w*|utleveringssted\w*|pakkeautomat\w*|"

@@ -110,12 +110,11 @@ RESTOCK = re.compile(
     r"lis(?:ää|aa) tulossa|t(?:ä|a)ydenn\w*|saatte \w+ taas|"
     r"tilbake p(?:å|a) lager|p(?:å|a) lager igjen|inn igjen|kommer (?:\w+ ){1,3}tilbake|"
     # "can you let me know when it's back?": the same answer (a blind trial: returns)
-    r"(?:notify|tell|let|email|message) me (?:know )?(?:when|if)|"
-    r"meddela\w* (?:mig )?(?:när|nar|om)|säg till (?:när|om)|sag till (?:nar|om)|"
-    r"mejla\w* (?:mig )?(?:när|nar|om)|"
-    r"ilmoit\w* (?:minulle )?(?:kun|jos)|ker(?:ro|to)\w* (?:minulle )?(?:kun|jos)|"
-    r"si (?:i)?fra (?:når|nar|om)|"
-    r"(?:gi|gir) (?:meg )?beskjed (?:når|nar|om)|varsle\w* (?:meg )?(?:når|nar|om))",
+    r"(?:notify|tell|let|email|message) me (?:know )?when|(?:notify|email|message) me if|"
+    r"meddela\w* (?:mig )?(?:när|nar)|säg till när|sag till nar|mejla\w* (?:mig )?(?:när|nar)|"
+    r"ilmoit\w* (?:minulle )?kun|ker(?:ro|to)\w* (?:minulle )?kun|"
+    r"si (?:i)?fra (?:når|nar)|(?:gi|gir) (?:meg )?beskjed (?:når|nar)|"
+    r"varsle\w* (?:meg )?(?:når|nar))",
     re.IGNORECASE,
 )
 _RESTOCK_WORDS_TEXT = """

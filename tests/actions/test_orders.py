@@ -637,6 +637,7 @@ async def test_after_the_status_nobody_home_and_a_delay_get_their_own_answer(
         # the options, not this order's point
         ("which pickup points do you have?", False),
         ("can it go to a pickup point instead?", False),
+        ("what does it cost to send it to a pickup point?", False),
     ],
 )
 async def test_after_the_status_where_the_pickup_point_is_is_that_order(

@@ -407,3 +407,25 @@ async def test_a_restock_question_naming_a_product_searches_for_it(
     )
     await act.run(dispatcher, tracker, domain)
     assert client.calls[0] == ("search", ("wool coat", 4))
+
+
+@pytest.mark.parametrize(
+    ("text", "restock"),
+    [
+        ("can you notify me when it's back?", True),
+        ("kan ni meddela mig när den finns igen?", True),
+        ("voitteko ilmoittaa kun sitä tulee taas?", True),
+        ("kan dere gi meg beskjed når den er tilbake?", True),
+        # "tell me if you have it in ..." asks about the product, not its return
+        ("tell me if you have it in black", False),
+        ("säg till om ni har den i svart", False),
+        ("kerro jos sitä on mustana", False),
+        ("gi beskjed om dere har den i svart", False),
+    ],
+)
+def test_a_notice_when_it_is_back_is_the_restock_question(text, restock):
+    """A blind trial: "can you notify me when it's back?" after a sold-out product got the
+    returns text."""
+    from actions.products import RESTOCK
+
+    assert bool(RESTOCK.search(text)) is restock
