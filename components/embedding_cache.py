@@ -138,13 +138,7 @@ class EmbeddingCache:
         except Exception as error:  # unreadable or not an array: encode instead
             logger.warning("embedding seed %s not read (%s)", self._seed, error)
             return
-        k = len(digests)
-        if (
-            digests.dtype != np.uint8
-            or digests.shape != (k, DIGEST_SIZE)
-            or vectors.dtype != np.float16
-            or vectors.shape != (k, self._dim)
-        ):
+        if not self._well_formed(digests, vectors, np.float16):
             logger.warning("embedding seed %s has the wrong shape; not used", self._seed)
             return
         found = [bytes(d) for d in digests]
@@ -174,13 +168,7 @@ class EmbeddingCache:
                 logger.debug("embedding cache pack %s is broken (%s)", path.name, error)
                 self._broken.append(path)
                 continue
-            k = len(digests)
-            if (
-                digests.dtype != np.uint8
-                or digests.shape != (k, DIGEST_SIZE)
-                or vectors.dtype != np.float32
-                or vectors.shape != (k, self._dim)
-            ):
+            if not self._well_formed(digests, vectors, np.float32):
                 logger.debug("embedding cache pack %s has the wrong shape", path.name)
                 self._broken.append(path)
                 continue
@@ -189,6 +177,17 @@ class EmbeddingCache:
             self._packs.append(path)
         if found_vectors:
             self._add(found_digests, np.concatenate(found_vectors))
+
+    def _well_formed(self, digests: np.ndarray, vectors: np.ndarray, dtype: type) -> bool:
+        """Whether a pack's or the seed's arrays are rows of this cache: one SHA-256 digest
+        and one vector of this dimension and type per row."""
+        k = len(digests)
+        return (
+            digests.dtype == np.uint8
+            and digests.shape == (k, DIGEST_SIZE)
+            and vectors.dtype == dtype
+            and vectors.shape == (k, self._dim)
+        )
 
     def _add(self, digests: Iterable[bytes], vectors: np.ndarray) -> None:
         start = len(self._vectors)
