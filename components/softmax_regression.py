@@ -44,12 +44,16 @@ def fit_softmax_regression(
     ``intercept`` (n_classes,).
     """
     n = labels.shape[0]
+    blocks = _join_dense_neighbours(blocks)
     dims = [int(block.shape[1]) for block in blocks]
     offsets = np.cumsum([0] + [d * n_classes for d in dims])
-    # X.T @ G for the gradient: a sparse block's transpose made row-major once, so
-    # scipy multiplies it with its fast kernel; a dense block's .T is a free view (BLAS)
+    # X.T @ G for the gradient, each block's transpose made row-major once: scipy's fast
+    # kernel for a sparse block; for a dense one BLAS skips most of its packing of the
+    # (n, d) matrix that a .T view costs on every call (12 to 6 ms a product here)
     transposed: list[Any] = [
-        scipy.sparse.csr_matrix(block.T) if scipy.sparse.issparse(block) else block.T
+        scipy.sparse.csr_matrix(block.T)
+        if scipy.sparse.issparse(block)
+        else np.ascontiguousarray(block.T)
         for block in blocks
     ]
     onehot = np.zeros((n, n_classes))
@@ -84,6 +88,30 @@ def fit_softmax_regression(
     x = minimize_lbfgs(loss_and_gradient, np.zeros(offsets[-1] + n_classes), max_iter, tol)
     coef = np.hstack([part.T for part in unpack(x)])
     return coef, x[offsets[-1] :].copy()
+
+
+def _join_dense_neighbours(
+    blocks: list[np.ndarray | scipy.sparse.csr_matrix],
+) -> list[np.ndarray | scipy.sparse.csr_matrix]:
+    """Adjacent dense blocks of one dtype as one matrix (the e5 and MiniLM features).
+
+    The parameters do not move: a block's weights are its (columns, classes) rows in
+    the parameter vector, so two neighbours' are the rows of their join, in the same
+    order. One product over 768 columns instead of two over 384 saves BLAS a call and
+    a packing of the result per evaluation.
+    """
+    joined: list[np.ndarray | scipy.sparse.csr_matrix] = []
+    for block in blocks:
+        previous = joined[-1] if joined else None
+        if (
+            isinstance(block, np.ndarray)
+            and isinstance(previous, np.ndarray)
+            and previous.dtype == block.dtype
+        ):
+            joined[-1] = np.hstack([previous, block])
+        else:
+            joined.append(block)
+    return joined
 
 
 # L-BFGS-B's constants (scipy 1.10, lbfgsb.f): line-search tolerances, step bound, history

@@ -225,3 +225,32 @@ def test_a_message_of_a_skipped_route_gets_no_minilm_features(tokenizer: Any) ->
     featurizer.process([wordless, english])
     assert not wordless.features
     assert sentence(english).shape == (HIDDEN_SIZE,)
+
+
+def test_a_served_featurizer_is_warmed_up_and_a_training_one_embeds_only_on_demand(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    # Rasa loads the featurizer to serve (the graph is traced then, not on the first
+    # shopper's message) and creates it to train, where the seed usually has every
+    # example's vector: tracing there would cost a second of every training.
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from components.minilm import MiniLMEncoder, MiniLMFeaturizer
+
+    embedded: list[list[str]] = []
+    real_embed = MiniLMEncoder.embed
+
+    def recording_embed(self: Any, texts: Any, batch_size: int = 32) -> np.ndarray:
+        embedded.append(list(texts))
+        return real_embed(self, texts, batch_size)
+
+    monkeypatch.setattr(MiniLMEncoder, "embed", recording_embed)
+    config = {**MiniLMFeaturizer.get_default_config(), "alias": "minilm"}
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), "test")
+    MiniLMFeaturizer.create(config, storage, Resource("minilm"), context)
+    assert embedded == []
+    MiniLMFeaturizer.load(config, storage, Resource("minilm"), context)
+    assert embedded == [["warm-up"]]

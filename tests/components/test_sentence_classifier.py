@@ -247,6 +247,24 @@ def test_the_block_solver_fits_the_model_sklearn_fits(n_classes: int, class_weig
     np.testing.assert_allclose(intercept, reference.intercept_, atol=1e-3)
 
 
+def test_neighbouring_dense_blocks_fitted_as_one_give_each_its_own_columns() -> None:
+    # The solver joins adjacent dense blocks (e5 and MiniLM) into one product. The
+    # coefficients must still come back block by block in the given order: e5's weights
+    # under e5's columns, and a dense block after a sparse one not joined to the others.
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(11)
+    labels = rng.integers(0, 4, 300)
+    dense, sparse = learnable_blocks(labels, 4, 9, 40, rng, sparse_seed=12)
+    blocks = [dense[:, :3], dense[:, 3:7], sparse, dense[:, 7:]]
+    reference = LogisticRegression(C=5.0, max_iter=500, tol=1e-6)
+    reference.fit(scipy.sparse.hstack(blocks, format="csr"), labels)
+    coef, intercept = fit_softmax_regression(blocks, labels, 4, C=5.0, max_iter=500, tol=1e-6)
+    assert coef.shape == (4, 3 + 4 + 40 + 2)
+    np.testing.assert_allclose(coef, reference.coef_, atol=1e-3)
+    np.testing.assert_allclose(intercept, reference.intercept_, atol=1e-3)
+
+
 def test_float32_features_learn_what_float64_features_learn() -> None:
     # The classifier hands its blocks to the regression in float32 (half the time per
     # product); the loss, the gradient and L-BFGS stay in float64, so the model is the
@@ -352,3 +370,31 @@ def test_heads_fitted_in_worker_processes_equal_those_fitted_in_turn(tmp_path: P
     np.testing.assert_allclose(
         in_turn._fallback.weights[0], side_by_side._fallback.weights[0], atol=1e-4
     )
+
+
+def test_the_fallback_head_stops_at_its_own_iteration_count(tmp_path: Path) -> None:
+    # config.yml gives the head for CPUs without AVX2 fewer L-BFGS iterations than the
+    # heads every other machine uses: only that head may change.
+    rng = np.random.default_rng(0)
+    examples = [message(INTENTS[i % 3], i, rng) for i in range(60)]
+    context = ExecutionContext(GraphSchema({}), "test")
+    trained = []
+    for fallback_iterations in (None, 2):
+        config = {
+            **SentenceLogRegClassifier.get_default_config(),
+            "fallback_without": ["minilm"],
+            "fallback_max_iter": fallback_iterations,
+            "n_jobs": 1,
+        }
+        (tmp_path / str(fallback_iterations)).mkdir()
+        storage = LocalModelStorage(tmp_path / str(fallback_iterations))
+        classifier = SentenceLogRegClassifier.create(config, storage, Resource("clf"), context)
+        classifier.train(TrainingData(training_examples=examples))
+        trained.append(classifier)
+    full, short = trained
+    assert full._fallback is not None and short._fallback is not None
+    assert full._coef is not None and short._coef is not None
+    np.testing.assert_array_equal(full._coef, short._coef)
+    full_fallback, short_fallback = full._fallback.weights[0], short._fallback.weights[0]
+    assert np.abs(full_fallback - short_fallback).max() > 0.1
+    assert np.abs(short_fallback).sum() < np.abs(full_fallback).sum()  # stopped on the way
