@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -346,24 +347,28 @@ def test_a_head_leaves_out_the_columns_its_rows_never_use_and_learns_the_same() 
     np.testing.assert_allclose(intercept, full_intercept, atol=1e-4)
 
 
-def test_heads_fitted_in_worker_processes_equal_those_fitted_in_turn(tmp_path: Path) -> None:
-    # n_jobs only changes where the heads are fitted, not what they learn.
+def train_with_settings(folder: Path, **settings: Any) -> SentenceLogRegClassifier:
+    """The three-intent classifier with a fallback head (no minilm), trained in `folder`
+    with these settings over the defaults."""
     rng = np.random.default_rng(0)
     examples = [message(INTENTS[i % 3], i, rng) for i in range(60)]
     context = ExecutionContext(GraphSchema({}), "test")
-    trained = []
-    for jobs in (1, 2):
-        config = {
-            **SentenceLogRegClassifier.get_default_config(),
-            "fallback_without": ["minilm"],
-            "n_jobs": jobs,
-        }
-        (tmp_path / str(jobs)).mkdir()
-        storage = LocalModelStorage(tmp_path / str(jobs))
-        classifier = SentenceLogRegClassifier.create(config, storage, Resource("clf"), context)
-        classifier.train(TrainingData(training_examples=examples))
-        trained.append(classifier)
-    in_turn, side_by_side = trained
+    config = {
+        **SentenceLogRegClassifier.get_default_config(),
+        "fallback_without": ["minilm"],
+        **settings,
+    }
+    folder.mkdir()
+    storage = LocalModelStorage(folder)
+    classifier = SentenceLogRegClassifier.create(config, storage, Resource("clf"), context)
+    classifier.train(TrainingData(training_examples=examples))
+    return classifier
+
+
+def test_heads_fitted_in_worker_processes_equal_those_fitted_in_turn(tmp_path: Path) -> None:
+    # n_jobs only changes where the heads are fitted, not what they learn.
+    in_turn = train_with_settings(tmp_path / "1", n_jobs=1)
+    side_by_side = train_with_settings(tmp_path / "2", n_jobs=2)
     assert in_turn._fallback is not None and side_by_side._fallback is not None
     assert in_turn._coef is not None and side_by_side._coef is not None
     np.testing.assert_allclose(in_turn._coef, side_by_side._coef, atol=1e-4)
@@ -375,23 +380,8 @@ def test_heads_fitted_in_worker_processes_equal_those_fitted_in_turn(tmp_path: P
 def test_the_fallback_head_stops_at_its_own_iteration_count(tmp_path: Path) -> None:
     # config.yml gives the head for CPUs without AVX2 fewer L-BFGS iterations than the
     # heads every other machine uses: only that head may change.
-    rng = np.random.default_rng(0)
-    examples = [message(INTENTS[i % 3], i, rng) for i in range(60)]
-    context = ExecutionContext(GraphSchema({}), "test")
-    trained = []
-    for fallback_iterations in (None, 2):
-        config = {
-            **SentenceLogRegClassifier.get_default_config(),
-            "fallback_without": ["minilm"],
-            "fallback_max_iter": fallback_iterations,
-            "n_jobs": 1,
-        }
-        (tmp_path / str(fallback_iterations)).mkdir()
-        storage = LocalModelStorage(tmp_path / str(fallback_iterations))
-        classifier = SentenceLogRegClassifier.create(config, storage, Resource("clf"), context)
-        classifier.train(TrainingData(training_examples=examples))
-        trained.append(classifier)
-    full, short = trained
+    full = train_with_settings(tmp_path / "full", n_jobs=1)
+    short = train_with_settings(tmp_path / "short", n_jobs=1, fallback_max_iter=2)
     assert full._fallback is not None and short._fallback is not None
     assert full._coef is not None and short._coef is not None
     np.testing.assert_array_equal(full._coef, short._coef)
