@@ -84,12 +84,11 @@ class _Block:
         matrix = stack_sparse_rows(rows, self.dim)
         # Scaled in place on the non-zero entries: at one message a turn, building
         # diagonal matrices for the products cost more than the classification itself.
-        if self.sparse:
-            # Sublinear TF-IDF: a word seen twice is not twice the evidence, and
-            # n-grams that occur everywhere ("the", " a") carry none.
-            matrix.data = np.log1p(matrix.data)
-            if self.idf is not None:
-                matrix.data *= self.idf[matrix.indices]
+        # Sublinear TF-IDF: a word seen twice is not twice the evidence, and n-grams
+        # that occur everywhere ("the", " a") carry none.
+        matrix.data = np.log1p(matrix.data)
+        if self.idf is not None:
+            matrix.data *= self.idf[matrix.indices]
         entries_per_row = np.diff(matrix.indptr)
         row_of_entry = np.repeat(np.arange(matrix.shape[0]), entries_per_row)
         norms = np.sqrt(
