@@ -19,9 +19,8 @@ milliseconds of CPU, more than everything else Rasa does for the action. Here th
 is validated against a validator built once. A valid reply is accepted exactly as before;
 an invalid one goes to Rasa's own method, so the error raised and its message are Rasa's.
 
-``install()`` replaces both methods of ``RemoteAction``. Every Rasa process that loads our
-model imports this module (components/minilm.py and e5.py call ``install()``), so
-`rasa run`, `rasa shell` and the benchmarks all get it.
+``install()`` replaces both methods of ``RemoteAction``; ``components/speedups.py`` calls
+it in every Rasa process that loads our model.
 """
 
 from __future__ import annotations

@@ -38,15 +38,13 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components import action_exchange, rule_lookup
+from components import speedups
 from components.embedding_cache import EmbeddingCache, half_precision
 from components.language import LANGUAGE_ROUTE
 
 logger = logging.getLogger(__name__)
-# Every Rasa process that loads our model imports this module (see action_exchange.py
-# and rule_lookup.py).
-action_exchange.install()
-rule_lookup.install()
+# Every Rasa process that loads our model imports this module (components/speedups.py).
+speedups.install()
 
 DIM = 384
 # Set to 1 to behave as on a CPU without AVX2 (tests, and measuring the fallback).

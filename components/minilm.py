@@ -30,16 +30,14 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.special import erf
 
-from components import action_exchange, rule_lookup
+from components import speedups
 from components.embedding_cache import EmbeddingCache, half_precision
 from components.language import LANGUAGE_ROUTE
 
 logger = logging.getLogger(__name__)
 # Every Rasa process that loads our model imports this module: the place for process-wide
-# speed-ups that are not about MiniLM (see components/action_exchange.py
-# and rule_lookup.py).
-action_exchange.install()
-rule_lookup.install()
+# speed-ups that are not about MiniLM (components/speedups.py).
+speedups.install()
 
 HIDDEN_SIZE = 384
 NUM_HEADS = 12

@@ -25,8 +25,8 @@ lookup and rebuilt when its keys change (training removes contradicted rules fro
 lookup while it analyses them). ``tests/components/test_rule_lookup.py`` checks that the
 keys found are Rasa's, state for state, over every tracker of our stories and rules.
 
-``install()`` replaces the method of ``RulePolicy``; like ``action_exchange``, it is
-called when the model's components are imported, in every Rasa process (training too).
+``install()`` replaces the method of ``RulePolicy``; ``components/speedups.py`` calls it
+in every Rasa process that loads our model, training included.
 """
 
 from __future__ import annotations

@@ -26,13 +26,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _policy(tmp_path: Path) -> RulePolicy:
-    config = {**RulePolicy.get_default_config(), "core_fallback_threshold": 0.3,
-              "core_fallback_action_name": "action_default_fallback",
-              "enable_fallback_prediction": True}  # fmt: skip  - as in config.yml
+    config = {
+        **RulePolicy.get_default_config(),
+        "core_fallback_threshold": 0.3,
+        "core_fallback_action_name": "action_default_fallback",
+        "enable_fallback_prediction": True,
+    }  # as in config.yml
     return RulePolicy(
-        config, LocalModelStorage(tmp_path), Resource("rules"),
+        config,
+        LocalModelStorage(tmp_path),
+        Resource("rules"),
         ExecutionContext(GraphSchema({}), "test"),
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +107,9 @@ LISTEN = {"action_name": "action_listen"}
 START_RULE = _key({}, {"prev_action": LISTEN, "user": {"intent": "greet"}})
 GREET = _key({"prev_action": LISTEN, "user": {"intent": "greet"}})
 ANY_INTENT_AFTER_LISTEN = _key({"prev_action": LISTEN})
-NOT_IN_FORM = _key({"prev_action": LISTEN, "user": {"intent": "greet"},
-                    "active_loop": {"name": SHOULD_NOT_BE_SET}})  # fmt: skip
+NOT_IN_FORM = _key(
+    {"prev_action": LISTEN, "user": {"intent": "greet"}, "active_loop": {"name": SHOULD_NOT_BE_SET}}
+)
 AFTER_ASK = _key(
     {"prev_action": {"action_name": "utter_ask"}},
     {"prev_action": LISTEN, "user": {"intent": "affirm"}},
@@ -119,20 +125,34 @@ CONVERSATION_START = _key({})
         [{}, {"prev_action": LISTEN, "user": {"intent": "greet"}}],
         [{"prev_action": LISTEN, "user": {"intent": "greet"}}],
         [{"prev_action": LISTEN, "user": {"intent": "greet"}, "active_loop": {"name": "f"}}],
-        [{"prev_action": {"action_name": "utter_ask"}},
-         {"prev_action": LISTEN, "user": {"intent": "affirm"}}],
-        [{"prev_action": {"action_name": "utter_other"}},
-         {"prev_action": LISTEN, "user": {"intent": "affirm"}}],
+        [
+            {"prev_action": {"action_name": "utter_ask"}},
+            {"prev_action": LISTEN, "user": {"intent": "affirm"}},
+        ],
+        [
+            {"prev_action": {"action_name": "utter_other"}},
+            {"prev_action": LISTEN, "user": {"intent": "affirm"}},
+        ],
         [{"prev_action": LISTEN, "user": {"text": "hello"}}],
         [{"prev_action": {"action_text": "hi there"}, "user": {"intent": "greet"}}],
         [{"prev_action": LISTEN}],
         [],
     ],
-)  # fmt: skip
+)
 def test_hand_made_rules_match_as_in_rasa(tmp_path: Path, states: list[dict[str, Any]]) -> None:
     policy = _policy(tmp_path)
-    lookup = {key: "utter_x" for key in (START_RULE, GREET, ANY_INTENT_AFTER_LISTEN,
-                                         NOT_IN_FORM, AFTER_ASK, BY_TEXT, CONVERSATION_START)}  # fmt: skip
+    lookup = {
+        key: "utter_x"
+        for key in (
+            START_RULE,
+            GREET,
+            ANY_INTENT_AFTER_LISTEN,
+            NOT_IN_FORM,
+            AFTER_ASK,
+            BY_TEXT,
+            CONVERSATION_START,
+        )
+    }
     expected = rule_lookup._rasa_get_possible_keys(policy, lookup, states)
     assert rule_lookup.get_possible_keys(policy, lookup, states) == expected
 
@@ -145,7 +165,11 @@ def test_a_rule_removed_from_the_lookup_is_no_longer_found(tmp_path: Path) -> No
     lookup.pop(GREET)  # as training does with a contradicted rule
     assert rule_lookup.get_possible_keys(policy, lookup, states) == {ANY_INTENT_AFTER_LISTEN}
     lookup[AFTER_ASK] = "utter_y"
-    after_ask = [{"prev_action": {"action_name": "utter_ask"}},
-                 {"prev_action": LISTEN, "user": {"intent": "affirm"}}]  # fmt: skip
+    after_ask = [
+        {"prev_action": {"action_name": "utter_ask"}},
+        {"prev_action": LISTEN, "user": {"intent": "affirm"}},
+    ]
     assert rule_lookup.get_possible_keys(policy, lookup, after_ask) == {
-        AFTER_ASK, ANY_INTENT_AFTER_LISTEN}  # fmt: skip
+        AFTER_ASK,
+        ANY_INTENT_AFTER_LISTEN,
+    }
