@@ -14,6 +14,7 @@ actions: nothing here may do anything at import time.
 from __future__ import annotations
 
 import argparse
+import gc
 import hmac
 import logging
 import os
@@ -58,6 +59,15 @@ def create_app(token: str, actions_package: str = "actions") -> Sanic:
     """rasa-sdk's app, token-protected and without CORS: no browser ever calls it."""
     app = create_sdk_app(actions_package, cors_origins="")
     require_token(app, token)
+
+    @app.listener("after_server_start")
+    async def freeze_loaded_objects(_app: Sanic, _loop: object) -> None:
+        # The actions, their settings and clients live as long as the process: out of
+        # the full collections, which took up to 86 ms of this server's loop under load
+        # (channels/webchat.py freeze_loaded_objects says more).
+        gc.collect()
+        gc.freeze()
+
     return app
 
 
