@@ -178,7 +178,9 @@ def test_once_started_the_loaded_actions_are_left_out_of_full_collections() -> N
     import gc
 
     app = create_app("t" * 40)
-    started = [f.listener for f in app._future_listeners if f.event == "after_server_start"]
+    started: list[Any] = [
+        f.listener for f in app._future_listeners if f.event == "after_server_start"
+    ]
     loaded = [{"settings": "loaded at start"}]
     assert any(o is loaded for o in gc.get_objects())
     for listener in started:
