@@ -3,7 +3,10 @@ against Rasa's schema without re-checking the schema itself."""
 
 from __future__ import annotations
 
+import copy
 import json
+import random
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +76,108 @@ def test_invalid_responses_still_fail_with_rasas_message(
 ) -> None:
     with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server"):
         action._validate_action_result(response)
+
+
+def _replies() -> list[Any]:
+    """Replies as our actions send them (rasa-sdk's events), and one of every event kind."""
+    from rasa_sdk import events as sdk
+
+    made = [
+        sdk.SessionStarted(),
+        sdk.SlotSet("language", "sv"),
+        sdk.SlotSet("order_number", None),
+        sdk.ActionExecuted("action_listen"),
+        sdk.FollowupAction("utter_ask_email"),
+        sdk.ActiveLoop("order_status_form"),
+        sdk.ActiveLoop(None),
+        sdk.AllSlotsReset(),
+        sdk.ConversationPaused(),
+        sdk.ConversationResumed(),
+        sdk.Restarted(),
+        sdk.UserUtteranceReverted(),
+        sdk.ActionReverted(),
+        sdk.BotUttered("Hej", {"b": 1}),
+        sdk.LoopInterrupted(True),
+        sdk.ActionExecutionRejected("order_status_form"),
+        sdk.ReminderScheduled("EXTERNAL_x", datetime(2026, 1, 1), name="r"),
+        sdk.ReminderCancelled(name="r"),
+        sdk.AgentUttered("hi"),
+        sdk.UserUttered(
+            "where is 40012345",
+            {
+                "intent": {"name": "order_status", "confidence": 0.9},
+                "entities": [
+                    {"entity": "order_number", "value": "40012345", "start": 9, "end": 17}
+                ],
+            },
+        ),
+        {"event": "user_featurization", "use_text_for_featurization": False},
+        {"event": "entities", "entities": [{"entity": "email", "value": "a@b.se"}]},
+        {"event": "form", "name": "order_status_form"},
+        {"event": "form_validation", "validate": False},
+        {"event": "export"},
+    ]
+    one_of_each = {"events": made, "responses": [{"text": "Hej!", "buttons": []}]}
+    return [VALID, {}, {"events": []}, one_of_each] + [{"events": [e]} for e in made]
+
+
+def _broken(reply: Any, rng: random.Random) -> Any:
+    """The reply with one value somewhere in it deleted or replaced by another type."""
+    reply = copy.deepcopy(reply)
+    parents: list[tuple[Any, Any]] = []
+
+    def walk(node: Any) -> None:
+        keys = node.keys() if isinstance(node, dict) else range(len(node))
+        for key in keys:
+            parents.append((node, key))
+            if isinstance(node[key], (dict, list)):
+                walk(node[key])
+
+    if isinstance(reply, (dict, list)):
+        walk(reply)
+    if not parents:
+        return rng.choice([[], "x", {"events": 1}])
+    node, key = rng.choice(parents)
+    if isinstance(node, dict) and rng.random() < 0.3:
+        del node[key]
+    else:
+        node[key] = rng.choice([None, 7, 1.5, "text", "slot", "user", [], {}, [{}], True])
+    return reply
+
+
+def test_checking_each_event_against_its_own_kind_gives_rasas_verdict() -> None:
+    """The verdict of the whole schema (oneOf over all 23 kinds), for valid replies and
+    for thousands of broken ones."""
+    spec = RemoteAction.action_response_format_spec()
+    whole = validator_for(spec)(spec)
+    ours = action_exchange.response_validator()
+    assert ours.outer is not None and len(ours.kinds) >= 20  # the fast path is taken
+    rng = random.Random(11)
+    verdicts = {True: 0, False: 0}
+    for reply in _replies():
+        assert ours.is_valid(reply) is True == whole.is_valid(reply)
+        for _ in range(150):
+            broken = _broken(reply, rng)
+            verdict = whole.is_valid(broken)
+            assert ours.is_valid(broken) is verdict, broken
+            verdicts[verdict] += 1
+    assert verdicts[True] > 500 and verdicts[False] > 500  # both kinds really tested
+
+
+def test_a_schema_of_another_shape_is_checked_whole() -> None:
+    spec = {
+        "type": "object",
+        "properties": {
+            "events": {
+                "type": "array",
+                "items": {"type": "object", "oneOf": [{"required": ["a"]}, {"required": ["b"]}]},
+            }
+        },
+    }
+    validator = action_exchange.ReplyValidator(spec)
+    assert validator.outer is None
+    assert validator.is_valid({"events": [{"a": 1}]})
+    assert not validator.is_valid({"events": [{"a": 1, "b": 2}]})
 
 
 @pytest.fixture(scope="module")
