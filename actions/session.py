@@ -31,6 +31,8 @@ METADATA_SLOT = "session_started_metadata"
 LANGUAGE_SLOT = "language"
 # channels/webchat.py's WRITTEN_LANGUAGE_FIELD (the action server does not import the channel)
 WRITTEN_LANGUAGE = "written_language"
+# The only response this action reads: Rasa sends it no other (RESPONSES_READ in
+# components/action_exchange.py).
 INTRO = "utter_intro"
 
 

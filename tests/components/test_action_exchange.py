@@ -208,6 +208,18 @@ def test_an_action_gets_no_responses_unless_the_domain_flags_it(domain: Domain) 
         sent = request_domain(flagged, domain)
         assert sent is not None
         assert sent["responses"]["utter_intro"] == domain.as_dict()["responses"]["utter_intro"]
+        assert sent["slots"] == domain.as_dict()["slots"]
+
+
+def test_the_session_start_gets_the_introduction_alone(domain: Domain) -> None:
+    """It runs at the start of every conversation and renders nothing else; the
+    second-question action looks up any intent's answer, so it gets them all."""
+    start = request_domain("action_session_start", domain) or {}
+    assert list(start["responses"]) == ["utter_intro"]
+    assert len(start["responses"]["utter_intro"]) >= 4  # a variation per language
+    assert len(json.dumps(start)) < len(json.dumps(domain.as_dict())) / 10
+    also = request_domain("action_answer_also", domain) or {}
+    assert also["responses"] == domain.as_dict()["responses"]
 
 
 def test_loading_the_model_components_installs_the_lighter_request() -> None:
