@@ -16,8 +16,7 @@ Two facts make most of that work unnecessary, and change nothing about which rul
   Rasa's own ``_is_rule_applicable``. A rule whose newest state has no previous action
   (a conversation start) matches only a state without one, and the other way round.
 - A rule shorter than the states looked at so far matches whatever comes before it
-  (``_is_rule_applicable`` returns True past its length). Once every candidate left is
-  that short, the rest of the conversation cannot remove any, so the loop stops.
+  (``_is_rule_applicable`` returns True past its length), so it is not tested again.
 
 Everything else (which states, the comparison itself, the choice among several matches)
 is Rasa's. The buckets depend only on the keys of a lookup, so an index is kept per
@@ -123,16 +122,29 @@ def _index_of(policy: RulePolicy, lookup: dict[str, Any]) -> _Index:
 
 
 def get_possible_keys(self: RulePolicy, lookup: dict[str, Any], states: list[State]) -> set[str]:
-    """The keys of `lookup` whose rules match `states`: exactly Rasa's, found faster."""
+    """The keys of `lookup` whose rules match `states`: exactly Rasa's, found faster.
+
+    Rasa picks the longest key of the set it returns, and among keys of equal length the
+    first in the set's order; so the set is built as Rasa builds it, step by step from the
+    same sets in the same order, and iterates in the same order (the tests compare the
+    order too). Only the tests are skipped whose answer is known.
+    """
+    possible = set(lookup.keys())
     if not states:
-        return set(lookup.keys())
+        return possible
     index = _index_of(self, lookup)
     newest = states[-1]
-    possible = {key for key in index.candidates(newest) if self._is_rule_applicable(key, 0, newest)}
+    matching = {key for key in index.candidates(newest) if self._is_rule_applicable(key, 0, newest)}
+    # set(generator), as Rasa builds set(filter(...)): the same insertions, the same order
+    possible = set(key for key in possible if key in matching)
+    lengths = index.lengths
     for turn, state in enumerate(reversed(states[:-1]), start=1):
-        if all(index.lengths[key] <= turn for key in possible):
-            break  # every rule left is shorter than this: it matches whatever came before
-        possible = {key for key in possible if self._is_rule_applicable(key, turn, state)}
+        # A rule no longer than `turn` states matches whatever came before it.
+        possible = set(
+            key
+            for key in possible
+            if lengths[key] <= turn or self._is_rule_applicable(key, turn, state)
+        )
     return possible
 
 
