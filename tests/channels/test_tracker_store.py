@@ -188,3 +188,86 @@ async def test_a_tracker_the_store_did_not_read_is_counted(tmp_path: Path) -> No
         assert stored_texts(store, "shopper-1") == ["action", "user", "bot", "bot"]
     finally:
         store.engine.dispose()
+
+
+def two_sessions(sender: str) -> DialogueStateTracker:
+    """A conversation with slots, entities and a second session."""
+    from rasa.shared.core.events import SlotSet
+
+    tracker = DialogueStateTracker(sender, slots=[])
+    for event in (
+        ActionExecuted("action_session_start", timestamp=999.0),
+        SessionStarted(timestamp=1_000.0),
+        ActionExecuted("action_listen", timestamp=1_001.0),
+        UserUttered("order 40012345", {"name": "order_status", "confidence": 0.9},
+                    [{"entity": "order_number", "value": "40012345", "start": 6, "end": 14}],
+                    timestamp=1_002.0),
+        SlotSet("order_number", "40012345", timestamp=1_003.0),
+        BotUttered("Your email, please?", {"buttons": []}, timestamp=1_004.0),
+        ActionExecuted("action_session_start", timestamp=2_000.0),
+        SessionStarted(timestamp=2_000.0),
+        ActionExecuted("action_listen", timestamp=2_001.0),
+        UserUttered("hej", {"name": "greet", "confidence": 1.0}, timestamp=2_002.0),
+    ):  # fmt: skip
+        tracker.update(event)
+    return tracker
+
+
+async def reads_and_writes_as_rasa_does(store: ConversationStore) -> None:
+    """Our statements against Rasa's own SQLTrackerStore methods, on the same database."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    domain = Domain.from_dict({"slots": {"order_number": {"type": "text", "mappings": []}}})
+    store.domain = domain
+    await store.save(two_sessions("ours"))
+    await SQLTrackerStore.save(store, two_sessions("rasas"))
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT sender_id, type_name, timestamp, intent_name, action_name, data "
+                    "FROM events ORDER BY id")
+        ).all()  # fmt: skip
+    ours = [tuple(r)[1:] for r in rows if r.sender_id == "ours"]
+    rasas = [tuple(r)[1:] for r in rows if r.sender_id == "rasas"]
+    assert len(ours) == 10 and ours == rasas
+    for all_sessions in (False, True):
+        for sender in ("ours", "rasas", "nobody"):
+            read = await store._retrieve(sender, all_sessions)
+            expected = await SQLTrackerStore._retrieve(store, sender, all_sessions)
+            if expected is None:
+                assert read is None
+                continue
+            assert read is not None
+            assert read.events == expected.events
+            assert read.current_slot_values() == expected.current_slot_values()
+            assert len(read.events) == (10 if all_sessions else 4)
+
+
+async def test_sqlite_reads_and_writes_the_rows_rasa_does(tmp_path: Path) -> None:
+    store = ConversationStore(domain=Domain.empty(), host=f"sqlite:///{tmp_path / 'rasa.db'}")
+    try:
+        await reads_and_writes_as_rasa_does(store)
+    finally:
+        store.engine.dispose()
+
+
+async def test_postgresql_reads_and_writes_the_rows_rasa_does() -> None:
+    with postgres_database("tracker_store_test") as url:
+        store = ConversationStore(domain=Domain.empty(), host=url)
+        try:
+            await reads_and_writes_as_rasa_does(store)
+        finally:
+            store.engine.dispose()
+
+
+async def test_a_new_conversation_is_stored_without_counting(tmp_path: Path) -> None:
+    store = ConversationStore(domain=Domain.empty(), host=f"sqlite:///{tmp_path / 'rasa.db'}")
+    try:
+        with counted_statements(store) as statements:
+            tracker = await store.get_or_create_tracker("new-shopper")
+        assert not [s for s in statements if "count(" in s.lower()], statements
+        assert [e.as_dict()["name"] for e in tracker.events] == ["action_listen"]
+        assert stored_texts(store, "new-shopper") == ["action"]
+        again = await store.get_or_create_tracker("new-shopper")  # read, not made again
+        assert len(again.events) == 1 and stored_texts(store, "new-shopper") == ["action"]
+    finally:
+        store.engine.dispose()
