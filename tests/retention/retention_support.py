@@ -33,6 +33,7 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 
+from channels.tracker_store import event_row
 from retention import markers
 from retention.clock import day_of
 from retention.config import make_engine
@@ -44,17 +45,9 @@ DAY = 86_400.0
 # ---------------------------------------------------------------- rows like Rasa writes them
 
 
-def rasa_row(sender_id: str, event: Event) -> dict[str, Any]:
-    """The `events` row SQLTrackerStore.save writes for `event` (same field mapping)."""
-    data = event.as_dict()
-    return {
-        "sender_id": sender_id,
-        "type_name": event.type_name,
-        "timestamp": data.get("timestamp"),
-        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
-        "action_name": data.get("name"),
-        "data": json.dumps(data),
-    }
+# The `events` row SQLTrackerStore.save writes for an event: the tracker store's own, which
+# test_retention_job.py and tests/channels/test_tracker_store.py compare with Rasa's save.
+rasa_row = event_row
 
 
 def user(
