@@ -185,14 +185,9 @@ class ConversationStore(SQLTrackerStore):
     async def create_tracker(
         self, sender_id: str, append_action_listen: bool = True
     ) -> DialogueStateTracker:
-        """Rasa's, for a conversation a read has just found no event of: none are counted.
-
-        (Without a domain a read finds nothing even where events are stored: then they are
-        counted, as Rasa does.)
-        """
+        """Rasa's, for a conversation a read has just found no event of: none are counted."""
         tracker = self.init_tracker(sender_id)
-        if self.domain:
-            setattr(tracker, STORED, 0)
+        setattr(tracker, STORED, 0)
         if append_action_listen:
             tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
         await self.save(tracker)

@@ -271,16 +271,3 @@ async def test_a_new_conversation_is_stored_without_counting(tmp_path: Path) -> 
         assert len(again.events) == 1 and stored_texts(store, "new-shopper") == ["action"]
     finally:
         store.engine.dispose()
-
-
-async def test_without_a_domain_stored_events_are_counted_as_rasa_does(tmp_path: Path) -> None:
-    """A store without a domain reads nothing back; the tracker it makes instead must not
-    add a second start to a stored conversation."""
-    store = ConversationStore(domain=Domain.empty(), host=f"sqlite:///{tmp_path / 'rasa.db'}")
-    try:
-        await store.save(conversation("shopper-1"))
-        store.domain = None
-        await store.get_or_create_tracker("shopper-1")
-        assert stored_texts(store, "shopper-1") == ["action", "user", "bot"]
-    finally:
-        store.engine.dispose()
