@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,19 @@ def conversation(sender: str) -> DialogueStateTracker:
     tracker.update(UserUttered("where is my order?", {"name": "order_status", "confidence": 1.0}))
     tracker.update(BotUttered("Your order number, please?"))
     return tracker
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ConversationStore]:
+    """An empty store on a fresh SQLite file, or on a throw-away PostgreSQL database."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'rasa.db'}"
+        else:
+            url = stack.enter_context(postgres_database("tracker_store_test"))
+        opened = ConversationStore(domain=Domain.empty(), host=url)
+        stack.callback(opened.engine.dispose)
+        yield opened
 
 
 async def saved_and_read_back(store: ConversationStore, sender: str) -> list[str]:
@@ -157,37 +170,20 @@ async def turns_are_stored_once_without_counting(store: ConversationStore) -> No
     assert said == ["message 1", "answer 1", "message 2", "answer 2"]
 
 
-async def test_sqlite_stores_each_event_once_and_counts_nothing(tmp_path: Path) -> None:
-    store = ConversationStore(domain=Domain.empty(), host=f"sqlite:///{tmp_path / 'rasa.db'}")
-    try:
-        await turns_are_stored_once_without_counting(store)
-    finally:
-        store.engine.dispose()
+async def test_each_event_is_stored_once_and_nothing_counted(store: ConversationStore) -> None:
+    await turns_are_stored_once_without_counting(store)
 
 
-async def test_postgresql_stores_each_event_once_and_counts_nothing() -> None:
-    with postgres_database("tracker_store_test") as url:
-        store = ConversationStore(domain=Domain.empty(), host=url)
-        try:
-            await turns_are_stored_once_without_counting(store)
-        finally:
-            store.engine.dispose()
-
-
-async def test_a_tracker_the_store_did_not_read_is_counted(tmp_path: Path) -> None:
+async def test_a_tracker_the_store_did_not_read_is_counted(store: ConversationStore) -> None:
     """A tracker built elsewhere (here: the same conversation rebuilt from its events)
     has its stored events counted, as Rasa does, so nothing is stored twice."""
-    store = ConversationStore(domain=Domain.empty(), host=f"sqlite:///{tmp_path / 'rasa.db'}")
-    try:
-        await store.save(conversation("shopper-1"))
-        rebuilt = conversation("shopper-1")
-        rebuilt.update(BotUttered("Thanks!"))
-        with counted_statements(store) as statements:
-            await store.save(rebuilt)
-        assert [s for s in statements if "count(" in s.lower()]
-        assert stored_texts(store, "shopper-1") == ["action", "user", "bot", "bot"]
-    finally:
-        store.engine.dispose()
+    await store.save(conversation("shopper-1"))
+    rebuilt = conversation("shopper-1")
+    rebuilt.update(BotUttered("Thanks!"))
+    with counted_statements(store) as statements:
+        await store.save(rebuilt)
+    assert [s for s in statements if "count(" in s.lower()]
+    assert stored_texts(store, "shopper-1") == ["action", "user", "bot", "bot"]
 
 
 def two_sessions(sender: str) -> DialogueStateTracker:
@@ -213,7 +209,7 @@ def two_sessions(sender: str) -> DialogueStateTracker:
     return tracker
 
 
-async def reads_and_writes_as_rasa_does(store: ConversationStore) -> None:
+async def test_reads_and_writes_are_rasas(store: ConversationStore) -> None:
     """Our statements against Rasa's own SQLTrackerStore methods, on the same database."""
     from rasa.core.tracker_store import SQLTrackerStore
 
@@ -242,32 +238,11 @@ async def reads_and_writes_as_rasa_does(store: ConversationStore) -> None:
             assert len(read.events) == (10 if all_sessions else 4)
 
 
-async def test_sqlite_reads_and_writes_the_rows_rasa_does(tmp_path: Path) -> None:
-    store = ConversationStore(domain=Domain.empty(), host=f"sqlite:///{tmp_path / 'rasa.db'}")
-    try:
-        await reads_and_writes_as_rasa_does(store)
-    finally:
-        store.engine.dispose()
-
-
-async def test_postgresql_reads_and_writes_the_rows_rasa_does() -> None:
-    with postgres_database("tracker_store_test") as url:
-        store = ConversationStore(domain=Domain.empty(), host=url)
-        try:
-            await reads_and_writes_as_rasa_does(store)
-        finally:
-            store.engine.dispose()
-
-
-async def test_a_new_conversation_is_stored_without_counting(tmp_path: Path) -> None:
-    store = ConversationStore(domain=Domain.empty(), host=f"sqlite:///{tmp_path / 'rasa.db'}")
-    try:
-        with counted_statements(store) as statements:
-            tracker = await store.get_or_create_tracker("new-shopper")
-        assert not [s for s in statements if "count(" in s.lower()], statements
-        assert [e.as_dict()["name"] for e in tracker.events] == ["action_listen"]
-        assert stored_texts(store, "new-shopper") == ["action"]
-        again = await store.get_or_create_tracker("new-shopper")  # read, not made again
-        assert len(again.events) == 1 and stored_texts(store, "new-shopper") == ["action"]
-    finally:
-        store.engine.dispose()
+async def test_a_new_conversation_is_stored_without_counting(store: ConversationStore) -> None:
+    with counted_statements(store) as statements:
+        tracker = await store.get_or_create_tracker("new-shopper")
+    assert not [s for s in statements if "count(" in s.lower()], statements
+    assert [e.as_dict()["name"] for e in tracker.events] == ["action_listen"]
+    assert stored_texts(store, "new-shopper") == ["action"]
+    again = await store.get_or_create_tracker("new-shopper")  # read, not made again
+    assert len(again.events) == 1 and stored_texts(store, "new-shopper") == ["action"]
