@@ -20,7 +20,10 @@ store has just read, or saved, already knows how many of its events are stored, 
 a tracker from elsewhere is counted (`_additional_events`).
 
 A new conversation's tracker is made only after a read found none of its events (Rasa's
-`get_or_create_tracker`), so it is saved without counting too (`create_tracker`).
+`get_or_create_tracker`), so it is saved without counting too (`create_tracker`). Rasa
+serves every tracker store through its `AwaitableTrackerStore` wrapper, which passes on
+reads and saves but makes new trackers itself, and so counted again: the wrapper is
+taught to leave that to this store (`install()`, at import, before Rasa wraps the store).
 
 Reading and writing go through SQLAlchemy Core instead of the ORM: under load the ORM's
 query objects (rebuilt for every read), one object per event row and its unit of work on
@@ -46,7 +49,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import AwaitableTrackerStore, SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -196,6 +199,8 @@ class ConversationStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Appends the events the database does not have, in one statement."""
         await self.stream_events(tracker)
+        if getattr(tracker, STORED, None) == len(tracker.events) and tracker.events.maxlen is None:
+            return  # the database has them all: a new conversation before its first event
         with self.session_scope() as session:
             rows = [
                 event_row(tracker.sender_id, e) for e in self._additional_events(session, tracker)
@@ -211,3 +216,26 @@ class ConversationStore(SQLTrackerStore):
         if stored is None or stored > len(tracker.events) or tracker.events.maxlen is not None:
             return super()._additional_events(session, tracker)  # type: ignore[no-any-return]
         return itertools.islice(tracker.events, stored, len(tracker.events))
+
+
+_rasas_create_tracker = AwaitableTrackerStore.create_tracker
+
+
+async def _create_tracker(
+    self: AwaitableTrackerStore, sender_id: str, append_action_listen: bool = True
+) -> DialogueStateTracker:
+    """The wrapper's `create_tracker`: this store's own, for this store."""
+    store = self._tracker_store
+    if not isinstance(store, ConversationStore):
+        return await _rasas_create_tracker(self, sender_id, append_action_listen)
+    # Rasa's get_or_create_tracker sets the history length on the wrapper.
+    store.max_event_history = self.max_event_history
+    return await store.create_tracker(sender_id, append_action_listen)
+
+
+def install() -> None:
+    """Idempotent: installing twice changes nothing."""
+    AwaitableTrackerStore.create_tracker = _create_tracker  # type: ignore[method-assign]
+
+
+install()
