@@ -141,6 +141,34 @@ def corrected_address(text: str, previous: Address, language: str | None = None)
     return None
 
 
+# The number alone, once the bot has asked for the right address: "14", "it's 14 B",
+# "nummer 14", "numero 14".
+HOUSE_NUMBER_ONLY = re.compile(
+    r"^(?:(?:house ?number|number|no\.?|nr\.?|nummer|numero|talonumero|husnummer|"
+    r"gatunummer)\s*)?(\d{1,4}(?: ?[A-Za-z])?)$",
+    re.IGNORECASE,
+)
+_NUMBER, _NUMBER_AND_LETTER = re.compile(r"\d{1,4}"), re.compile(r"\d{1,4}(?: ?[A-Za-z](?!\w))?")
+
+
+def corrected_house_number(text: str, previous: Address) -> Address | None:
+    """The address with another house number, when the answer is that number alone
+    ("14" for "Storgatan 12"); only asked for after "wrong house number", since a bare
+    number at the Yes / No question ("ok 12") is no correction. A number replaces the
+    street's first number ("Hämeenkatu 12 B 5" keeps its staircase and flat); a number
+    with a letter replaces the number and its letter ("14b" for "Storgatan 12 B")."""
+    rest = CORRECTION_LEAD.sub("", " ".join((text or "").split())[:MAX_TEXT], count=1)
+    match = HOUSE_NUMBER_ONLY.match(CORRECTION_TAIL.sub("", rest).strip(" .!"))
+    if match is None:
+        return None
+    number = match.group(1)
+    pattern = _NUMBER_AND_LETTER if number[-1].isalpha() else _NUMBER
+    if not pattern.search(previous.street):
+        return None
+    street = pattern.sub(number.upper(), previous.street, count=1)
+    return replace(previous, street=street)
+
+
 def one_line(address: Address, language: str = "en") -> str:
     """'Storgatan 12, 111 22 Stockholm, Sweden' for the confirmation question, the country
     in the conversation's language ('Sverige', 'Ruotsi')."""

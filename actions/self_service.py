@@ -30,7 +30,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.addresses import corrected_address, one_line, parse_address
+from actions.addresses import corrected_address, corrected_house_number, one_line, parse_address
 from actions.calls import ANSWERED, NEEDS_HUMAN, OUTCOME_SLOT, apologise, call, turn_budget
 from actions.clients import factory
 from actions.clients.changes import Address, ChangeClient, new_idempotency_key
@@ -69,6 +69,8 @@ from channels import languages
 logger = logging.getLogger("actions.self_service")
 
 KIND, KEY, ANSWER, REASKS = "change_kind", "change_key", "change_answer", "change_reasks"
+# True while the address question waits for the right address (see WRONG_ADDRESS).
+FIX_ASKED = "change_address_asked"
 # Set to the change's kind when it went through: counted per day by retention/stats.py.
 CHANGE_MARKER = "self_service_change"
 # Set to the kind when the result is unknown: the agent console asks the agent to check.
@@ -205,6 +207,7 @@ def clear_pending() -> list[EventType]:
         SlotSet(KEY, None),
         SlotSet(ANSWER, None),
         SlotSet(REASKS, 0.0),
+        SlotSet(FIX_ASKED, False),
         SlotSet("order_number", None),
         SlotSet("email", None),
         SlotSet(NEW_ADDRESS, None),
@@ -790,6 +793,10 @@ class ActionAskChangeAnswer(Action):
     ) -> list[EventType]:
         number = normalise_order_number(tracker.get_slot("order_number")) or ""
         detail = str(tracker.get_slot("change_summary") or "").strip()
+        if kind_of(tracker) == "address" and tracker.get_slot(FIX_ASKED):
+            # "no wait, wrong house number": the right one first, then the question again
+            dispatcher.utter_message(response="utter_ask_corrected_address")
+            return []
         if float(tracker.get_slot(REASKS) or 0) and latest_intent(tracker) not in QUESTION_INTENTS:
             # not after a shop question the rules just answered: that was no unclear answer
             dispatcher.utter_message(response="utter_change_need_yes_no")
@@ -926,6 +933,27 @@ LEAVE_IT = re.compile(
     r"unohda (?:se|koko juttu)|anna olla|antaa olla|anna sen olla|pidä se|pida se)\b",
     re.IGNORECASE,
 )
+# The address about to be confirmed is wrong, without the right one: "no wait, wrong house
+# number", "nei vent, feil husnummer" (a walk-through: taken as a plain no, the change
+# ended; in English the opening hours were answered). The right address is asked for.
+WRONG_ADDRESS = re.compile(
+    r"\b(?:wrong|incorrect|not the right|not my)\s+(?:house\s*|street\s*|door\s*)?"
+    r"(?:number|no\.?|nr\.?|street|address|postcode|post code|zip(?: code)?|city|town)|"
+    r"\btypo in the (?:address|street|number)|"
+    r"\bfel\s*(?:hus|gatu|port|post)?(?:nummer|numret|nr)|\bfel (?:adress|gata|gatan|ort)|"
+    r"\bfelstavad|"
+    r"\bfeil\s*(?:hus|gate|post)?(?:nummer|nummeret|nr)|\bfeil (?:adresse|gate|gata|sted)|"
+    r"\bväär(?:ä|in|a)\s*(?:talo|kadun|posti)?(?:numero|osoite|katu|postinumero)|"
+    r"\b(?:house ?number|number|street|address|post ?code|zip(?: code)?|husnumret|numret|"
+    r"adressen|gatan|postnumret|husnummeret|nummeret|adressa|gata|postnummeret)"
+    r"\s+(?:is|was|are|är|var|er)\s+(?:wrong|incorrect|fel|feil)|"
+    r"\b(?:osoite|numero|talonumero|postinumero) (?:on |oli )?väärin",
+    re.IGNORECASE,
+)
+# A yes before the right address, once it was asked for ("yes it's 14").
+YES_FIRST = re.compile(
+    r"^\s*(?:yes|yeah|yep|ok(?:ay)?|ja|jo|joo|jep|kyllä|kylla)\b[\s,.!:-]*", re.IGNORECASE
+)
 # Shop questions that the rules answer while a change waits for its Yes / No, item or size
 # (data/rules/leaving_forms.yml); the question is asked again after the answer.
 QUESTION_INTENTS = frozenset({
@@ -967,7 +995,11 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
             dispatcher.utter_message(response="utter_invoice_copy_order_address_only")
             return [SlotSet("email", elsewhere), SlotSet(REASKS, 0.0)]
         corrected = _address_correction(tracker)
+        wrong = _wrong_address(tracker)
         events = await super().run(dispatcher, tracker, domain)
+        if wrong:
+            # the form returns only its own slots: the flag that asks for the address
+            return [*events, SlotSet(FIX_ASKED, True)]
         if corrected is None:
             return events
         language = language_of(tracker)
@@ -977,6 +1009,7 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
             SlotSet("change_summary", one_line(corrected, language)),
             SlotSet(KEY, new_idempotency_key()),
             SlotSet(REASKS, 0.0),
+            SlotSet(FIX_ASKED, False),
         ]
 
     @property
@@ -1178,6 +1211,8 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
             # "actually make it 43", "no wait, S instead": validate_new_size checks the
             # size (stock, the ordered one) and gives the new question its own key
             return {NEW_SIZE: other_size, ANSWER: None}
+        if _wrong_address(tracker):
+            return {ANSWER: None}  # not an answer: run() has the right address asked for
         if LEAVE_IT.search(text):
             return {ANSWER: "no"}
         if name in QUESTION_INTENTS:
@@ -1194,6 +1229,9 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
             return {ANSWER: "yes"}
         if _address_correction(tracker):
             return {ANSWER: None}  # no answer yet: run() sets the corrected address
+        if tracker.get_slot(FIX_ASKED) and kind_of(tracker) == "address" and name == "affirm":
+            # a yes to "what's the right address?" would send the order to the wrong one
+            return {ANSWER: "other"}
         if name == "affirm" and float(intent.get("confidence") or 0) < MIN_YES_CONFIDENCE:
             return {ANSWER: "other"}
         answer = {"affirm": "yes", "deny": "no", "stop": "no"}.get(name, "other")
@@ -1308,14 +1346,36 @@ def _copy_elsewhere(tracker: Tracker) -> str | None:
 def _address_correction(tracker: Tracker) -> Address | None:
     """The corrected address in the answer to an address confirmation ("its storgatan
     14"), if that is what the answer is."""
-    if kind_of(tracker) != "address" or latest_intent(tracker) not in CORRECTION_INTENTS:
+    asked = bool(tracker.get_slot(FIX_ASKED))
+    if kind_of(tracker) != "address":
+        return None
+    if latest_intent(tracker) not in CORRECTION_INTENTS and not asked:
         return None
     if tracker.get_slot("requested_slot") != ANSWER or _answered_already(tracker):
         return None
     previous = _stored_address(tracker)
+    if previous is None:
+        return None
     text = str(tracker.latest_message.get("text") or "")
-    address = corrected_address(text, previous, language_of(tracker)) if previous else None
+    if asked:
+        text = YES_FIRST.sub("", text, count=1)  # "yes it's 14", "ja, Storgata 14"
+    address = corrected_address(text, previous, language_of(tracker))
+    if address is None and asked:
+        address = corrected_house_number(text, previous)  # "14", once asked for
     return address if address != previous else None
+
+
+def _wrong_address(tracker: Tracker) -> bool:
+    """The answer to an address confirmation says the address is wrong without giving
+    the right one ("no wait, wrong house number")."""
+    if kind_of(tracker) != "address" or tracker.get_slot("requested_slot") != ANSWER:
+        return False
+    text = str(tracker.latest_message.get("text") or "")
+    return (
+        not _answered_already(tracker)
+        and bool(WRONG_ADDRESS.search(text))
+        and _address_correction(tracker) is None
+    )
 
 
 def _size_correction(tracker: Tracker, text: str) -> str | None:

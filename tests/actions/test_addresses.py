@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.addresses import corrected_address, one_line, parse_address
+from actions.addresses import corrected_address, corrected_house_number, one_line, parse_address
 from actions.clients.changes import Address
 
 
@@ -183,3 +183,24 @@ def test_what_the_shopper_says_around_an_address_is_not_part_of_it(
     # confirmed and sent to the order service
     assert parse_address(text, language) == expected
     assert corrected_address(text, STORGATAN, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "street", "expected"),
+    [
+        ("14", "Storgatan 12", "Storgatan 14"),
+        ("it's 14, sorry", "Storgatan 12", "Storgatan 14"),
+        ("husnummer 16", "Storgata 12", "Storgata 16"),
+        ("se on 14", "Hämeenkatu 12 B 5", "Hämeenkatu 14 B 5"),  # staircase and flat stay
+        ("14b", "Storgatan 12 B", "Storgatan 14B"),  # a letter replaces the letter
+        ("nummer 3", "12 Rose Lane", "3 Rose Lane"),
+    ],
+)
+def test_a_house_number_alone_replaces_the_number(text: str, street: str, expected: str) -> None:
+    previous = Address(street, "111 22", "Stockholm", "SE")
+    assert corrected_house_number(text, previous) == Address(expected, "111 22", "Stockholm", "SE")
+
+
+@pytest.mark.parametrize("text", ["ok 12", "yes", "storgatan 14", "40012365", "12345", "", "14 15"])
+def test_what_is_no_house_number_replaces_nothing(text: str) -> None:
+    assert corrected_house_number(text, STORGATAN) is None
