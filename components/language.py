@@ -188,6 +188,9 @@ class LanguageGuess:
         self.min_words = min_words
 
     def detect(self, text: str) -> str | None:
+        greeting = by_greeting(text)
+        if greeting is not None:
+            return greeting
         values = confidence_values(self.detector, text, self.min_words)
         if not values:
             return by_shop_words(text)
@@ -284,6 +287,30 @@ def by_shop_words(text: str) -> str | None:
         if any(w in vocab or w.startswith(SHOP_STEMS[code]) for w in words)
     }
     return found.pop() if len(found) == 1 else None
+
+
+#: Greetings that only one of our languages has, as a whole message: "hej" or "moi" alone
+#: was answered in English (the detector wants two words). "hei" is Finnish and Norwegian,
+#: "hallo" English too: not here. Like the shop words, not for leaving a settled language.
+_GREETINGS_TEXT = {
+    "sv": """hej|hejsan|hej hej|hejhej|tjena|tjenare|tjabba|hallå|god morgon|godmorgon|
+        god kväll|god eftermiddag|hej där""",
+    "fi": """moi|moikka|moi moi|moro|morjens|terve|terve terve|heippa|päivää|hyvää päivää|
+        huomenta|hyvää huomenta|iltaa|hyvää iltaa""",
+    "nb": """heisann|hallais|morn|god morgen|god kveld|god dag|hei på deg""",
+}
+GREETINGS = {
+    code: frozenset(" ".join(g.split()) for g in text.split("|"))
+    for code, text in _GREETINGS_TEXT.items()
+}
+_NOT_LETTER = re.compile(r"[^\w\s]|[\d_]")
+
+
+def by_greeting(text: str) -> str | None:
+    """The language of a message that is only a greeting of one of our languages."""
+    said = " ".join(_NOT_LETTER.sub(" ", text.lower()).split())
+    found = [code for code, greetings in GREETINGS.items() if said in greetings]
+    return found[0] if len(found) == 1 else None
 
 
 #: Small words that are no evidence in this reading: English has "on" and "for" too, and
@@ -526,6 +553,9 @@ class LanguageRouter(GraphComponent):
         plain = " ".join(t for t in text.split() if not _NOT_LANGUAGE.search(t))
         if not _WORD.search(_SHARED.sub(" ", plain)):
             return NO_WORDS
+        greeting = by_greeting(text)
+        if greeting is not None and greeting in self.languages:
+            return greeting
         values = confidence_values(self.detector, text, self.min_words)
         if not values:
             return by_shop_words(text)

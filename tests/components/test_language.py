@@ -57,9 +57,31 @@ def test_a_clear_sentence_gives_its_language(guess: LanguageGuess, text: str, la
     assert guess.detect(text) == language
 
 
-@pytest.mark.parametrize("text", ["ok", "hej", "tack", "kiitos", "takk", "hi", "40012354", "ok!"])
+@pytest.mark.parametrize(
+    "text", ["ok", "tack", "kiitos", "takk", "hi", "hei", "hei hei", "hallo", "40012354", "ok!"]
+)
 def test_one_word_never_switches(guess: LanguageGuess, text: str):
     assert guess.detect(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("hej", "sv"),
+        ("Hejsan!", "sv"),
+        ("god morgon :)", "sv"),
+        ("moi", "fi"),
+        ("Moikka!", "fi"),
+        ("hyvää huomenta", "fi"),
+        ("heisann", "nb"),
+        ("god kveld", "nb"),
+    ],
+)
+def test_a_greeting_of_one_language_alone_gives_its_language(
+    guess: LanguageGuess, text: str, language: str
+):
+    # "hej" or "moi" as a first message was answered in English, introduction included
+    assert guess.detect(text) == language
 
 
 @pytest.mark.parametrize(
@@ -267,6 +289,8 @@ def _process(
         ("straight leg jeans", "product_info", {"conversation_language": "nb"}),
         # two words the detector reads as Finnish, in a Swedish chat
         ("ja kolla", "affirm", {"language": "sv", "conversation_language": "sv"}),
+        # a Swedish greeting on the English page
+        ("hej", "greet", {"language": "en", "conversation_language": "en"}),
         # a street name correcting an address in a chat the shopper has written English in
         (
             "oh no its storgatan 14",
