@@ -111,7 +111,8 @@ _PRODUCTS: tuple[tuple[str, str, str, str, str, tuple[str, ...]], ...] = (
 )
 # Names of the products in the shop's other languages, as a shop's catalogue would have
 # them (sv | fi | nb; a few Finnish stems such as "farkku" and "kenk" so that the inflected
-# "farkkuja" and "kenkiä" are found).
+# "farkkuja" and "kenkiä" are found). The names on the demo pages (webchat/index.*.html)
+# must find their product: tests/services/test_products.py reads them from the pages.
 _NORDIC_NAMES: dict[str, str] = {
     "204518": "linneklänning sommarklänning linne klänning sand beige | pellavamekko kesämekko"
     " pellava mekko hiekka beige | linkjole sommerkjole lin kjole sand beige",
@@ -140,12 +141,13 @@ _NORDIC_NAMES: dict[str, str] = {
     " strikkejakke cardigan",
     "230105": "regnjacka quiltad jacka jacka oliv grön | sadetakki tikattu takki takki"
     " oliivi vihreä | regnjakke quiltet jakke jakke oliven grønn",
-    "230122": "ullkappa kappa ullrock rock | villakangastakki villatakki takki talvitakki"
-    " | ullkåpe kåpe ullfrakk frakk",
+    "230122": "ullkappa kappa ullrock rock ullblandad | villakangastakki villatakki takki"
+    " talvitakki villasekoitetakki villasekoite | ullkåpe kåpe ullfrakk frakk ullblanding",
     "230140": "jeansjacka jacka ljusblå | farkkutakki takki vaaleansininen | dongerijakke"
     " olajakke jakke lyseblå",
-    "241007": "skinnboots boots kängor stövletter skor | nilkkurit nahkanilkkurit saappaat"
-    " kengät kenk | skinnstøvletter støvletter boots sko",
+    "241007": "skinnboots ankelboots boots kängor stövletter skor skinn | nilkkurit"
+    " nahkanilkkurit nahka saappaat kengät kenk | skinnstøvletter ankelstøvletter støvletter"
+    " ankelboots boots sko skinn",
     "241015": "sneakers gympaskor tygskor skor vit | lenkkarit tennarit kangaskengät kengät"
     " kenk valkoinen | joggesko tøysko sneakers sko hvit",
     "241022": "loafers mockaskor skor brun | loaferit mokkakengät kengät kenk ruskea"

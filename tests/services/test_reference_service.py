@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
@@ -11,11 +12,13 @@ import pytest
 import requests
 import yaml
 
+from actions.products import search_terms
 from services import db
 from services.seed import DEMO_ORDERS, DEMO_TRACKING, STATUSES, build_seed
 
 TODAY = date(2026, 3, 10)
-OPENAPI = Path(__file__).resolve().parents[2] / "services" / "openapi.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+OPENAPI = ROOT / "services" / "openapi.yaml"
 
 
 def lookup(base_url: str, number: object, email: object) -> requests.Response:
@@ -163,6 +166,30 @@ def test_search_finds_products_by_their_nordic_names(
     assert {p["article_number"] for p in found["products"]} == articles
     # the catalogue's name stays what the answer shows
     assert all(p["name"] and "nordic" not in p for p in found["products"])
+
+
+def _demo_page_products() -> list[tuple[str, str, str]]:
+    """(page, article, name) for every product the demo pages show, in each language."""
+    shown = []
+    for page in sorted((ROOT / "webchat").glob("index*.html")):
+        pairs = re.findall(r'data-article="(\d+)"><span[^>]*></span>([^<]+)<', page.read_text())
+        shown += [(page.name, article, html.unescape(name).strip()) for article, name in pairs]
+    return shown
+
+
+def test_the_demo_pages_show_products() -> None:
+    assert len(_demo_page_products()) >= 12  # three on each of the four pages
+
+
+@pytest.mark.parametrize(("page", "article", "name"), _demo_page_products())
+def test_a_name_on_a_demo_page_finds_that_product(
+    base_url: str, page: str, article: str, name: str
+) -> None:
+    # the assistant searches with the words of the question that are no small words:
+    # "har ni ankelboots i skinn?" found nothing, and then "skinn" found the skinny jeans
+    terms = search_terms(name)
+    found = requests.get(f"{base_url}/products", params={"q": terms}, timeout=5).json()
+    assert [p["article_number"] for p in found["products"]] == [article]
 
 
 def test_search_escapes_like_wildcards(base_url: str) -> None:
