@@ -170,7 +170,9 @@ def names_a_product(terms: str, shown: Any) -> bool:
     return named(terms) and not (shown and only_colours)
 
 
-async def search_by_name(client: ProductClient, terms: str) -> list[Product]:
+async def search_by_name(
+    client: ProductClient, terms: str, language: str | None = None
+) -> list[Product]:
     """Products for every word of `terms`, else for the longest run of its words that
     finds any, down to `SEARCH_RETRIES` words fewer: among runs of one length the later
     first (English names the product last), then the earlier (a Swedish, Finnish or
@@ -184,7 +186,9 @@ async def search_by_name(client: ProductClient, terms: str) -> list[Product]:
         starts = [dropped, 0, *range(dropped - 1, 0, -1)] if dropped else [0]
         spans += [(start, start + len(words) - dropped) for start in dict.fromkeys(starts)]
     for start, end in spans:
-        products = await call(client.search, " ".join(words[start:end]), MATCHES_SHOWN + 1)
+        products = await call(
+            client.search, " ".join(words[start:end]), MATCHES_SHOWN + 1, language
+        )
         if products:
             return products
     return []
@@ -308,16 +312,19 @@ class ActionProductInfo(Action):
                 return reset
             dispatcher.utter_message(response="utter_too_many_attempts")
             return [*reset, NEEDS_HUMAN]
+        # the catalogue's names and colours in the conversation's language
+        language = language_of(tracker)
         try:
             article = normalise_article_number(query)
             with turn_budget():
                 if article:
-                    products = [await call(self.client.product, article)]
+                    products = [await call(self.client.product, article, language)]
                 else:
-                    products = await search_by_name(self.client, search_terms(query))
+                    products = await search_by_name(self.client, search_terms(query), language)
             if not products and self._restock_of_shown(tracker):
                 # "when are they back in stock, the ones I asked about?": the product shown
-                products = [await call(self.client.product, str(tracker.get_slot(SHOWN_SLOT)))]
+                shown_article = str(tracker.get_slot(SHOWN_SLOT))
+                products = [await call(self.client.product, shown_article, language)]
         except NotFound as exc:
             log_failure("product lookup", exc)
             products = []
@@ -327,7 +334,7 @@ class ActionProductInfo(Action):
         size = asked_size(query)
         if size is None and len(products) == 1:
             size = self._size_asked_now(tracker, products[0])
-        self._answer(dispatcher, products, language_of(tracker), size)
+        self._answer(dispatcher, products, language, size)
         if len(products) == 1 and RESTOCK.search(str(tracker.latest_message.get("text") or "")):
             dispatcher.utter_message(response="utter_product_restock")
         shown = SlotSet(SHOWN_SLOT, products[0].article_number if len(products) == 1 else None)

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from services import carrier_texts, changes, db
+from services import carrier_texts, changes, db, seed
 
 ORDER_NUMBER = re.compile(r"^\d{8}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
@@ -85,7 +85,10 @@ async def get_product(request: web.Request) -> web.Response:
     product = db.find_product(request.app[CONN], number) if ARTICLE_NUMBER.match(number) else None
     if product is None:
         return _not_found("product with this article number")
-    return web.json_response(product)
+    language = carrier_texts.requested_language(request.headers.get("Accept-Language"))
+    return web.json_response(
+        seed.localised(product, language), headers={"Content-Language": language}
+    )
 
 
 async def search_products(request: web.Request) -> web.Response:
@@ -97,7 +100,11 @@ async def search_products(request: web.Request) -> web.Response:
     except ValueError:
         return _error(400, "bad_request", "limit must be a whole number.")
     products = db.search_products(request.app[CONN], query[:200], limit)
-    return web.json_response({"query": query, "products": products})
+    language = carrier_texts.requested_language(request.headers.get("Accept-Language"))
+    return web.json_response(
+        {"query": query, "products": [seed.localised(p, language) for p in products]},
+        headers={"Content-Language": language},
+    )
 
 
 def change_route(

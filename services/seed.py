@@ -116,12 +116,13 @@ _PRODUCTS: tuple[tuple[str, str, str, str, str, tuple[str, ...]], ...] = (
 _NORDIC_NAMES: dict[str, str] = {
     "204518": "linneklänning sommarklänning linne klänning sand beige | pellavamekko kesämekko"
     " pellava mekko hiekka beige | linkjole sommerkjole lin kjole sand beige",
-    "204519": "omlottklänning midiklänning klänning grön flaskgrön | kietaisumekko midimekko"
-    " mekko vihreä | omslagskjole midikjole kjole grønn flaskegrønn",
+    "204519": "omlottklänning midiklänning klänning grön flaskgrön omlottklänning midilängd |"
+    " kietaisumekko midimekko mekko vihreä midimittainen | omslagskjole midikjole"
+    " kjole grønn flaskegrønn omslagskjole midilengde",
     "204533": "stickad klänning tröjklänning stickklänning klänning beige | neulemekko"
     " villamekko mekko beige | strikkekjole genserkjole strikket kjole beige",
     "211402": "chinos byxor marinblå | chinot chinohousut housut housu tummansininen"
-    " laivastonsininen | chinos bukse bukser marineblå",
+    " laivastonsininen -chinot | chinos bukse bukser marineblå",
     "211407": "vida byxor byxor svart svarta | leveälahkeiset housut housu musta mustat"
     " | vide bukser bukse svart",
     "211415": "raka jeans jeans blå | suorat farkut farkku siniset sininen | rette jeans"
@@ -133,12 +134,12 @@ _NORDIC_NAMES: dict[str, str] = {
     "218021": "t-shirt t-tröja ekologisk bomull svart | t-paita paita luomupuuvilla musta"
     " | t-skjorte økologisk bomull svart",
     "218044": "randig tröja bretonsk topp marinblå | raidallinen paita raitapaita"
-    " tummansininen | stripete genser bretonsk topp marineblå",
+    " tummansininen bretonipaita | stripete genser bretonsk topp marineblå",
     "218060": "sidenblus blus siden | silkkipusero pusero silkki | silkebluse bluse silke",
     "222310": "merinotröja ulltröja tröja merinoull grå | merinovillapaita villapaita"
     " neulepusero neule harmaa | merinogenser ullgenser genser merinoull grå",
-    "222318": "kofta stickad kofta grov kofta | neuletakki villatakki takki | kofte"
-    " strikkejakke cardigan",
+    "222318": "kofta stickad kofta grov kofta grovstickad | neuletakki villatakki takki paksu"
+    " | kofte strikkejakke cardigan grovstrikket",
     "230105": "regnjacka quiltad jacka jacka oliv grön | sadetakki tikattu takki takki"
     " oliivi vihreä | regnjakke quiltet jakke jakke oliven grønn",
     "230122": "ullkappa kappa ullrock rock ullblandad | villakangastakki villatakki takki"
@@ -149,15 +150,99 @@ _NORDIC_NAMES: dict[str, str] = {
     " nahkanilkkurit nahka saappaat kengät kenk | skinnstøvletter ankelstøvletter støvletter"
     " ankelboots boots sko skinn",
     "241015": "sneakers gympaskor tygskor skor vit | lenkkarit tennarit kangaskengät kengät"
-    " kenk valkoinen | joggesko tøysko sneakers sko hvit",
-    "241022": "loafers mockaskor skor brun | loaferit mokkakengät kengät kenk ruskea"
-    " | loafers semskede sko brun",
-    "252201": "skärp bälte läderbälte brun | vyö nahkavyö ruskea | belte skinnbelte brun",
-    "252230": "halsduk ullhalsduk grå | kaulaliina villahuivi huivi harmaa | skjerf ullskjerf grå",
+    " kenk valkoinen kangastennarit | joggesko tøysko sneakers sko hvit",
+    "241022": "loafers mockaskor skor brun mocka | loaferit mokkakengät kengät kenk ruskea"
+    " mokkaloaferit | loafers semskede sko brun semsket skinn",
+    "252201": "skärp bälte läderbälte brun skinnbälte | vyö nahkavyö ruskea | belte"
+    " skinnbelte brun",
+    "252230": "halsduk ullhalsduk grå | kaulaliina villahuivi huivi harmaa villakaulaliina |"
+    " skjerf ullskjerf grå",
     "252244": "tygkasse kasse väska | kangaskassi kassi laukku | handlenett veske",
     "260310": "pyjamas pyjamaset ljusblå | pyjama yöasu vaaleansininen | pyjamas pysjamas lyseblå",
     "260318": "kashmirstrumpor strumpor sockor | kashmirsukat sukat | kasjmirsokker sokker",
 }
+
+# The catalogue's own names and colours in the shop's other languages (sv, fi, nb): what a
+# product's answer shows in a Swedish, Finnish or Norwegian chat (asked for with
+# Accept-Language, as the parcel texts are). The demo pages show the same names. Swedish and
+# Norwegian colours in the form that follows "i" ("i vitt", "i marinblått").
+LOCAL_NAMES: dict[str, tuple[str, str, str]] = {
+    "204518": ("Linneklänning", "Pellavainen kesämekko", "Sommerkjole i lin"),
+    "204519": (
+        "Omlottklänning i midilängd",
+        "Midimittainen kietaisumekko",
+        "Omslagskjole i midilengde",
+    ),
+    "204533": ("Stickad tröjklänning", "Neulemekko", "Strikket genserkjole"),
+    "211402": ("Chinos, slim fit", "Slim fit -chinot", "Chinos, slim fit"),
+    "211407": ("Vida byxor", "Leveälahkeiset housut", "Vide bukser"),
+    "211415": ("Raka jeans", "Suorat farkut", "Rette jeans"),
+    "211416": ("Smala jeans", "Pillifarkut", "Smale jeans"),
+    "218020": (
+        "T-shirt i ekologisk bomull",
+        "Luomupuuvillainen T-paita",
+        "T-skjorte i økologisk bomull",
+    ),
+    "218021": (
+        "T-shirt i ekologisk bomull",
+        "Luomupuuvillainen T-paita",
+        "T-skjorte i økologisk bomull",
+    ),
+    "218044": ("Randig bretonsk tröja", "Raidallinen bretonipaita", "Stripete bretonsk genser"),
+    "218060": ("Sidenblus", "Silkkipusero", "Silkebluse"),
+    "222310": ("Tröja i merinoull", "Merinovillapaita", "Genser i merinoull"),
+    "222318": ("Grovstickad kofta", "Paksu neuletakki", "Grovstrikket kofte"),
+    "230105": ("Quiltad regnjacka", "Tikattu sadetakki", "Quiltet regnjakke"),
+    "230122": ("Ullblandad kappa", "Villasekoitetakki", "Kåpe i ullblanding"),
+    "230140": ("Jeansjacka", "Farkkutakki", "Dongerijakke"),
+    "241007": ("Ankelboots i skinn", "Nahkaiset nilkkurit", "Ankelstøvletter i skinn"),
+    "241015": ("Sneakers i canvas", "Kangastennarit", "Sneakers i canvas"),
+    "241022": ("Loafers i mocka", "Mokkaloaferit", "Loafers i semsket skinn"),
+    "252201": ("Skinnbälte", "Nahkavyö", "Skinnbelte"),
+    "252230": ("Ullhalsduk", "Villakaulaliina", "Ullskjerf"),
+    "252244": ("Tygkasse i canvas", "Kangaskassi", "Handlenett i canvas"),
+    "260310": ("Pyjamasset", "Pyjama", "Pysjamassett"),
+    "260318": ("Kashmirstrumpor", "Kashmirsukat", "Kasjmirsokker"),
+}
+LOCAL_COLOURS: dict[str, tuple[str, str, str]] = {
+    "sand": ("sand", "hiekka", "sand"),
+    "bottle green": ("flaskgrönt", "pullonvihreä", "flaskegrønt"),
+    "oatmeal": ("havrebeige", "kauranbeige", "havrebeige"),
+    "navy": ("marinblått", "tummansininen", "marineblått"),
+    "black": ("svart", "musta", "svart"),
+    "mid blue": ("mellanblått", "keskisininen", "mellomblått"),
+    "washed black": ("tvättat svart", "haalistettu musta", "vasket svart"),
+    "white": ("vitt", "valkoinen", "hvitt"),
+    "navy/ecru": ("marinblått/ecru", "tummansininen/luonnonvalkoinen", "marineblått/ecru"),
+    "ivory": ("elfenben", "norsunluu", "elfenben"),
+    "charcoal": ("koksgrått", "hiilenharmaa", "koksgrått"),
+    "camel": ("kamel", "kameli", "kamel"),
+    "olive": ("oliv", "oliivi", "oliven"),
+    "light blue": ("ljusblått", "vaaleansininen", "lyseblått"),
+    "cognac": ("konjak", "konjakki", "konjakk"),
+    "tan": ("ljusbrunt", "vaaleanruskea", "lysebrunt"),
+    "brown": ("brunt", "ruskea", "brunt"),
+    "grey melange": ("gråmelerat", "harmaameleerattu", "gråmelert"),
+    "natural": ("natur", "luonnonvalkoinen", "natur"),
+    "pale blue": ("ljusblått", "vaaleansininen", "lyseblått"),
+    "heather": ("ljungmelerat", "kanervanvärinen", "lyngmelert"),
+}
+_LOCAL = ("sv", "fi", "nb")
+
+
+def localised(product: dict[str, object], language: str) -> dict[str, object]:
+    """The product as the catalogue names it in `language`; English as stored otherwise."""
+    if language not in _LOCAL:
+        return product
+    index = _LOCAL.index(language)
+    names = LOCAL_NAMES.get(str(product["article_number"]))
+    colours = LOCAL_COLOURS.get(str(product.get("colour")))
+    return {
+        **product,
+        "name": names[index] if names else product["name"],
+        "colour": colours[index] if colours else product.get("colour"),
+    }
+
 
 # Sold out in every size, so the assistant's "not in stock" wording has a demo.
 SOLD_OUT = frozenset({"230122"})

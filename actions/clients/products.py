@@ -57,11 +57,24 @@ def parse_product(data: Any) -> Product:
 
 
 class ProductClient(JsonServiceClient):
-    def product(self, article_number: str) -> Product:
-        data = self.request_json("GET", f"/products/{quote(article_number, safe='')}")
+    def product(self, article_number: str, language: str | None = None) -> Product:
+        """The product, its name and colour in `language` (en, sv, fi, nb) if the catalogue
+        has them: asked for with Accept-Language, like the parcel texts."""
+        data = self.request_json(
+            "GET", f"/products/{quote(article_number, safe='')}", headers=_accept(language)
+        )
         return parse_product(data)
 
-    def search(self, query: str, limit: int = 5) -> list[Product]:
+    def search(self, query: str, limit: int = 5, language: str | None = None) -> list[Product]:
         """Products whose name matches; an empty list (not NotFound) when none do."""
-        data = self.request_json("GET", "/products", params={"q": query, "limit": str(limit)})
+        data = self.request_json(
+            "GET",
+            "/products",
+            params={"q": query, "limit": str(limit)},
+            headers=_accept(language),
+        )
         return req_list(obj(data, "search result"), "products", parse_product)
+
+
+def _accept(language: str | None) -> dict[str, str] | None:
+    return {"Accept-Language": language} if language else None

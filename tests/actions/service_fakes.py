@@ -127,10 +127,16 @@ class FakeTrackingClient(Fake):
 
 
 class FakeProductClient(Fake):
-    def product(self, article_number: str) -> Product:
+    def __init__(self, result: Any) -> None:
+        super().__init__(result)
+        self.languages: list[str | None] = []
+
+    def product(self, article_number: str, language: str | None = None) -> Product:
+        self.languages.append(language)
         return self._answer("product", article_number)
 
-    def search(self, query: str, limit: int = 5) -> list[Product]:
+    def search(self, query: str, limit: int = 5, language: str | None = None) -> list[Product]:
+        self.languages.append(language)
         return self._answer("search", query, limit)
 
 

@@ -219,7 +219,7 @@ async def test_a_size_in_the_question_still_finds_the_product(
 class _TailMatches(FakeProductClient):
     """Finds the product only once the leading words are dropped, like the catalogue."""
 
-    def search(self, query: str, limit: int = 5):
+    def search(self, query: str, limit: int = 5, language: str | None = None):
         self._answer("search", query, limit)
         return [make_product()] if query == "linen dress" else []
 
@@ -429,3 +429,19 @@ def test_a_notice_when_it_is_back_is_the_restock_question(text, restock):
     from actions.products import RESTOCK
 
     assert bool(RESTOCK.search(text)) is restock
+
+
+@pytest.mark.parametrize("language", ["sv", "fi", "nb", "en"])
+async def test_the_catalogue_is_asked_in_the_conversations_language(
+    make_tracker, dispatcher, domain, language
+):
+    # its names and colours: "Leather ankle boots i cognac" was shown in a Swedish chat
+    act, client = action([make_product()])
+    tracker = make_tracker(slots={"product_query": "linen dress", "language": language})
+    await act.run(dispatcher, tracker, domain)
+    by_number, by_number_client = action(make_product())
+    await by_number.run(
+        dispatcher, make_tracker(slots={"product_query": "204518", "language": language}), domain
+    )
+    assert client.languages == [language]
+    assert by_number_client.languages == [language]

@@ -14,7 +14,15 @@ import yaml
 
 from actions.products import search_terms
 from services import db
-from services.seed import DEMO_ORDERS, DEMO_TRACKING, STATUSES, build_seed
+from services.seed import (
+    _PRODUCTS,
+    DEMO_ORDERS,
+    DEMO_TRACKING,
+    LOCAL_COLOURS,
+    LOCAL_NAMES,
+    STATUSES,
+    build_seed,
+)
 
 TODAY = date(2026, 3, 10)
 ROOT = Path(__file__).resolve().parents[2]
@@ -190,6 +198,50 @@ def test_a_name_on_a_demo_page_finds_that_product(
     terms = search_terms(name)
     found = requests.get(f"{base_url}/products", params={"q": terms}, timeout=5).json()
     assert [p["article_number"] for p in found["products"]] == [article]
+
+
+@pytest.mark.parametrize(
+    ("accept", "name", "colour", "language"),
+    [
+        ("sv-SE,sv;q=0.9", "Ankelboots i skinn", "konjak", "sv"),
+        ("fi", "Nahkaiset nilkkurit", "konjakki", "fi"),
+        ("no", "Ankelstøvletter i skinn", "konjakk", "nb"),
+        ("de-DE", "Leather ankle boots", "cognac", "en"),
+        (None, "Leather ankle boots", "cognac", "en"),
+    ],
+)
+def test_a_product_is_named_in_the_language_asked_for(
+    base_url: str, accept: str | None, name: str, colour: str, language: str
+) -> None:
+    headers = {"Accept-Language": accept} if accept else {}
+    one = requests.get(f"{base_url}/products/241007", headers=headers, timeout=5)
+    assert (one.json()["name"], one.json()["colour"]) == (name, colour)
+    assert one.headers["Content-Language"] == language
+    found = requests.get(
+        f"{base_url}/products", params={"q": "ankle boots"}, headers=headers, timeout=5
+    ).json()["products"]
+    assert [(p["name"], p["colour"]) for p in found] == [(name, colour)]
+
+
+def test_every_product_has_its_names_and_colour_in_each_language() -> None:
+    for article, *_rest in _PRODUCTS:
+        assert article in LOCAL_NAMES and all(LOCAL_NAMES[article])
+    assert {colour for _a, _n, _c, colour, *_ in _PRODUCTS} <= set(LOCAL_COLOURS)
+
+
+@pytest.mark.parametrize(
+    ("article", "language", "name"),
+    [
+        (a, lang, names[i])
+        for a, names in LOCAL_NAMES.items()
+        for i, lang in enumerate(("sv", "fi", "nb"))
+    ],
+)
+def test_a_local_name_finds_its_product(
+    base_url: str, article: str, language: str, name: str
+) -> None:
+    found = requests.get(f"{base_url}/products", params={"q": search_terms(name)}, timeout=5)
+    assert article in [p["article_number"] for p in found.json()["products"]]
 
 
 def test_search_escapes_like_wildcards(base_url: str) -> None:
