@@ -35,6 +35,8 @@ from actions.orders import friendly_date, language_of, pickup_point_values
 from channels import languages
 
 LOOKS_LIKE_TRACKING = re.compile(r"\d{3}|[A-Za-z]{2}\s*\d")
+#: Letters and digits in one word like a tracking number, but not one: "RX430563674G".
+MALFORMED_TRACKING = re.compile(r"(?<![\w@.])[A-Za-z]{1,4}\d{6,12}[A-Za-z]{0,4}(?![\w@])")
 #: Parcel statuses said in words (text keys `parcel_<status>` in channels/languages.py).
 STATUSES = frozenset(
     {"in_transit", "out_for_delivery", "delivered", "delayed", "at_pickup_point", "returned"}
@@ -113,6 +115,17 @@ class ValidateTrackingForm(ServiceFormValidation):
     async def extract_tracking_number(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if (
+            tracker.get_slot("requested_slot") is None
+            and tracker.get_slot("tracking_number") is None
+        ):
+            # the message that starts the form: a number it gives in the wrong shape is
+            # said to be wrong ("tracking RX430563674G" was only asked for the number)
+            text = str((tracker.latest_message or {}).get("text") or "")
+            if normalise_tracking_number(text) is None:
+                malformed = MALFORMED_TRACKING.search(text)
+                return {"tracking_number": malformed.group(0)} if malformed else {}
+            return {}
         return self.raw_attempt(tracker, domain, "tracking_number", LOOKS_LIKE_TRACKING)
 
     def validate_tracking_number(
