@@ -950,6 +950,16 @@ WRONG_ADDRESS = re.compile(
     r"\b(?:osoite|numero|talonumero|postinumero) (?:on |oli )?väärin",
     re.IGNORECASE,
 )
+# The whole order cancelled instead of the change waiting for its Yes / No: "actually, just
+# cancel the whole order instead", "avbeställ hela ordern istället" (a walk-through: "I need a
+# clear yes or no", and the shopper had to say no and ask again). A cancelling verb and the
+# order (or "instead"); "no, cancel" alone is a no to the change.
+CANCEL_INSTEAD = re.compile(
+    r"\b(?:cancel|avbryt|avbeställ|avbestall|makulera|peru|peruuta|perukaa|avbestill|kanseller)"
+    r"\w*\b.{0,40}?\b(?:order|orders|beställning\w*|bestallning\w*|ordern|tilau\w*|ordre\w*|"
+    r"bestilling\w*|instead|istället|istallet|i stedet|sen sijaan|koko|hela|hele|whole)",
+    re.IGNORECASE,
+)
 # A yes before the right address, once it was asked for ("yes it's 14").
 YES_FIRST = re.compile(
     r"^\s*(?:yes|yeah|yep|ok(?:ay)?|ja|jo|joo|jep|kyllä|kylla)\b[\s,.!:-]*", re.IGNORECASE
@@ -988,6 +998,17 @@ class ValidateChangeConfirmationForm(factory.UsesOrderService, FormValidationAct
         other = _other_order(tracker)
         if other is not None:
             return await confirmation_events(self.client, dispatcher, tracker, *other)
+        proven = _cancel_instead(tracker)
+        if proven is not None:
+            # the cancellation's own question about the same order (a fresh key)
+            tracker.slots[KIND] = "cancel"
+            events = await confirmation_events(self.client, dispatcher, tracker, *proven)
+            return [
+                SlotSet(KIND, "cancel"),
+                SlotSet(NEW_ADDRESS, None),
+                SlotSet(FIX_ASKED, False),
+                *events,
+            ]
         elsewhere = _copy_elsewhere(tracker)
         if elsewhere is not None:
             # "can you send it to my work email instead?": only the order's address gets
@@ -1363,6 +1384,20 @@ def _address_correction(tracker: Tracker) -> Address | None:
     if address is None and asked:
         address = corrected_house_number(text, previous)  # "14", once asked for
     return address if address != previous else None
+
+
+def _cancel_instead(tracker: Tracker) -> tuple[str, str] | None:
+    """The proven order, when the answer to another change's question asks to cancel the
+    whole order instead."""
+    proven = verified(tracker)
+    if proven is None or kind_of(tracker) in ("cancel", "unsubscribe"):
+        return None
+    if tracker.get_slot("requested_slot") != ANSWER or _answered_already(tracker):
+        return None
+    text = str(tracker.latest_message.get("text") or "")
+    if latest_intent(tracker) != "cancel_order" or not CANCEL_INSTEAD.search(text):
+        return None
+    return proven
 
 
 def _wrong_address(tracker: Tracker) -> bool:
