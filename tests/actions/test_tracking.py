@@ -53,11 +53,16 @@ async def test_tracking_number_from_the_first_message(make_tracker, dispatcher, 
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["where is my parcel? tracking RX430563674G", "hvor er pakka mi? sporingsnr KL12345678S"],
+    ("text", "said_wrong"),
+    [
+        ("where is my parcel? tracking RX430563674G", True),
+        ("hvor er pakka mi? sporingsnr KL12345678S", True),
+        ("where is my parcel?", False),
+        ("track order 40012345 please", False),
+    ],
 )
 async def test_a_malformed_number_in_the_first_message_is_said_to_be_wrong(
-    make_tracker, dispatcher, domain, text
+    make_tracker, dispatcher, domain, text, said_wrong
 ):
     # it was only asked for the number, as if none had been given
     slots = await run_form(
@@ -68,24 +73,12 @@ async def test_a_malformed_number_in_the_first_message_is_said_to_be_wrong(
         text=text,
         slots={"requested_slot": None},
     )
-    assert slots == {"tracking_number": None, "invalid_attempts": 1.0}
-    assert [m["response"] for m in dispatcher.messages] == ["utter_invalid_tracking_number"]
-
-
-@pytest.mark.parametrize("text", ["where is my parcel?", "track order 40012345 please"])
-async def test_a_first_message_without_a_number_is_no_attempt(
-    make_tracker, dispatcher, domain, text
-):
-    slots = await run_form(
-        make_tracker,
-        dispatcher,
-        domain,
-        intent="track_parcel",
-        text=text,
-        slots={"requested_slot": None},
-    )
-    assert "invalid_attempts" not in slots
-    assert dispatcher.messages == []
+    if said_wrong:
+        assert slots == {"tracking_number": None, "invalid_attempts": 1.0}
+        assert [m["response"] for m in dispatcher.messages] == ["utter_invalid_tracking_number"]
+    else:  # no number at all: no attempt
+        assert "invalid_attempts" not in slots
+        assert dispatcher.messages == []
 
 
 async def test_invalid_tracking_number_gets_a_helpful_reask(make_tracker, dispatcher, domain):
