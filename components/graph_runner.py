@@ -16,6 +16,8 @@ kept as dask does it: each node gets its parents' ``(name, output)`` pairs, a ne
 neither a node nor an input is passed as its bare name (the node then raises Rasa's
 "Missing input" error), an input replaces a node of the same name, inputs whose value names
 a node are refused with Rasa's error, and a ``RuntimeError`` becomes a ``GraphRunError``.
+Only Rasa's debug line "Running graph with inputs: ..." is not written (it formatted the
+inputs, the whole tracker among them, on every run, whatever the log level).
 ``tests/components/test_graph_runner.py`` runs our model's graphs both ways and compares
 the order of the calls and the results.
 
