@@ -5,7 +5,6 @@ long) and on small graphs for dask's corner cases."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,15 +53,6 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.fixture(scope="module")
 def agent() -> Agent:
     return Agent.load(str(find_model()))
-
-
-@pytest.fixture
-def dask_runner() -> Iterator[None]:
-    graph_runner.uninstall()
-    try:
-        yield
-    finally:
-        graph_runner.install()
 
 
 def _conversation(agent: Agent) -> list[tuple[dict[str, Any], str, dict[str, float]]]:
@@ -136,26 +126,21 @@ GRAPH = {
 
 
 def _run(
-    tmp_path: Path, graph: dict[str, SchemaNode], inputs: dict[str, Any] | None, targets: list[str]
+    tmp_path: Path,
+    graph: dict[str, SchemaNode],
+    inputs: dict[str, Any] | None,
+    targets: list[str],
+    calls: list[str],
 ) -> tuple[Any, list[str]]:
+    """The run's result (or its error) and the nodes it called (noted by `calls`)."""
     runner = DaskGraphRunner(
         GraphSchema(graph), LocalModelStorage(tmp_path), ExecutionContext(GraphSchema({}), "t")
     )
-    called: list[str] = []
-    original = GraphNode.__call__
-
-    def noting(self: GraphNode, *args: Any) -> Any:
-        called.append(self._node_name)
-        return original(self, *args)
-
-    GraphNode.__call__ = noting  # type: ignore[method-assign]
+    calls.clear()
     try:
-        try:
-            return runner.run(inputs, targets), called
-        except Exception as error:
-            return (type(error), str(error)), called
-    finally:
-        GraphNode.__call__ = original  # type: ignore[method-assign]
+        return runner.run(inputs, targets), list(calls)
+    except Exception as error:
+        return (type(error), str(error)), list(calls)
 
 
 FAILING = {**GRAPH, "b": _node(-1, x="a")}
@@ -177,11 +162,12 @@ def test_small_graphs_run_as_with_dask(
     graph: dict[str, SchemaNode],
     inputs: dict[str, Any] | None,
     targets: list[str],
+    calls: list[str],
 ) -> None:
-    ours = _run(tmp_path, graph, inputs, targets)
+    ours = _run(tmp_path, graph, inputs, targets, calls)
     graph_runner.uninstall()
     try:
-        theirs = _run(tmp_path, graph, inputs, targets)
+        theirs = _run(tmp_path, graph, inputs, targets, calls)
     finally:
         graph_runner.install()
     assert ours == theirs
