@@ -68,12 +68,17 @@ async def lookup_order(request: web.Request) -> web.Response:
     return web.json_response(order)
 
 
+def _language(request: web.Request) -> str:
+    """The language the caller's Accept-Language asks for, of those we have texts in."""
+    return carrier_texts.requested_language(request.headers.get("Accept-Language"))
+
+
 async def get_parcel(request: web.Request) -> web.Response:
     number = request.match_info["tracking_number"].strip().upper()
     parcel = db.find_parcel(request.app[CONN], number) if TRACKING_NUMBER.match(number) else None
     if parcel is None:
         return _not_found("parcel with this tracking number")
-    language = carrier_texts.requested_language(request.headers.get("Accept-Language"))
+    language = _language(request)
     for event in parcel["events"]:
         event["description"] = carrier_texts.in_language(event["description"], language)
         event["location"] = carrier_texts.in_language(event["location"], language)
@@ -85,7 +90,7 @@ async def get_product(request: web.Request) -> web.Response:
     product = db.find_product(request.app[CONN], number) if ARTICLE_NUMBER.match(number) else None
     if product is None:
         return _not_found("product with this article number")
-    language = carrier_texts.requested_language(request.headers.get("Accept-Language"))
+    language = _language(request)
     return web.json_response(
         seed.localised(product, language), headers={"Content-Language": language}
     )
@@ -100,7 +105,7 @@ async def search_products(request: web.Request) -> web.Response:
     except ValueError:
         return _error(400, "bad_request", "limit must be a whole number.")
     products = db.search_products(request.app[CONN], query[:200], limit)
-    language = carrier_texts.requested_language(request.headers.get("Accept-Language"))
+    language = _language(request)
     return web.json_response(
         {"query": query, "products": [seed.localised(p, language) for p in products]},
         headers={"Content-Language": language},

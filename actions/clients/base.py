@@ -182,6 +182,11 @@ def _failure(exc: requests.RequestException) -> ServiceUnavailable:
 # (never the value, which may be personal data).
 
 
+def accept_language(language: str | None) -> dict[str, str] | None:
+    """The header that asks a service for its texts in `language` (en, sv, fi, nb)."""
+    return {"Accept-Language": language} if language else None
+
+
 def obj(data: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
         raise BadResponse(f"{what} is not an object")

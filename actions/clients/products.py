@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from actions.clients.base import (
     JsonServiceClient,
+    accept_language,
     obj,
     opt_str,
     req_decimal,
@@ -61,7 +62,7 @@ class ProductClient(JsonServiceClient):
         """The product, its name and colour in `language` (en, sv, fi, nb) if the catalogue
         has them: asked for with Accept-Language, like the parcel texts."""
         data = self.request_json(
-            "GET", f"/products/{quote(article_number, safe='')}", headers=_accept(language)
+            "GET", f"/products/{quote(article_number, safe='')}", headers=accept_language(language)
         )
         return parse_product(data)
 
@@ -71,10 +72,6 @@ class ProductClient(JsonServiceClient):
             "GET",
             "/products",
             params={"q": query, "limit": str(limit)},
-            headers=_accept(language),
+            headers=accept_language(language),
         )
         return req_list(obj(data, "search result"), "products", parse_product)
-
-
-def _accept(language: str | None) -> dict[str, str] | None:
-    return {"Accept-Language": language} if language else None

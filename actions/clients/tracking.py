@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from actions.clients.base import (
     JsonServiceClient,
+    accept_language,
     obj,
     opt_date,
     opt_str,
@@ -83,6 +84,5 @@ class TrackingClient(JsonServiceClient):
     def parcel(self, tracking_number: str, language: str | None = None) -> Parcel:
         """The parcel, its event texts in `language` (en, sv, fi, nb) if the carrier has
         them: asked for with Accept-Language, as carriers' tracking APIs are."""
-        headers = {"Accept-Language": language} if language else None
         path = f"/parcels/{quote(tracking_number, safe='')}"
-        return parse_parcel(self.request_json("GET", path, headers=headers))
+        return parse_parcel(self.request_json("GET", path, headers=accept_language(language)))
