@@ -3,6 +3,7 @@
 - ``action_exchange``: requests to the action server without the responses, and replies
   checked against a schema validator built once;
 - ``graph_runner``: the model's graph runs in dask's order without dask's scheduler;
+- ``parse_thread``: a message is understood in a thread of its own, the event loop free;
 - ``rule_lookup``: RulePolicy tests only the rules that can match the newest state;
 - ``slot_copies``: slots copied without the pickle protocol when a tracker is made.
 
@@ -14,12 +15,13 @@ Rasa's own.
 
 from __future__ import annotations
 
-from components import action_exchange, graph_runner, rule_lookup, slot_copies
+from components import action_exchange, graph_runner, parse_thread, rule_lookup, slot_copies
 
 
 def install() -> None:
     """Idempotent: installing twice changes nothing."""
     action_exchange.install()
     graph_runner.install()
+    parse_thread.install()
     rule_lookup.install()
     slot_copies.install()
