@@ -21,9 +21,12 @@ a tracker from elsewhere is counted (`_additional_events`).
 
 A new conversation's tracker is made only after a read found none of its events (Rasa's
 `get_or_create_tracker`), so it is saved without counting too (`create_tracker`). Rasa
-serves every tracker store through its `AwaitableTrackerStore` wrapper, which passes on
-reads and saves but makes new trackers itself, and so counted again: the wrapper is
-taught to leave that to this store (`install()`, at import, before Rasa wraps the store).
+holds a tracker store behind wrappers that pass on reads and saves but make new trackers
+themselves, and so counted again: `rasa run`'s agent behind `FailSafeTrackerStore`
+(which saves to an in-memory store when the database fails), a store without async
+methods behind `AwaitableTrackerStore`. Both are taught to leave that to this store
+(`install()`, at import, before Rasa wraps the store); when the database fails there,
+the fail-safe wrapper makes the tracker in its own way, falling back as before.
 
 Reading and writing go through SQLAlchemy Core instead of the ORM: under load the ORM's
 query objects (rebuilt for every read), one object per event row and its unit of work on
@@ -49,7 +52,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import AwaitableTrackerStore, SQLTrackerStore
+from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -218,24 +221,37 @@ class ConversationStore(SQLTrackerStore):
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
 
-_rasas_create_tracker = AwaitableTrackerStore.create_tracker
+_WRAPPERS = (AwaitableTrackerStore, FailSafeTrackerStore)
+_rasas_create_tracker = {wrapper: wrapper.create_tracker for wrapper in _WRAPPERS}
 
 
 async def _create_tracker(
-    self: AwaitableTrackerStore, sender_id: str, append_action_listen: bool = True
+    self: AwaitableTrackerStore | FailSafeTrackerStore,
+    sender_id: str,
+    append_action_listen: bool = True,
 ) -> DialogueStateTracker:
-    """The wrapper's `create_tracker`: this store's own, for this store."""
+    """A wrapper's `create_tracker`: this store's own, for this store."""
+    failsafe = isinstance(self, FailSafeTrackerStore)
+    rasas = _rasas_create_tracker[FailSafeTrackerStore if failsafe else AwaitableTrackerStore]
     store = self._tracker_store
+    while isinstance(store, _WRAPPERS):
+        store = store._tracker_store
     if not isinstance(store, ConversationStore):
-        return await _rasas_create_tracker(self, sender_id, append_action_listen)
-    # Rasa's get_or_create_tracker sets the history length on the wrapper.
+        return await rasas(self, sender_id, append_action_listen)
+    # Rasa's get_or_create_tracker sets the history length on the outer wrapper.
     store.max_event_history = self.max_event_history
-    return await store.create_tracker(sender_id, append_action_listen)
+    if not failsafe:
+        return await store.create_tracker(sender_id, append_action_listen)
+    try:
+        return await store.create_tracker(sender_id, append_action_listen)
+    except Exception:  # noqa: BLE001 - the fail-safe's own way reports it and falls back
+        return await rasas(self, sender_id, append_action_listen)
 
 
 def install() -> None:
     """Idempotent: installing twice changes nothing."""
-    AwaitableTrackerStore.create_tracker = _create_tracker  # type: ignore[method-assign]
+    for wrapper in _WRAPPERS:
+        wrapper.create_tracker = _create_tracker  # type: ignore[method-assign]
 
 
 install()

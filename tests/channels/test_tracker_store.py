@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from rasa.core.tracker_store import AwaitableTrackerStore
+from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -239,10 +239,23 @@ async def test_reads_and_writes_are_rasas(store: ConversationStore) -> None:
             assert len(read.events) == (10 if all_sessions else 4)
 
 
-async def test_a_new_conversation_is_stored_without_counting(store: ConversationStore) -> None:
-    """Through Rasa's wrapper, as `rasa run` holds the store: the wrapper makes new trackers
+# Rasa's wrappers: `rasa run`'s agent holds its store behind the fail-safe one
+# (rasa/core/agent.py `_create_tracker_store`), a store without async methods is behind
+# the awaitable one as well.
+WRAPPED = {
+    "fail-safe": FailSafeTrackerStore,
+    "awaitable": AwaitableTrackerStore,
+    "both": lambda store: FailSafeTrackerStore(AwaitableTrackerStore(store)),
+}
+
+
+@pytest.mark.parametrize("wrapper", WRAPPED)
+async def test_a_new_conversation_is_stored_without_counting(
+    store: ConversationStore, wrapper: str
+) -> None:
+    """Through Rasa's wrappers, as `rasa run` holds the store: a wrapper makes new trackers
     itself unless taught otherwise, and its save then counted the stored events."""
-    served = AwaitableTrackerStore.create(store)
+    served: TrackerStore = WRAPPED[wrapper](store)
     with counted_statements(store) as statements:
         tracker = await served.get_or_create_tracker("new-shopper")
     assert not [s for s in statements if "count(" in s.lower()], statements
@@ -252,10 +265,13 @@ async def test_a_new_conversation_is_stored_without_counting(store: Conversation
     assert len(again.events) == 1 and stored_texts(store, "new-shopper") == ["action"]
 
 
-async def test_a_new_session_is_stored_without_counting(store: ConversationStore) -> None:
+@pytest.mark.parametrize("wrapper", WRAPPED)
+async def test_a_new_session_is_stored_without_counting(
+    store: ConversationStore, wrapper: str
+) -> None:
     """The web chat's session start: Rasa's processor makes an empty tracker (nothing to
     write yet), runs the session start on it and saves that."""
-    served = AwaitableTrackerStore.create(store)
+    served: TrackerStore = WRAPPED[wrapper](store)
     with counted_statements(store) as statements:
         tracker = await served.get_or_create_tracker("new-shopper", append_action_listen=False)
         written_while_empty = list(statements)
@@ -268,3 +284,21 @@ async def test_a_new_session_is_stored_without_counting(store: ConversationStore
     assert stored_texts(store, "new-shopper") == ["action", "session_started", "action"]
     read = await served.retrieve("new-shopper")  # the latest session: from session_started
     assert read is not None and list(read.events) == list(tracker.events)[1:]
+
+
+async def test_a_failing_database_still_gives_a_new_conversation(
+    store: ConversationStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fail-safe wrapper's promise is kept: when the database fails, the new tracker is
+    kept in its in-memory store and the conversation goes on."""
+    served = FailSafeTrackerStore(store)
+
+    async def down(*_args: object, **_kwargs: object) -> None:
+        raise sa.exc.OperationalError("INSERT", {}, Exception("database is down"))
+
+    monkeypatch.setattr(ConversationStore, "save", down)
+    tracker = await served.get_or_create_tracker("shopper-in-a-storm")
+    assert [e.as_dict()["name"] for e in tracker.events] == ["action_listen"]
+    kept = await served.fallback_tracker_store.retrieve("shopper-in-a-storm")
+    assert kept is not None and list(kept.events) == list(tracker.events)
+    assert stored_texts(store, "shopper-in-a-storm") == []
