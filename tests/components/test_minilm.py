@@ -7,6 +7,7 @@ input drops a chat turn.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -159,12 +160,47 @@ def test_huge_message_is_truncated_not_rejected(featurizer: Any, tokenizer: Any)
     assert np.linalg.norm(sentence(message)) == pytest.approx(1.0, abs=1e-5)
 
 
-def test_numpy_and_tensorflow_backends_agree(featurizer: Any) -> None:
-    numpy_encoder = load_encoder(str(featurizer._encoder_dir), 256, "numpy")
-    texts = ["cancel my order please", "do you deliver on saturdays?", "x"]
-    np.testing.assert_allclose(
-        numpy_encoder.embed(texts), featurizer._encoder.embed(texts), atol=1e-5
+@pytest.mark.parametrize("backend", ["tensorflow", "numpy"])
+def test_the_backends_agree(featurizer: Any, backend: str) -> None:
+    assert featurizer._encoder.backend == "onnx"  # the default, and config.yml's
+    other = load_encoder(str(featurizer._encoder_dir), 256, backend)
+    # one text, and a batch padded to its longest (the padding must not leak in)
+    texts = ["cancel my order please", "do you deliver on saturdays?", "x",
+             "jag vill returnera klänningen, den var för liten i midjan"]  # fmt: skip
+    for batch in ([texts[0]], texts):
+        np.testing.assert_allclose(other.embed(batch), featurizer._encoder.embed(batch), atol=1e-5)
+    ours = featurizer._encoder.encode(texts)
+    theirs = other.encode(texts)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a.token_vectors, b.token_vectors, atol=1e-4)
+
+
+def test_the_committed_vectors_are_the_onnx_backends(featurizer: Any, tmp_path: Any) -> None:
+    """ONNX reads the seed written with TensorFlow (their shared folder): the committed
+    float16 vectors of our examples are what the ONNX graph gives, to float16's step."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from components.embedding_cache import EmbeddingCache, half_precision
+    from components.minilm import VECTOR_FAMILY
+
+    root = Path(__file__).resolve().parents[2]
+    texts = sorted({m.get(TEXT) for m in load_data(str(root / "data" / "nlu")).training_examples
+                    if m.get(TEXT)})[::40]  # fmt: skip
+    assert len(texts) > 100
+    version = f"{featurizer._encoder_dir.name}-256-{VECTOR_FAMILY['onnx']}"
+    seed = EmbeddingCache(tmp_path, version, HIDDEN_SIZE, seed_dir=root / "embeddings")
+    missing = np.full(HIDDEN_SIZE, np.nan, dtype=np.float32)
+    seeded = seed.embed(texts, lambda todo: np.stack([missing] * len(todo)))
+    known = ~np.isnan(seeded[:, 0])
+    assert known.mean() > 0.9, "the seed should hold nearly all examples"
+    ours = half_precision(featurizer._encoder.embed([t for t, k in zip(texts, known) if k]))
+    theirs = seeded[known]
+    assert np.abs(ours - theirs).max() < 2e-3
+    assert (ours == theirs).mean() > 0.99
+    cosine = (ours * theirs).sum(axis=1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(
+        theirs, axis=1
     )
+    assert cosine.min() > 0.99999
 
 
 def test_sentence_only_training_features_come_from_the_cache_as_parsed(
