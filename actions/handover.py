@@ -70,6 +70,59 @@ NO_TOPIC = {
 }
 
 
+#: Intents of a message that tells the shopper's problem in their own words: a payment or
+#: login problem, a complaint, or a question the bot could not answer. Said shortly before
+#: the request for a person, it is the handover's one line: the form does not ask again.
+PROBLEM_INTENTS = {
+    "payment_issue",
+    "login_problem",
+    "complaint",
+    "out_of_scope",
+    "nlu_fallback",
+}
+#: Fewer words than this are no statement of a problem ("it doesn't work").
+MIN_PROBLEM_WORDS = 4
+#: How far back a problem is looked for: the shopper's latest messages of the session.
+PROBLEM_LOOKBACK = 6
+#: At most this many of those messages go to the agent, oldest first.
+MAX_PROBLEM_MESSAGES = 2
+#: After these a problem told before has been handed over already.
+HANDED_OVER = {"action_join_queue", "action_leave_message", "action_file_complaint"}
+#: The shopper reads back at most this much of their own words.
+QUOTE_CHARS = 120
+
+
+def stated_problem(tracker: Tracker) -> str | None:
+    """The shopper's own words for the problem, from this session's latest messages before
+    the request for a person, or None when they have not told it (then the form asks)."""
+    said: list[str] = []
+    seen = 0
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "session_started" or (kind == "action" and event.get("name") in HANDED_OVER):
+            break
+        if kind != "user":
+            continue
+        seen += 1
+        if seen > PROBLEM_LOOKBACK:
+            break
+        text = " ".join(str(event.get("text") or "").split())
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent in PROBLEM_INTENTS and not text.startswith("/"):
+            if len(text.split()) >= MIN_PROBLEM_WORDS and text not in said:
+                said.insert(0, text)
+        if len(said) == MAX_PROBLEM_MESSAGES:
+            break
+    return bounded_text(" / ".join(said), MAX_DESCRIPTION_CHARS)
+
+
+def quote(text: str) -> str:
+    """The start of a text, for reading back to its writer."""
+    if len(text) <= QUOTE_CHARS:
+        return text
+    return text[:QUOTE_CHARS].rsplit(" ", 1)[0] + "…"
+
+
 @lru_cache(maxsize=1)
 def _default_store() -> HandoverStore:
     """One store per action-server process, built on first use (no I/O at import)."""
@@ -193,7 +246,37 @@ class ValidateHandoverForm(_EmailValidation):
         events = await super().run(dispatcher, tracker, domain)
         if said_no_order:
             events.insert(0, SlotSet("handover_no_order", True))
-        return events
+        return await self.told_already(dispatcher, tracker, domain, events)
+
+    async def told_already(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        events: list[EventType],
+    ) -> list[EventType]:
+        """When the one line is all the form still needs and the shopper has told their
+        problem already, that goes to the agent instead of the question, and the form is
+        done (a walk-through's shopper answered the question with "as I said, ...")."""
+        description = "handover_description"
+        if tracker.get_slot(description) or tracker.get_slot("requested_slot") == description:
+            return events  # told in the form, or asked already: the answer is the line
+        required = await self.required_slots(
+            self.domain_slots(domain), dispatcher, tracker, domain
+        )
+        if description not in required or any(
+            tracker.get_slot(slot) is None for slot in required if slot != description
+        ):
+            return events
+        problem = stated_problem(tracker)
+        if problem is None:
+            return events
+        dispatcher.utter_message(response="utter_handover_description_told", told=quote(problem))
+        kept = [
+            e for e in events if not (e.get("event") == "slot" and e.get("name") == "requested_slot")
+        ]
+        # requested_slot None tells Rasa's form that it is done
+        return [*kept, SlotSet(description, problem), SlotSet("requested_slot", None)]
 
     async def required_slots(
         self,

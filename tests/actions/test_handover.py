@@ -253,6 +253,98 @@ async def test_reused_values_mean_only_the_description_is_asked(
     assert slot_events(events).get("requested_slot") in (None, "handover_description")
 
 
+def said(text: str, intent: str) -> dict[str, Any]:
+    """An earlier shopper message, as the tracker's events hold it."""
+    return {"event": "user", "text": text, "parse_data": {"text": text, "intent": {"name": intent}}}
+
+
+def email_answered(make_tracker, *earlier: dict[str, Any]) -> Tracker:
+    """The email given in the handover form, with the order number known: the form's next
+    question would be the one line. `earlier` are the conversation's events before it."""
+    tracker = form_turn(
+        make_tracker,
+        requested="email",
+        text="lisa@example.com",
+        candidates={"email": "lisa@example.com"},
+        slots={"order_number": "40012345"},
+        entities=[{"entity": "email", "value": "lisa@example.com"}],
+    )
+    tracker.events[:0] = list(earlier)
+    return tracker
+
+
+LOGIN = "I can't log in, it says my password is wrong even after a reset"
+
+
+async def test_a_problem_told_before_is_the_agents_line_and_not_asked_again(
+    dispatcher, make_tracker, domain
+) -> None:
+    tracker = email_answered(
+        make_tracker,
+        {"event": "session_started"},
+        said(LOGIN, "login_problem"),
+        {"event": "bot", "text": "To get back into your account, ..."},
+        said("that didn't help, I need a human", "human_handoff"),
+    )
+    events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
+    slots = slot_events(events)
+    assert slots["handover_description"] == LOGIN
+    assert "requested_slot" in slots and slots["requested_slot"] is None  # the form is done
+    assert responses(dispatcher) == ["utter_handover_description_told"]
+    assert dispatcher.messages[0]["told"] == LOGIN
+
+
+async def test_the_agent_gets_the_last_two_misses_in_order(dispatcher, make_tracker, domain) -> None:
+    first = "my gift card code gives an error at the checkout page"
+    second = "it is printed on a paper card and the site says invalid"
+    tracker = email_answered(
+        make_tracker,
+        said("an old question about the weather today", "out_of_scope"),
+        said(first, "nlu_fallback"),
+        said(second, "out_of_scope"),
+        said("yes please", "affirm"),
+        said("40012345", "inform"),
+    )
+    events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
+    assert slot_events(events)["handover_description"] == f"{first} / {second}"
+    assert len(dispatcher.messages[0]["told"]) <= 121  # read back shortened
+
+
+@pytest.mark.parametrize(
+    "earlier",
+    [
+        [said("I need a human", "human_handoff")],  # nothing told
+        [said("it broke", "complaint")],  # too few words to be the line
+        [said("where is my order, it should have come", "order_status")],  # a question answered
+        # told, but handed over already: that handover took it
+        [said(LOGIN, "login_problem"), {"event": "action", "name": "action_join_queue"},
+         said("can I talk to someone again", "human_handoff")],
+        [said(LOGIN, "login_problem"), {"event": "session_started"}],  # an earlier session
+    ],
+)
+async def test_without_a_problem_told_the_one_line_is_asked(
+    dispatcher, make_tracker, domain, earlier
+) -> None:
+    events = await ValidateHandoverForm().run(dispatcher, email_answered(make_tracker, *earlier),
+                                              domain)  # fmt: skip
+    assert "handover_description" not in slot_events(events)
+    assert "utter_handover_description_told" not in responses(dispatcher)
+
+
+async def test_an_answer_to_the_one_line_question_is_kept(dispatcher, make_tracker, domain) -> None:
+    tracker = form_turn(
+        make_tracker,
+        requested="handover_description",
+        text="I want to change my delivery date",
+        candidates={"handover_description": "I want to change my delivery date"},
+        slots={"order_number": "40012345", "email": "lisa@example.com"},
+    )
+    tracker.events[:0] = [said(LOGIN, "login_problem")]
+    events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
+    assert slot_events(events) == {"handover_description": "I want to change my delivery date"}
+    assert "utter_handover_description_told" not in responses(dispatcher)
+
+
 async def test_stop_is_not_taken_as_an_email(dispatcher, make_tracker, domain) -> None:
     tracker = form_turn(make_tracker, requested="email", text="forget it", intent="stop")
     events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
