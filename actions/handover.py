@@ -108,9 +108,9 @@ def stated_problem(tracker: Tracker) -> str | None:
             break
         text = " ".join(str(event.get("text") or "").split())
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent in PROBLEM_INTENTS and not text.startswith("/"):
-            if len(text.split()) >= MIN_PROBLEM_WORDS and text not in said:
-                said.insert(0, text)
+        told = intent in PROBLEM_INTENTS and not text.startswith("/")
+        if told and len(text.split()) >= MIN_PROBLEM_WORDS and text not in said:
+            said.insert(0, text)
         if len(said) == MAX_PROBLEM_MESSAGES:
             break
     return bounded_text(" / ".join(said), MAX_DESCRIPTION_CHARS)
@@ -261,9 +261,7 @@ class ValidateHandoverForm(_EmailValidation):
         description = "handover_description"
         if tracker.get_slot(description) or tracker.get_slot("requested_slot") == description:
             return events  # told in the form, or asked already: the answer is the line
-        required = await self.required_slots(
-            self.domain_slots(domain), dispatcher, tracker, domain
-        )
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
         if description not in required or any(
             tracker.get_slot(slot) is None for slot in required if slot != description
         ):
@@ -273,7 +271,9 @@ class ValidateHandoverForm(_EmailValidation):
             return events
         dispatcher.utter_message(response="utter_handover_description_told", told=quote(problem))
         kept = [
-            e for e in events if not (e.get("event") == "slot" and e.get("name") == "requested_slot")
+            e
+            for e in events
+            if not (e.get("event") == "slot" and e.get("name") == "requested_slot")
         ]
         # requested_slot None tells Rasa's form that it is done
         return [*kept, SlotSet(description, problem), SlotSet("requested_slot", None)]

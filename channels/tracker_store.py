@@ -244,7 +244,7 @@ async def _create_tracker(
         return await store.create_tracker(sender_id, append_action_listen)
     try:
         return await store.create_tracker(sender_id, append_action_listen)
-    except Exception:  # noqa: BLE001 - the fail-safe's own way reports it and falls back
+    except Exception:  # the fail-safe's own way reports it and falls back
         return await rasas(self, sender_id, append_action_listen)
 
 

@@ -42,8 +42,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 _rasa_parse = MessageProcessor.parse_message
 _rasa_graph_parse = MessageProcessor._parse_message_with_graph
 # The graph's result for the message being handed to Rasa's parse_message, if any.
-_parsed: contextvars.ContextVar[tuple[UserMessage, dict[str, Any]] | None] = (
-    contextvars.ContextVar("parsed", default=None)
+_parsed: contextvars.ContextVar[tuple[UserMessage, dict[str, Any]] | None] = contextvars.ContextVar(
+    "parsed", default=None
 )
 _executor: tuple[int, ThreadPoolExecutor] | None = None
 _executor_lock = threading.Lock()

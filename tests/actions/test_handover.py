@@ -294,7 +294,9 @@ async def test_a_problem_told_before_is_the_agents_line_and_not_asked_again(
     assert dispatcher.messages[0]["told"] == LOGIN
 
 
-async def test_the_agent_gets_the_last_two_misses_in_order(dispatcher, make_tracker, domain) -> None:
+async def test_the_agent_gets_the_last_two_misses_in_order(
+    dispatcher, make_tracker, domain
+) -> None:
     first = "my gift card code gives an error at the checkout page"
     second = "it is printed on a paper card and the site says invalid"
     tracker = email_answered(
@@ -317,8 +319,11 @@ async def test_the_agent_gets_the_last_two_misses_in_order(dispatcher, make_trac
         [said("it broke", "complaint")],  # too few words to be the line
         [said("where is my order, it should have come", "order_status")],  # a question answered
         # told, but handed over already: that handover took it
-        [said(LOGIN, "login_problem"), {"event": "action", "name": "action_join_queue"},
-         said("can I talk to someone again", "human_handoff")],
+        [
+            said(LOGIN, "login_problem"),
+            {"event": "action", "name": "action_join_queue"},
+            said("can I talk to someone again", "human_handoff"),
+        ],
         [said(LOGIN, "login_problem"), {"event": "session_started"}],  # an earlier session
     ],
 )

@@ -193,12 +193,13 @@ def test_the_committed_vectors_are_the_onnx_backends(featurizer: Any, tmp_path: 
     seeded = seed.embed(texts, lambda todo: np.stack([missing] * len(todo)))
     known = ~np.isnan(seeded[:, 0])
     assert known.mean() > 0.9, "the seed should hold nearly all examples"
-    ours = half_precision(featurizer._encoder.embed([t for t, k in zip(texts, known) if k]))
+    seeded_texts = [t for t, k in zip(texts, known, strict=True) if k]
+    ours = half_precision(featurizer._encoder.embed(seeded_texts))
     theirs = seeded[known]
     assert np.abs(ours - theirs).max() < 2e-3
     assert (ours == theirs).mean() > 0.99
-    cosine = (ours * theirs).sum(axis=1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(
-        theirs, axis=1
+    cosine = (
+        (ours * theirs).sum(axis=1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(theirs, axis=1)
     )
     assert cosine.min() > 0.99999
 

@@ -92,9 +92,7 @@ def test_the_loop_serves_others_while_a_message_is_understood(agent: Agent, text
     assert blocked == 0  # Rasa's own parse holds the loop for the whole graph run
 
 
-def test_one_message_at_a_time_in_one_thread(
-    agent: Agent, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_one_message_at_a_time_in_one_thread(agent: Agent, monkeypatch: pytest.MonkeyPatch) -> None:
     sequential = _parse_all(agent)
     threads: set[str] = set()
     inside, most = 0, 0
