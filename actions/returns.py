@@ -102,3 +102,47 @@ class ActionReturnsDetail(Action):
         if not facets:
             dispatcher.utter_message(response="utter_returns")
         return []
+
+
+# The bot's confirmations of a cancellation, by how the order was paid (actions/self_service.py).
+CANCEL_CONFIRMATIONS = {"utter_cancel_done_paid": "paid", "utter_cancel_done_invoice": "invoice"}
+
+
+def cancellation_just_told(tracker: Tracker) -> tuple[str, str | None] | None:
+    """How the order was paid, and its number, when the bot's answer to the message before
+    the latest one confirmed a cancellation; else None."""
+    messages = 0
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            messages += 1
+            if messages == 2:
+                break
+        elif kind == "bot" and messages == 1:
+            metadata = event.get("metadata") or {}
+            paid = CANCEL_CONFIRMATIONS.get(str(metadata.get("utter_action")))
+            if paid:
+                return paid, metadata.get("order_ref") or tracker.get_slot("order_number")
+    return None
+
+
+class ActionRefundAfterChange(Action):
+    """A returns question right after a change was done (a rule after
+    action_change_execute). "When do I get my money back?" after a cancellation got the
+    returns text, the refund of a returned parcel (a walk-through): it is about the order
+    just cancelled, paid (the money goes back within 5 working days) or on invoice (nothing
+    was taken). Any other returns question gets what `action_returns_detail` gives."""
+
+    def name(self) -> str:
+        return "action_refund_after_change"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        text = str((tracker.latest_message or {}).get("text") or "")
+        cancelled = cancellation_just_told(tracker)
+        if cancelled and {"refund", "cost"} & set(facets_asked(text)):
+            paid, order = cancelled
+            dispatcher.utter_message(response=f"utter_cancel_refund_{paid}", order_ref=order or "")
+            return []
+        return await ActionReturnsDetail().run(dispatcher, tracker, domain)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.returns import ActionReturnsDetail, facets_asked
+from actions.returns import ActionRefundAfterChange, ActionReturnsDetail, facets_asked
 
 
 @pytest.mark.parametrize(
@@ -96,3 +96,59 @@ async def test_another_size_right_after_the_returns_answer_is_the_exchange(
         tracker.latest_message["entities"] = [{"entity": "order_number", "value": "40012360"}]
     events = await ActionSelfServiceRoute().run(dispatcher, tracker, domain)
     assert {e["name"]: e["value"] for e in events} == {"self_service_route": route}
+
+
+def after_change(make_tracker, confirmation: str | None, text: str):
+    """The shopper's `text` right after the bot's answer `confirmation` to the yes."""
+    bot = {"event": "bot", "text": "Done: ...", "metadata": {}}
+    if confirmation:
+        bot["metadata"] = {"utter_action": confirmation, "order_ref": "40021430"}
+    earlier = [
+        {"event": "user", "text": "yes", "parse_data": {"intent": {"name": "affirm"}}},
+        {"event": "action", "name": "action_change_execute"},
+        bot,
+        {"event": "action", "name": "action_listen"},
+    ]
+    return make_tracker(
+        text=text, intent="returns", events=earlier, slots={"order_number": "40021430"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("confirmation", "text", "answer"),
+    [
+        ("utter_cancel_done_paid", "when do I get my money back?", "utter_cancel_refund_paid"),
+        ("utter_cancel_done_paid", "när får jag pengarna tillbaka?", "utter_cancel_refund_paid"),
+        ("utter_cancel_done_invoice", "do I get a refund?", "utter_cancel_refund_invoice"),
+        ("utter_cancel_done_invoice", "må jeg betale noe nå?", "utter_cancel_refund_invoice"),
+        # not about that order's money: the returns answers, as after any other answer
+        ("utter_cancel_done_paid", "can I swap a dress, another order", "utter_returns_exchange"),
+        ("utter_cancel_done_paid", "how do returns work?", "utter_returns"),
+        # a refund question after another change (an address) is about returns
+        ("utter_address_changed", "when do I get my money back?", "utter_returns_refund"),
+        (None, "when do I get my money back?", "utter_returns_refund"),
+    ],
+)
+async def test_a_money_question_right_after_a_cancellation_is_about_that_order(
+    dispatcher, make_tracker, domain, confirmation, text, answer
+) -> None:
+    await ActionRefundAfterChange().run(dispatcher, after_change(make_tracker, confirmation, text),
+                                        domain)  # fmt: skip
+    assert [m.get("response") for m in dispatcher.messages] == [answer]
+    if answer.startswith("utter_cancel_refund"):
+        assert dispatcher.messages[0]["order_ref"] == "40021430"
+
+
+async def test_a_cancellation_two_answers_ago_is_not_the_topic(
+    dispatcher, make_tracker, domain
+) -> None:
+    tracker = after_change(make_tracker, "utter_cancel_done_paid", "when do I get my money back?")
+    asked = {"intent": {"name": "delivery_time"}}
+    tracker.events[-1:-1] = [
+        {"event": "user", "text": "what about delivery?", "parse_data": asked},
+        {"event": "action", "name": "utter_delivery_time"},
+        {"event": "bot", "text": "3-5 days", "metadata": {"utter_action": "utter_delivery_time"}},
+        {"event": "action", "name": "action_listen"},
+    ]
+    await ActionRefundAfterChange().run(dispatcher, tracker, domain)
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_returns_refund"]
