@@ -15,6 +15,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.returns import answer_details
+
 # Fact -> words that ask for it, in English, Swedish, Finnish and Norwegian (also as typed
 # without å, ä, ö, ø).
 FACTS: dict[str, re.Pattern[str]] = {
@@ -54,9 +56,5 @@ class ActionPaymentDetail(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         text = str((tracker.latest_message or {}).get("text") or "")
-        facts = facts_asked(text)
-        for fact in facts:
-            dispatcher.utter_message(response=f"utter_payment_{fact}")
-        if not facts:
-            dispatcher.utter_message(response="utter_payment_methods")
+        answer_details(dispatcher, facts_asked(text), "utter_payment_", "utter_payment_methods")
         return []

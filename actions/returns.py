@@ -86,6 +86,17 @@ def after_returns_answer(tracker: Tracker) -> bool:
     return bool(previous) and previous[0] in RETURNS_ANSWERS
 
 
+def answer_details(
+    dispatcher: CollectingDispatcher, asked: list[str], prefix: str, whole: str
+) -> None:
+    """The answer of each detail asked (`{prefix}{detail}`), or the whole answer when the
+    message asks for none (returns here, payment in actions/payment.py)."""
+    for detail in asked:
+        dispatcher.utter_message(response=f"{prefix}{detail}")
+    if not asked:
+        dispatcher.utter_message(response=whole)
+
+
 class ActionReturnsDetail(Action):
     """The facets of returns a follow-up asks about, else the whole returns answer."""
 
@@ -96,11 +107,7 @@ class ActionReturnsDetail(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         text = str((tracker.latest_message or {}).get("text") or "")
-        facets = facets_asked(text)
-        for facet in facets:
-            dispatcher.utter_message(response=f"utter_returns_{facet}")
-        if not facets:
-            dispatcher.utter_message(response="utter_returns")
+        answer_details(dispatcher, facets_asked(text), "utter_returns_", "utter_returns")
         return []
 
 
