@@ -3,11 +3,13 @@
 Rasa understands a message (``MessageProcessor.parse_message``) by running the model's
 NLU graph on the event loop, synchronously: while it runs, no other shopper's turn moves,
 not even the sending of a reply that is ready. Most of that time the loop's thread does
-no Python at all. An English message waits ~10 ms for MiniLM's TensorFlow call, which
-runs in TensorFlow's own threads; a Swedish, Finnish or Norwegian one also waits for
-multilingual-e5, whose C engine (called through ctypes) releases the GIL: 15.6 ms of
-wall-clock time for 5.8 ms of the loop thread's CPU in English, 31.8 ms for 20.3 ms in
-Swedish (`parse_message` of our model, median of 80, this project's 2-core machine).
+no Python at all. An English message waits for MiniLM's forward pass (ONNX Runtime's
+native code, which releases the GIL; it was TensorFlow's own threads); a Swedish,
+Finnish or Norwegian one also waits for multilingual-e5, whose C engine (called through
+ctypes) releases the GIL. Measured with TensorFlow: 15.6 ms of wall-clock time for 5.8 ms
+of the loop thread's CPU in English, 31.8 ms for 20.3 ms in Swedish; in this thread, 0.9
+ms of the loop thread's in both (`parse_message` of our model, median of 80, this
+project's 2-core machine).
 
 Here the graph run goes to one worker thread, and the loop serves other conversations
 while it waits. One thread, so two messages are never understood at the same time: the
