@@ -20,6 +20,7 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 import components.minilm  # noqa: F401 - loading the model's components installs the runner
 from components import graph_runner
 from devkit.servers import find_model
+from tests.support.speedups import rasas_own
 
 # Shoppers' messages of several kinds: an FAQ, an order form with its details, a correction,
 # small talk and something the model does not know.
@@ -78,11 +79,8 @@ def test_our_model_runs_as_with_dask(agent: Agent, calls: list[str]) -> None:
     ours = _conversation(agent)
     our_calls = list(calls)
     calls.clear()
-    graph_runner.uninstall()
-    try:
+    with rasas_own(graph_runner):
         theirs = _conversation(agent)
-    finally:
-        graph_runner.install()
     assert our_calls == calls
     assert ours == theirs
     # The conversation reached the policies and the understanding of several intents.
@@ -165,11 +163,8 @@ def test_small_graphs_run_as_with_dask(
     calls: list[str],
 ) -> None:
     ours = _run(tmp_path, graph, inputs, targets, calls)
-    graph_runner.uninstall()
-    try:
+    with rasas_own(graph_runner):
         theirs = _run(tmp_path, graph, inputs, targets, calls)
-    finally:
-        graph_runner.install()
     assert ours == theirs
     assert "unused" not in ours[1]
 

@@ -16,6 +16,7 @@ from rasa.engine.graph import GraphNode
 import components.minilm  # noqa: F401 - loading the model's components installs the patch
 from components import parse_thread
 from devkit.servers import find_model
+from tests.support.speedups import rasas_own
 
 # English (MiniLM), Swedish, Finnish and Norwegian (e5 as well), wordless messages (neither),
 # an order number with an email, a Rasa "/intent" message and nonsense.
@@ -46,11 +47,8 @@ def _parse_all(agent: Agent) -> list[dict[str, Any]]:
 
 def test_the_same_understanding_as_rasas_own(agent: Agent) -> None:
     ours = _parse_all(agent)
-    parse_thread.uninstall()
-    try:
+    with rasas_own(parse_thread):
         rasas = _parse_all(agent)
-    finally:
-        parse_thread.install()
     assert ours == rasas
     assert [d["intent"]["name"] for d in ours][:2] != [None, None]
 
@@ -84,11 +82,8 @@ def test_the_loop_serves_others_while_a_message_is_understood(agent: Agent, text
     ticks, ms = _ticks_during_parse(agent, text)
     assert ms > 3, "an understanding with MiniLM takes milliseconds"
     assert ticks >= 2, f"the loop stood still for {ms:.1f} ms"
-    parse_thread.uninstall()
-    try:
+    with rasas_own(parse_thread):
         blocked, _ = _ticks_during_parse(agent, text)
-    finally:
-        parse_thread.install()
     assert blocked == 0  # Rasa's own parse holds the loop for the whole graph run
 
 

@@ -21,6 +21,7 @@ from rasa.shared.importers.importer import TrainingDataImporter
 
 import components.minilm  # noqa: F401 - loading the model's components installs the lookup
 from components import rule_lookup
+from tests.support.speedups import rasas_own
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,12 +58,9 @@ def trained(
 ) -> Iterator[tuple[RulePolicy, RulePolicy]]:
     """The policy trained with Rasa's lookup, and with ours."""
     domain, trackers = project
-    rule_lookup.uninstall()
-    try:
+    with rasas_own(rule_lookup):
         rasas = _policy(tmp_path_factory.mktemp("rasa"))
         rasas.train(trackers, domain)
-    finally:
-        rule_lookup.install()
     ours = _policy(tmp_path_factory.mktemp("ours"))
     ours.train(trackers, domain)
     yield rasas, ours
