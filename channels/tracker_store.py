@@ -240,11 +240,12 @@ async def _create_tracker(
         return await rasas(self, sender_id, append_action_listen)
     # Rasa's get_or_create_tracker sets the history length on the outer wrapper.
     store.max_event_history = self.max_event_history
-    if not failsafe:
-        return await store.create_tracker(sender_id, append_action_listen)
     try:
         return await store.create_tracker(sender_id, append_action_listen)
-    except Exception:  # the fail-safe's own way reports it and falls back
+    except Exception:
+        if not failsafe:
+            raise
+        # the fail-safe wrapper's own way reports it and falls back to memory
         return await rasas(self, sender_id, append_action_listen)
 
 
