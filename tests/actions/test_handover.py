@@ -216,17 +216,27 @@ async def test_invalid_email_is_explained_and_asked_again(
     assert responses(dispatcher) == ["utter_handover_invalid_email"]
 
 
-async def test_valid_email_then_description_completes_the_form(
-    dispatcher, make_tracker, domain
-) -> None:
+def email_answered(
+    make_tracker, *earlier: dict[str, Any], email: str = "lisa@example.com"
+) -> Tracker:
+    """The email given in the handover form, with the order number known: the form's next
+    question would be the one line. `earlier` are the conversation's events before it."""
     tracker = form_turn(
         make_tracker,
         requested="email",
-        text="Anna@Example.com",
-        candidates={"email": "Anna@Example.com"},
+        text=email,
+        candidates={"email": email},
         slots={"order_number": "40012345"},
-        entities=[{"entity": "email", "value": "Anna@Example.com"}],
+        entities=[{"entity": "email", "value": email}],
     )
+    tracker.events[:0] = list(earlier)
+    return tracker
+
+
+async def test_valid_email_then_description_completes_the_form(
+    dispatcher, make_tracker, domain
+) -> None:
+    tracker = email_answered(make_tracker, email="Anna@Example.com")
     events = await ValidateHandoverForm().run(dispatcher, tracker, domain)
     assert slot_events(events) == {"email": "anna@example.com"}
     dispatcher.messages.clear()
@@ -256,21 +266,6 @@ async def test_reused_values_mean_only_the_description_is_asked(
 def said(text: str, intent: str) -> dict[str, Any]:
     """An earlier shopper message, as the tracker's events hold it."""
     return {"event": "user", "text": text, "parse_data": {"text": text, "intent": {"name": intent}}}
-
-
-def email_answered(make_tracker, *earlier: dict[str, Any]) -> Tracker:
-    """The email given in the handover form, with the order number known: the form's next
-    question would be the one line. `earlier` are the conversation's events before it."""
-    tracker = form_turn(
-        make_tracker,
-        requested="email",
-        text="lisa@example.com",
-        candidates={"email": "lisa@example.com"},
-        slots={"order_number": "40012345"},
-        entities=[{"entity": "email", "value": "lisa@example.com"}],
-    )
-    tracker.events[:0] = list(earlier)
-    return tracker
 
 
 LOGIN = "I can't log in, it says my password is wrong even after a reset"
